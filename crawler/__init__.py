@@ -1,0 +1,1 @@
+"""cpc-archive: an archival crawler for People's Daily Party-news pages."""

@@ -1,0 +1,1 @@
+"""Storage: plain functions over a sqlite-utils Database."""

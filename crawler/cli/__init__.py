@@ -1,0 +1,15 @@
+"""The `cpc-archive` command line: each command a few lines over crawler.pages / crawler.archive.
+
+Command modules register themselves on `main` when imported below.
+"""
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cpc-archive")
+def main() -> None:
+    """Archive, query and export People's Daily Party-news pages."""
+
+
+# Each module adds its commands to `main`; keep one import per line (sorted).

@@ -1,0 +1,90 @@
+"""The one article schema shared by the parser, the pipelines, the archive and the exports.
+
+Parsers return an `ArticleRecord` (a page that is an article) or a `NotArticle` (a page that is
+not, with the reason). Both are plain dataclasses so they serialise to JSON with `to_dict()` and
+come back with `from_dict()`, which is how the archive stores them and how fixtures state their
+expected output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image inside the article body."""
+
+    src: str  # absolute URL, resolved against the page URL
+    caption: str = ""  # the caption printed with the image, "" when none
+
+
+@dataclass(frozen=True)
+class PrintEdition:
+    """Where the article stood in print, from lines like 《 人民日报 》（ 2024年05月10日 04 版）."""
+
+    paper: str  # 人民日报
+    date: str  # ISO date of the issue, 2024-05-10
+    page: str  # page number as printed, "04"
+
+
+@dataclass
+class ArticleRecord:
+    """One article as the site published it. Every field comes from the page bytes and URL."""
+
+    url: str  # the URL fetched (first page for a multi-page article)
+    canonical_url: str  # crawler.urls.canonical_url(url): scheme, host and tracking folded
+    content_id: str | None  # people.com.cn content id ("40223222"), no "L_" prefix
+    channel_id: str | None  # the channel number from the URL or `catalogs` meta ("1001")
+    title: str
+    pretitle: str = ""  # 引题 above the title
+    subtitle: str = ""  # 副题 below the title
+    original_title: str = ""  # 原标题 of a reprint
+    published_at: str | None = None  # ISO 8601 with +08:00, to the minute the page prints
+    source: str = ""  # 来源 name: 中国妇女报
+    source_url: str = ""  # the 来源 link, "" when none
+    authors: list[str] = field(default_factory=list)  # person names from bylines/credits
+    editors: list[str] = field(default_factory=list)  # 责编 / 责任编辑 names
+    print_edition: PrintEdition | None = None
+    breadcrumbs: list[str] = field(default_factory=list)  # channel path as printed
+    keywords: list[str] = field(default_factory=list)  # `keywords` meta, split
+    description: str = ""  # `description` meta
+    images: list[Image] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)  # body, one entry per paragraph
+    body_text: str = ""  # "\n".join(paragraphs)
+    page_count: int = 1  # pages of a multi-page article
+    page_urls: list[str] = field(default_factory=list)  # every page's URL, first page first
+    encoding: str = ""  # charset actually used to decode the bytes ("utf-8", "gb18030")
+    template: str = ""  # which layout matched ("cpc", "2020wbc", …, "fallback")
+    parser_version: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ArticleRecord:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if values.get("print_edition"):
+            values["print_edition"] = PrintEdition(**values["print_edition"])
+        values["images"] = [Image(**i) for i in values.get("images") or []]
+        return cls(**values)
+
+
+@dataclass
+class NotArticle:
+    """A page that is not an article: a list page, the home page, a not-found page, ...
+
+    `kind` is a short machine-readable class ("not_found", "listing", "home", "empty",
+    "unreadable"); `reason` says in words why, for the failures table and the CLI.
+    """
+
+    url: str
+    kind: str
+    reason: str
+    encoding: str = ""
+    parser_version: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

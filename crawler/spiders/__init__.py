@@ -1,0 +1,1 @@
+"""Crawl policy: what to fetch next."""
