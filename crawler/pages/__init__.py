@@ -1,1 +1,4 @@
-"""Page meaning: pure functions from page bytes + URL to records. No spider, no database, no clock."""
+"""Page meaning: pure functions from page bytes + URL to records.
+
+No spider, no database, no clock.
+"""
