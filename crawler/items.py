@@ -88,3 +88,19 @@ class NotArticle:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class Fetch:
+    """One HTTP exchange as it came off the wire: what a snapshot stores, byte for byte.
+
+    Every source feeds the archive with these: the spider, `ingest` (a saved file), `import-warc`
+    (others' captures), and `reparse` (stored snapshots).
+    """
+
+    url: str  # the URL requested
+    body: bytes  # the response body exactly as received
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)  # response headers, as received
+    final_url: str = ""  # where redirects ended, "" when there were none
+    fetched_at: str = ""  # ISO 8601 UTC instant of the response, set by the source
