@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from crawler.archive.compress import recompress, train_dictionary
-from crawler.archive.db import DEFAULT_DB, ArchiveBusyError, open_archive, write_transaction
+from crawler.archive.db import (
+    DEFAULT_BUSY_TIMEOUT,
+    DEFAULT_DB,
+    ArchiveBusyError,
+    open_archive,
+    write_transaction,
+)
 from crawler.archive.reparse import reparse
 from crawler.archive.store import finish_run, start_run, store_fetches
 from crawler.cli import main
@@ -24,9 +30,18 @@ db_option = click.option(
 )
 
 
-def _open(db_path: str):
+busy_option = click.option(
+    "--busy-timeout",
+    default=DEFAULT_BUSY_TIMEOUT,
+    show_default=True,
+    type=float,
+    help="Seconds to wait for another process's write to finish before giving up.",
+)
+
+
+def _open(db_path: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT):
     try:
-        return open_archive(db_path)
+        return open_archive(db_path, busy_timeout)
     except ArchiveBusyError as e:
         raise click.ClickException(str(e)) from e
 
@@ -43,6 +58,7 @@ def _parse_header(values: tuple[str, ...]) -> dict[str, str]:
 
 @main.command()
 @db_option
+@busy_option
 @click.option("--url", required=True, help="The URL the page was served from.")
 @click.option(
     "--header",
@@ -59,7 +75,7 @@ def _parse_header(values: tuple[str, ...]) -> dict[str, str]:
     help="When the page was fetched (ISO 8601); default: the file's modification time.",
 )
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-def ingest(db_path, url, headers, status, fetched_at, files):
+def ingest(db_path, busy_timeout, url, headers, status, fetched_at, files):
     """Store a saved page as a fetch: snapshot + article (or a failures row).
 
     FILE is the page as saved, byte for byte; further FILEs are its continuation pages
@@ -87,7 +103,7 @@ def ingest(db_path, url, headers, status, fetched_at, files):
                 fetched_at=when,
             )
         )
-    db = _open(db_path)
+    db = _open(db_path, busy_timeout)
     try:
         run = start_run(db, "ingest", {"url": url, "files": list(files)})
         out = store_fetches(db, run, fetches)
@@ -105,7 +121,8 @@ def ingest(db_path, url, headers, status, fetched_at, files):
 
 @main.command(name="reparse")
 @db_option
-def reparse_command(db_path):
+@busy_option
+def reparse_command(db_path, busy_timeout):
     """Re-extract every stored snapshot with the current parser; fetch nothing.
 
     Articles, versions, URLs, failures and the search index are derived again from the stored
@@ -115,7 +132,7 @@ def reparse_command(db_path):
     Example:
       cpc-archive reparse --db data/archive.db
     """
-    db = _open(db_path)
+    db = _open(db_path, busy_timeout)
     try:
         run = start_run(db, "reparse")
         with click.progressbar(length=1, label="reparsing") as bar:
@@ -135,7 +152,8 @@ def reparse_command(db_path):
 
 @main.command()
 @db_option
-def compact(db_path):
+@busy_option
+def compact(db_path, busy_timeout):
     """Train a compression dictionary on the stored pages and recompress every body with it.
 
     Run it now and then as the archive grows (the first dictionary is trained automatically
@@ -145,7 +163,7 @@ def compact(db_path):
     Example:
       cpc-archive compact --db data/archive.db
     """
-    db = _open(db_path)
+    db = _open(db_path, busy_timeout)
     try:
         before = db.execute("SELECT coalesce(sum(stored_size), 0) FROM bodies").fetchone()[0]
         with write_transaction(db):
