@@ -276,3 +276,40 @@ def source_name(line: str | None) -> str:
     """The 来源 name in "2024年04月24日23:52 | 来源：新华网" or the `source` meta "来源：新华网"."""
     m = SOURCE_RE.search(clean_text(line))
     return clean_text(m["source"]) if m else ""
+
+
+# --- credit lines inside the text ----------------------------------------------------------
+
+_CREDIT_ROLES = r"(?:记者|通讯员|实习生|统稿|采写|撰稿|撰文|执笔|作者)"
+# A whole paragraph of credits: "（…全媒体记者 统稿：姜军旗 采写：…）", "□ 本报记者 葛灵丹".
+CREDIT_LINE_RE = re.compile(
+    r"^[（(](?P<credit>[^（）()]*" + _CREDIT_ROLES + r"[^（）()]*)[）)]$"
+    r"|^[□■◎●\s]*(?P<bare>(?:本报|本网|新华社|人民日报|人民网)?"
+    + _CREDIT_ROLES
+    + r"[^。！？；]{1,40})$"
+)
+# Credits opening a report: "本报讯（记者叶婉）近日…", "新华社北京4月24日电（记者 张三 李四）…".
+LEAD_CREDIT_RE = re.compile(
+    r"^[^。！？（）()]{0,40}?(?:电|讯)\s*[（(](?P<credit>[^（）()]*?"
+    + _CREDIT_ROLES
+    + r"[^（）()]*)[）)]"
+)
+# Credits closing a paragraph: "…造福全人类。（记者宋晨、田中全）".
+TRAILING_CREDIT_RE = re.compile(
+    r"[（(](?P<credit>\s*(?:[^（）()]{0,20}?)" + _CREDIT_ROLES + r"[^（）()]*)[）)]$"
+)
+
+
+def credit_names(paragraph: str) -> list[str]:
+    """Names credited inside a paragraph of text; the paragraph itself stays as printed."""
+    names: list[str] = []
+    m = CREDIT_LINE_RE.match(paragraph)
+    if m:
+        return byline_names(m["credit"] or m["bare"])
+    m = LEAD_CREDIT_RE.match(paragraph)
+    if m:
+        names += byline_names(m["credit"])
+    m = TRAILING_CREDIT_RE.search(paragraph)
+    if m:
+        names += byline_names(m["credit"])
+    return _dedupe(names)
