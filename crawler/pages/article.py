@@ -45,6 +45,8 @@ PARSER_VERSION = "1.0.0"
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Bytes that decode to this share of replacement characters are not a text page at all.
 _MAX_REPLACED_SHARE = 0.05
+# Text that is more than bullets and punctuation: "·<a>…</a>" is still a link-only line.
+_WORD_RE = re.compile(r"[^\W_]")
 _KEYWORD_SEP_RE = re.compile(r"[\s,，;；、]+")
 _HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/GB/index.html"})
 _DATED_LINK_RE = re.compile(r"\d{4}[-年/.]\d{1,2}[-月/.]\d{1,2}")
@@ -120,7 +122,7 @@ def _blocks(root: etree._Element, excluded: set[etree._Element]) -> list[_Block]
     def add(text: str | None, in_link: bool) -> None:
         if text:
             current.parts.append(text)
-            if not in_link and text.strip():
+            if not in_link and _WORD_RE.search(text):
                 current.plain = True
 
     def walk(el: etree._Element, in_link: bool) -> None:
@@ -171,6 +173,8 @@ def _read_body(root: etree._Element, template: S.Template, url: str) -> _Body:
             out.images.append(Image(src, caption))
         if not text or caption_used or not block.plain:
             continue  # empty, an image caption, or links only (related news, promotions)
+        if S.RELATED_HEADING_RE.match(text):
+            break  # a related-news list closes the body
         if S.SHARE_LINE_RE.match(text) or S.PAGER_LINE_RE.match(text):
             continue
         if EDITOR_LINE_RE.match(text):

@@ -160,7 +160,7 @@ GB_ZOOM = Template(
     author=("td.author", ".author"),
     dateline=("td.wb_time", "td.rq", ".rq", "td.date"),
     source=("td.ly", ".ly"),
-    source_link=("td.ly a", ".ly a"),
+    source_link=("td.wb_time a", "td.ly a", ".ly a"),
     body=("font#zoom",),
     editors=("td.editor", "div.editor", "div.edit", "font.editor"),
     print_edition=("span#paper_num",),
@@ -255,6 +255,10 @@ LISTING_MIN_DATED_LINKS = 8
 # --- lines inside a body block that are page furniture, not text ----------------------------
 SHARE_LINE_RE = re.compile(r"^(?:分享让更多人看到|分享到[：:]?)")
 PAGER_LINE_RE = re.compile(r"^(?:【\d+】)+(?:下一页)?$|^(?:上一页|下一页)$")
+# A heading that opens the related-news list some bodies end with: nothing after it is text.
+RELATED_HEADING_RE = re.compile(
+    r"^[【\[]?(?:相关新闻|相关阅读|相关链接|相关报道|延伸阅读|相关专题)[】\]]?[：:]?$"
+)
 ORIGINAL_TITLE_RE = re.compile(r"^原标题\s*[：:]\s*(?P<title>.+)$")
 # Body images that are site chrome (icons, buttons), not article pictures.
 CHROME_IMAGE_RE = re.compile(
