@@ -244,6 +244,9 @@ def _record(
     meta: dict[str, str],
 ) -> ArticleRecord:
     body = _read_body(body_root, template, url)
+    if len(body.images) == 1 and not body.images[0].caption and template.caption:
+        # A gallery page prints one picture with its caption in a paragraph of its own.
+        body.images[0] = Image(body.images[0].src, _first_text(doc, template.caption))
     title = _first_text(doc, template.title) if template.title else ""
     if template is S.FALLBACK:
         h1 = _first_text(doc, ("h1",))

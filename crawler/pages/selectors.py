@@ -31,6 +31,7 @@ class Template:
     print_edition: Sel = ()  # 《 人民日报 》（ 2024年05月10日 04 版）
     pager: Sel = ()  # links to the pages of a multi-page article
     breadcrumbs: Sel = ()  # the links of the channel path
+    caption: Sel = ()  # the caption of a page's one picture, when printed apart from it
     # Inside the body block: never body text (share bars, editor lines, pagers, QR codes, …).
     exclude: Sel = ()
 
@@ -178,6 +179,7 @@ GALLERY = Template(
     dateline=("div.text_c > p.sou", "p.sou", "div#picG p.sou"),
     source_link=("p.sou a",),
     body=("div#picG",),
+    caption=("div#picG > p", "div#picG p"),
     editors=("div.edit", "div.editor"),
     print_edition=("span#paper_num",),
     pager=("div.page_c a", "div.zdfy a"),
