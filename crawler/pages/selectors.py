@@ -266,6 +266,8 @@ ORIGINAL_TITLE_RE = re.compile(r"^原标题\s*[：:]\s*(?P<title>.+)$")
 CHROME_IMAGE_RE = re.compile(
     r"/img/(?:2012wbn|2016wb|2020wbc|2020peopleindex|next_page|prev_page|MAIN/20\d\d/\d\d/\d+/(?:images|img))|next_page|prev_page|share\.png|/icon"
 )
+# Caption markup under a body picture: the caption of the picture before it, not a paragraph.
+CAPTION_BLOCKS: Sel = ("p.pictext", "p.pic_text", "p.picText", "div.pictext", "span.pictext")
 CAPTION_MAX = 120  # characters: longer text next to an image is a paragraph, not a caption
 
 # Block-level tags: each starts a new paragraph when walking a body block.
