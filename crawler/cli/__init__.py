@@ -14,3 +14,4 @@ def main() -> None:
 
 # Each module adds its commands to `main`; keep one import per line (sorted).
 from crawler.cli import archive  # noqa: E402, F401
+from crawler.cli import extract  # noqa: E402, F401
