@@ -31,13 +31,20 @@ from crawler.archive.schema import ARTICLE_JSON_COLUMNS
 from crawler.archive.search import index_article, unindex_article
 from crawler.archive.snapshots import insert_snapshot
 from crawler.items import ArticleRecord, Fetch, NotArticle
-from crawler.urls import article_key, canonical_url, is_article_url, is_site_host
+from crawler.urls import (
+    article_key,
+    canonical_url,
+    is_article_url,
+    is_site_host,
+    parse_article_url,
+)
 
 __all__ = [
     "EDIT_FIELDS",
     "StoreOutcome",
     "article_record",
     "articles_first_seen_since",
+    "fetched_urls",
     "finish_run",
     "known_article",
     "known_urls",
@@ -138,6 +145,15 @@ def _truncated(fetch: Fetch) -> str:
 def _decide(fetches: Sequence[Fetch], result: ArticleRecord | NotArticle | None) -> _Decision:
     first = fetches[0]
     url_key = _url_key(first.url)
+    parsed_url = parse_article_url(first.url)
+    if parsed_url and parsed_url.page > 1:
+        # Page N alone is not the article: stored with page 1 it is merged into it.
+        return _Decision(
+            "skip",
+            kind="continuation",
+            reason=f"continuation page {parsed_url.page} stored without its page 1; "
+            "store it together with page 1 to merge it into the article",
+        )
     if first.status in GONE_STATUSES:
         return _Decision(
             "gone",
@@ -415,6 +431,11 @@ def known_urls(db: Database, urls: Sequence[str]) -> set[str]:
         ):
             known.add(u)
     return known
+
+
+def fetched_urls(db: Database, run_id: int) -> set[str]:
+    """URLs a run has already stored (fetched or failed): what a resumed run need not fetch."""
+    return {r[0] for r in db.execute("SELECT url FROM snapshots WHERE run_id = ?", [run_id])}
 
 
 def articles_first_seen_since(db: Database, date: str) -> list[tuple[str, str]]:
