@@ -106,9 +106,12 @@ class _Block:
     parts: list[str] = dataclasses.field(default_factory=list)
     plain: bool = False  # holds text outside any link
     images: list[etree._Element] = dataclasses.field(default_factory=list)
+    caption: bool = False  # caption markup (p.pictext)
 
 
-def _blocks(root: etree._Element, excluded: set[etree._Element]) -> list[_Block]:
+def _blocks(
+    root: etree._Element, excluded: set[etree._Element], captions: set[etree._Element]
+) -> list[_Block]:
     """The body block cut into paragraphs at block-level tags and <br>, in document order."""
     blocks: list[_Block] = []
     current = _Block()
@@ -128,8 +131,9 @@ def _blocks(root: etree._Element, excluded: set[etree._Element]) -> list[_Block]
     def walk(el: etree._Element, in_link: bool) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
         block = tag in S.BLOCK_TAGS
-        if block:
+        if block or el in captions:
             flush()
+        current.caption = current.caption or el in captions
         if tag == "img":
             current.images.append(el)
         add(el.text, in_link)
@@ -137,7 +141,7 @@ def _blocks(root: etree._Element, excluded: set[etree._Element]) -> list[_Block]
             if child not in excluded and isinstance(child.tag, str):
                 walk(child, in_link or tag == "a")
             add(child.tail, in_link)
-        if block:
+        if block or el in captions:
             flush()
 
     walk(root, False)
@@ -159,9 +163,15 @@ def _read_body(root: etree._Element, template: S.Template, url: str) -> _Body:
     excluded: set[etree._Element] = set()
     for sel in (*S.COMMON_EXCLUDE, *template.exclude):
         excluded.update(_css(sel)(root))
+    captions: set[etree._Element] = set()
+    for sel in S.CAPTION_BLOCKS:
+        captions.update(_css(sel)(root))
     out = _Body()
-    for block in _blocks(root, excluded):
+    for block in _blocks(root, excluded, captions):
         text = clean_text("".join(block.parts))
+        if block.caption and not block.images and out.images and not out.images[-1].caption:
+            out.images[-1] = Image(out.images[-1].src, text)
+            continue
         caption_used = False
         for img in block.images:
             src = _absolute(url, img.get("src") or img.get("data-src"))
@@ -244,6 +254,9 @@ def _record(
     meta: dict[str, str],
 ) -> ArticleRecord:
     body = _read_body(body_root, template, url)
+    if len(body.images) == 1 and not body.images[0].caption and template.caption:
+        # A gallery page prints one picture with its caption in a paragraph of its own.
+        body.images[0] = Image(body.images[0].src, _first_text(doc, template.caption))
     title = _first_text(doc, template.title) if template.title else ""
     if template is S.FALLBACK:
         h1 = _first_text(doc, ("h1",))

@@ -33,6 +33,8 @@ SITE_ENCODING = "gb18030"
 # The label as written ("GB2312"), for the record only; decisions use w3lib's resolved names.
 _LABEL_RE = re.compile(rb"""charset\s*=\s*["']?\s*([\w-]+)""", re.IGNORECASE)
 _REPLACEMENT = "\ufffd"
+# Declarations read as Chinese: GB2312, GBK and GB18030 all resolve to gb18030 in w3lib.
+_CHINESE_CODECS = frozenset({"gb18030", "gbk", "gb2312", "hz", "big5", "big5hkscs", "cp950"})
 
 
 @dataclass(frozen=True)
@@ -67,12 +69,26 @@ def _label(raw: bytes) -> str | None:
 def _declaration(body: bytes, ctype: str | None) -> tuple[str | None, str | None, str]:
     """(resolved codec, label as written, where) of the declared charset."""
     resolved = http_content_type_encoding(ctype)
+    header_label = _label(ctype.encode("latin-1", "replace")) if ctype else None
     if resolved:
-        return resolved, _label(ctype.encode("latin-1", "replace")), "header"
+        return resolved, header_label, "header"
     resolved = html_body_declared_encoding(body)
     if resolved:
         return resolved, _label(body[:4096]), "meta"
+    if header_label:  # a charset no codec knows: recorded, then ignored
+        return None, header_label, "header"
     return None, None, ""
+
+
+def _codec(encoding: str) -> str | None:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return None
+
+
+def _is_chinese(encoding: str | None) -> bool:
+    return bool(encoding) and _codec(encoding) in _CHINESE_CODECS
 
 
 def _strict(body: bytes, encoding: str) -> str | None:
@@ -101,18 +117,24 @@ def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> Decode
     resolved, label, where = _declaration(body, ctype)
     declared = label or resolved
 
-    text = _strict(body, "utf-8")
-    if text is not None:
-        return Decoded(text, "utf-8", declared, where)
+    try:
+        return Decoded(body.decode("utf-8"), "utf-8", declared, where)
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data":
+            # UTF-8 cut inside the last character: a truncated page, not another charset.
+            return Decoded(body.decode("utf-8", "replace"), "utf-8", declared, where, 1)
 
-    candidates = []
-    for enc in (resolved, SITE_ENCODING):
-        if enc and codecs.lookup(enc).name not in {codecs.lookup(c).name for c in candidates}:
+    # A Chinese declaration is tried first; any other declaration on this Chinese site is
+    # less likely than the site's own charset, so it comes after GB18030.
+    order = (resolved, SITE_ENCODING) if _is_chinese(resolved) else (SITE_ENCODING, resolved)
+    candidates: list[str] = []
+    for enc in order:
+        if enc and _codec(enc) and _codec(enc) not in {_codec(c) for c in candidates}:
             candidates.append(enc)
     for enc in candidates:
         text = _strict(body, enc)
         if text is not None:
-            return Decoded(text, codecs.lookup(enc).name, declared, where)
+            return Decoded(text, _codec(enc) or enc, declared, where)
 
     # Nothing decodes cleanly (a truncated page, a damaged file, not text at all): take the
     # reading that needs the fewest replacements, and say how many it needed.
@@ -121,7 +143,7 @@ def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> Decode
         text = to_unicode(body, enc)
         errors = text.count(_REPLACEMENT) - _encoded_replacements(body, enc)
         if best is None or errors < best.errors:
-            best = Decoded(text, codecs.lookup(enc).name, declared, where, max(errors, 1))
+            best = Decoded(text, _codec(enc) or enc, declared, where, max(errors, 1))
     assert best is not None
     return best
 

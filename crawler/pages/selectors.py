@@ -31,6 +31,7 @@ class Template:
     print_edition: Sel = ()  # 《 人民日报 》（ 2024年05月10日 04 版）
     pager: Sel = ()  # links to the pages of a multi-page article
     breadcrumbs: Sel = ()  # the links of the channel path
+    caption: Sel = ()  # the caption of a page's one picture, when printed apart from it
     # Inside the body block: never body text (share bars, editor lines, pagers, QR codes, …).
     exclude: Sel = ()
 
@@ -178,6 +179,7 @@ GALLERY = Template(
     dateline=("div.text_c > p.sou", "p.sou", "div#picG p.sou"),
     source_link=("p.sou a",),
     body=("div#picG",),
+    caption=("div#picG > p", "div#picG p"),
     editors=("div.edit", "div.editor"),
     print_edition=("span#paper_num",),
     pager=("div.page_c a", "div.zdfy a"),
@@ -264,6 +266,8 @@ ORIGINAL_TITLE_RE = re.compile(r"^原标题\s*[：:]\s*(?P<title>.+)$")
 CHROME_IMAGE_RE = re.compile(
     r"/img/(?:2012wbn|2016wb|2020wbc|2020peopleindex|next_page|prev_page|MAIN/20\d\d/\d\d/\d+/(?:images|img))|next_page|prev_page|share\.png|/icon"
 )
+# Caption markup under a body picture: the caption of the picture before it, not a paragraph.
+CAPTION_BLOCKS: Sel = ("p.pictext", "p.pic_text", "p.picText", "div.pictext", "span.pictext")
 CAPTION_MAX = 120  # characters: longer text next to an image is a paragraph, not a caption
 
 # Block-level tags: each starts a new paragraph when walking a body block.
