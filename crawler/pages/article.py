@@ -1,0 +1,453 @@
+"""parse_article: the bytes of one page (+ URL, + headers) -> ArticleRecord | NotArticle.
+
+Pure: no spider, no database, no clock. Never raises: a page it cannot read is a NotArticle
+with the reason. Which selectors read which layout lives in `crawler.pages.selectors`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+from lxml.cssselect import CSSSelector
+
+from crawler.items import ArticleRecord, Image, NotArticle, PrintEdition
+from crawler.pages import selectors as S
+from crawler.pages.decode import Decoded, decode_html
+from crawler.pages.normalize import (
+    EDITOR_LINE_RE,
+    PRINT_EDITION_RE,
+    byline_names,
+    clean_text,
+    credit_names,
+    editor_names,
+    parse_date,
+    parse_print_edition,
+    source_name,
+)
+from crawler.urls import (
+    canonical_url,
+    is_listing_url,
+    is_site_host,
+    parse_article_url,
+    strip_id_prefix,
+)
+
+# Bump when a change to the parser can change a record: stored snapshots get re-parsed.
+PARSER_VERSION = "1.0.0"
+
+# Control characters other than tab/newline/CR: never text, and libxml2 turns NUL into U+FFFD.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Bytes that decode to this share of replacement characters are not a text page at all.
+_MAX_REPLACED_SHARE = 0.05
+# Text that is more than bullets and punctuation: "·<a>…</a>" is still a link-only line.
+_WORD_RE = re.compile(r"[^\W_]")
+_KEYWORD_SEP_RE = re.compile(r"[\s,，;；、]+")
+_HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/GB/index.html"})
+_DATED_LINK_RE = re.compile(r"\d{4}[-年/.]\d{1,2}[-月/.]\d{1,2}")
+
+_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+
+
+class _Unreadable(Exception):
+    """The bytes are not an HTML page the parser can read."""
+
+
+@cache
+def _css(selector: str) -> CSSSelector:
+    return CSSSelector(selector, translator="html")
+
+
+def _select(root: etree._Element, selectors: Sequence[str]) -> list[etree._Element]:
+    """The elements of the first selector that matches anything."""
+    for sel in selectors:
+        found = _css(sel)(root)
+        if found:
+            return found
+    return []
+
+
+def _first_text(root: etree._Element, selectors: Sequence[str]) -> str:
+    """The text of the first element, of the first selector in order, that has any text."""
+    for sel in selectors:
+        for el in _css(sel)(root):
+            text = clean_text(el.text_content())
+            if text:
+                return text
+    return ""
+
+
+def _meta(doc: etree._Element) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for el in doc.iter("meta"):
+        name = (el.get("name") or "").strip().lower()
+        if name and name not in out:
+            out[name] = clean_text(el.get("content"))
+    return out
+
+
+def _absolute(url: str, href: str | None) -> str:
+    href = (href or "").strip()
+    if not href or href.lower().startswith(("javascript:", "mailto:", "#")):
+        return ""
+    return urljoin(url, href) if url else href
+
+
+# --- the body ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Block:
+    parts: list[str] = dataclasses.field(default_factory=list)
+    plain: bool = False  # holds text outside any link
+    images: list[etree._Element] = dataclasses.field(default_factory=list)
+    caption: bool = False  # caption markup (p.pictext)
+
+
+def _blocks(
+    root: etree._Element, excluded: set[etree._Element], captions: set[etree._Element]
+) -> list[_Block]:
+    """The body block cut into paragraphs at block-level tags and <br>, in document order."""
+    blocks: list[_Block] = []
+    current = _Block()
+
+    def flush() -> None:
+        nonlocal current
+        if current.parts or current.images:
+            blocks.append(current)
+        current = _Block()
+
+    def add(text: str | None, in_link: bool) -> None:
+        if text:
+            current.parts.append(text)
+            if not in_link and _WORD_RE.search(text):
+                current.plain = True
+
+    def walk(el: etree._Element, in_link: bool) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        block = tag in S.BLOCK_TAGS
+        if block or el in captions:
+            flush()
+        current.caption = current.caption or el in captions
+        if tag == "img":
+            current.images.append(el)
+        add(el.text, in_link)
+        for child in el:
+            if child not in excluded and isinstance(child.tag, str):
+                walk(child, in_link or tag == "a")
+            add(child.tail, in_link)
+        if block or el in captions:
+            flush()
+
+    walk(root, False)
+    flush()
+    return blocks
+
+
+@dataclasses.dataclass
+class _Body:
+    paragraphs: list[str] = dataclasses.field(default_factory=list)
+    images: list[Image] = dataclasses.field(default_factory=list)
+    editors: list[str] = dataclasses.field(default_factory=list)
+    original_title: str = ""
+    print_edition: PrintEdition | None = None
+    authors: list[str] = dataclasses.field(default_factory=list)
+
+
+def _read_body(root: etree._Element, template: S.Template, url: str) -> _Body:
+    excluded: set[etree._Element] = set()
+    for sel in (*S.COMMON_EXCLUDE, *template.exclude):
+        excluded.update(_css(sel)(root))
+    captions: set[etree._Element] = set()
+    for sel in S.CAPTION_BLOCKS:
+        captions.update(_css(sel)(root))
+    out = _Body()
+    for block in _blocks(root, excluded, captions):
+        text = clean_text("".join(block.parts))
+        if block.caption and not block.images and out.images and not out.images[-1].caption:
+            out.images[-1] = Image(out.images[-1].src, text)
+            continue
+        caption_used = False
+        for img in block.images:
+            src = _absolute(url, img.get("src") or img.get("data-src"))
+            if not src or S.CHROME_IMAGE_RE.search(src):
+                continue
+            caption = text if text and len(text) <= S.CAPTION_MAX else ""
+            caption_used = caption_used or bool(caption)
+            caption = caption or clean_text(img.get("title") or img.get("alt"))
+            out.images.append(Image(src, caption))
+        if not text or caption_used or not block.plain:
+            continue  # empty, an image caption, or links only (related news, promotions)
+        if S.RELATED_HEADING_RE.match(text):
+            break  # a related-news list closes the body
+        if S.SHARE_LINE_RE.match(text) or S.PAGER_LINE_RE.match(text):
+            continue
+        if EDITOR_LINE_RE.match(text):
+            out.editors = out.editors or editor_names(text)
+            continue
+        m = S.ORIGINAL_TITLE_RE.match(text)
+        if m:
+            out.original_title = out.original_title or clean_text(m["title"])
+            continue
+        m = PRINT_EDITION_RE.search(text)
+        if m and len(text) - len(m.group(0)) <= 2:
+            out.print_edition = out.print_edition or parse_print_edition(text)
+            continue
+        out.paragraphs.append(text)
+        out.authors.extend(credit_names(text))
+    return out
+
+
+def _fallback_body_root(doc: etree._Element) -> etree._Element | None:
+    """The element whose own paragraphs hold the most text."""
+    weight: dict[etree._Element, int] = {}
+    for p in doc.iter(S.FALLBACK_BLOCKS):
+        parent = p.getparent()
+        if parent is not None:
+            weight[parent] = weight.get(parent, 0) + len(clean_text(p.text_content()))
+    if not weight:
+        return None
+    root, total = max(weight.items(), key=lambda kv: kv[1])
+    return root if total >= S.FALLBACK_MIN_BODY else None
+
+
+# --- fields --------------------------------------------------------------------------------------
+
+
+def _pages(doc: etree._Element, template: S.Template, url: str) -> list[str]:
+    """Every page of a multi-page article, first page first, from the pager links."""
+    this = parse_article_url(url) if url else None
+    urls: list[str] = []
+    for a in _select(doc, template.pager):
+        href = _absolute(url, a.get("href"))
+        target = parse_article_url(href) if href else None
+        if target is None or (this and target.first_page_url != this.first_page_url):
+            continue
+        if href not in urls:
+            urls.append(href)
+    if not urls:
+        return []
+    first = parse_article_url(urls[0])
+    return sorted(urls, key=lambda u: parse_article_url(u).page) if first else urls
+
+
+def _title_from_head(doc: etree._Element) -> str:
+    title = _first_text(doc, ("title",))
+    while True:
+        stripped = S.TITLE_SUFFIX_RE.sub("", title)
+        if stripped == title or not stripped:
+            return title
+        title = stripped
+
+
+def _record(
+    doc: etree._Element,
+    template: S.Template,
+    body_root: etree._Element,
+    url: str,
+    decoded: Decoded,
+    meta: dict[str, str],
+) -> ArticleRecord:
+    body = _read_body(body_root, template, url)
+    if len(body.images) == 1 and not body.images[0].caption and template.caption:
+        # A gallery page prints one picture with its caption in a paragraph of its own.
+        body.images[0] = Image(body.images[0].src, _first_text(doc, template.caption))
+    title = _first_text(doc, template.title) if template.title else ""
+    if template is S.FALLBACK:
+        h1 = _first_text(doc, ("h1",))
+        title = h1 if len(h1) >= S.FALLBACK_MIN_TITLE else _title_from_head(doc)
+
+    dateline = _first_text(doc, template.dateline)
+    source_text = _first_text(doc, template.source) if template.source else ""
+    source, source_url = "", ""
+    for a in _select(doc, template.source_link):
+        name = clean_text(a.text_content())
+        if name:
+            source, source_url = name, _absolute(url, a.get("href"))
+            break
+    source = source or source_name(source_text or dateline) or source_name(meta.get("source"))
+
+    published = parse_date(dateline) if dateline else None
+    published = published or parse_date(meta.get("publishdate"), fallback=False)
+
+    original = _first_text(doc, template.original_title)
+    m = S.ORIGINAL_TITLE_RE.match(original)
+    original = clean_text(m["title"]) if m else original
+
+    edition = parse_print_edition(_first_text(doc, template.print_edition))
+    editors = editor_names(_first_text(doc, template.editors)) or body.editors
+    authors = byline_names(_first_text(doc, template.author)) + body.authors
+
+    parsed = parse_article_url(url) if url else None
+    content_id = parsed.content_id if parsed else strip_id_prefix(meta.get("contentid"))
+    channel_id = parsed.channel_id if parsed else strip_id_prefix(meta.get("catalogs"))
+    pages = _pages(doc, template, url)
+
+    return ArticleRecord(
+        url=url,
+        canonical_url=canonical_url(url) if url else "",
+        content_id=content_id,
+        channel_id=channel_id,
+        title=title,
+        pretitle=_first_text(doc, template.pretitle),
+        subtitle=_first_text(doc, template.subtitle),
+        original_title=original or body.original_title,
+        published_at=published,
+        source=source,
+        source_url=source_url,
+        authors=list(dict.fromkeys(authors)),
+        editors=editors,
+        print_edition=edition or body.print_edition,
+        breadcrumbs=[
+            t for a in _select(doc, template.breadcrumbs) if (t := clean_text(a.text_content()))
+        ],
+        keywords=[k for k in _KEYWORD_SEP_RE.split(meta.get("keywords", "")) if k],
+        description=meta.get("description", ""),
+        images=body.images,
+        paragraphs=body.paragraphs,
+        body_text="\n".join(body.paragraphs),
+        page_count=max(len(pages), 1),
+        page_urls=pages or ([url] if url else []),
+        encoding=decoded.encoding,
+        template=template.name,
+        parser_version=PARSER_VERSION,
+    )
+
+
+# --- not articles -------------------------------------------------------------------------------
+
+
+def _not_article_by_page(doc: etree._Element, url: str) -> tuple[str, str] | None:
+    title = _first_text(doc, ("title",))
+    heading = _first_text(doc, ("h1",))
+    for text in (title, heading):
+        if S.NOT_FOUND_TITLE_RE.search(text):
+            return "not_found", f"not-found page (title {text[:60]!r})"
+    if url:
+        parts = urlsplit(url)
+        if is_site_host(parts.netloc) and parts.path in _HOME_PATHS:
+            return "home", f"home page of {parts.netloc}"
+        if is_listing_url(url):
+            return "listing", f"channel list page {parts.path}"
+    return None
+
+
+def _looks_like_listing(doc: etree._Element) -> bool:
+    has_next = any(
+        S.LISTING_NEXT_TEXT in clean_text(el.text_content()) for el in _select(doc, S.LISTING_PAGER)
+    )
+    dated = sum(
+        1
+        for li in doc.iter("li")
+        if li.find(".//a") is not None and _DATED_LINK_RE.search(li.text_content() or "")
+    )
+    return dated >= S.LISTING_MIN_DATED_LINKS and (
+        has_next or dated >= 2 * S.LISTING_MIN_DATED_LINKS
+    )
+
+
+# --- entry points -------------------------------------------------------------------------------
+
+
+def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleRecord | NotArticle:
+    def no(kind: str, reason: str, encoding: str = "") -> NotArticle:
+        return NotArticle(url, kind, reason, encoding, PARSER_VERSION)
+
+    if not body or not body.strip():
+        return no("empty", "empty body")
+    decoded = decode_html(body, headers)
+    text = _CONTROL_RE.sub("", decoded.text)
+    if decoded.errors > _MAX_REPLACED_SHARE * max(len(text), 1):
+        return no(
+            "unreadable",
+            f"bytes are not text in any candidate charset ({decoded.errors} invalid sequences)",
+            decoded.encoding,
+        )
+    try:
+        doc = lxml.html.document_fromstring(text.encode("utf-8"), parser=_PARSER)
+    except (etree.ParserError, ValueError) as exc:
+        return no("unreadable", f"not an HTML document: {exc}", decoded.encoding)
+
+    verdict = _not_article_by_page(doc, url)
+    if verdict:
+        return no(*verdict, decoded.encoding)
+
+    meta = _meta(doc)
+    for template in S.TEMPLATE_ORDER:
+        if not _select(doc, template.detect):
+            continue
+        roots = _select(doc, template.body)
+        if roots:
+            record = _record(doc, template, roots[0], url, decoded, meta)
+            if record.title and (record.paragraphs or record.images):
+                return record
+        break  # the layout is known but holds no article: try the generic reading
+
+    if _looks_like_listing(doc):
+        return no("listing", "list page: dated links with pagination", decoded.encoding)
+    root = _fallback_body_root(doc)
+    if root is None:
+        return no("unknown", "no template matched and no body text found", decoded.encoding)
+    record = _record(doc, S.FALLBACK, root, url, decoded, meta)
+    if len(record.title) < S.FALLBACK_MIN_TITLE:
+        return no("unknown", "no template matched and no credible title", decoded.encoding)
+    return record
+
+
+def parse_article(
+    body: bytes, url: str, headers: Mapping[str, str] | None = None
+) -> ArticleRecord | NotArticle:
+    """Read one fetched page. Never raises: unreadable input is a NotArticle with the reason."""
+    try:
+        return _parse(body or b"", url or "", headers)
+    except Exception as exc:  # the contract is "never raises"; the reason keeps the evidence
+        return NotArticle(
+            url or "",
+            "unreadable",
+            f"parser error: {type(exc).__name__}: {exc}",
+            "",
+            PARSER_VERSION,
+        )
+
+
+def _page_number(record: ArticleRecord) -> int:
+    parsed = parse_article_url(record.url) if record.url else None
+    return parsed.page if parsed else 0
+
+
+def merge_pages(first: ArticleRecord, rest: Sequence[ArticleRecord]) -> ArticleRecord:
+    """One record for a multi-page article: bodies and images concatenated in page order.
+
+    Header fields (title, date, source, …) come from the first page; names from every page.
+    """
+    later = sorted((r for r in rest if r.url != first.url), key=_page_number)
+    paragraphs = list(first.paragraphs)
+    images = list(first.images)
+    authors = list(first.authors)
+    editors = list(first.editors)
+    for page in later:
+        paragraphs += page.paragraphs
+        images += [i for i in page.images if i not in images]
+        authors += page.authors
+        editors += page.editors
+    page_urls = list(first.page_urls) or [first.url]
+    for page in later:
+        if page.url not in page_urls:
+            page_urls.append(page.url)
+    return dataclasses.replace(
+        first,
+        paragraphs=paragraphs,
+        body_text="\n".join(paragraphs),
+        images=images,
+        authors=list(dict.fromkeys(authors)),
+        editors=list(dict.fromkeys(editors)),
+        page_count=max(first.page_count, len(page_urls), 1 + len(later)),
+        page_urls=page_urls,
+        print_edition=first.print_edition
+        or next((p.print_edition for p in later if p.print_edition), None),
+    )

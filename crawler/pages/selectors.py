@@ -1,0 +1,303 @@
+"""Every CSS selector the parser uses, named, per template, in a declared try order.
+
+A redesign of the site is a change to this file only. Each `Template` says how to recognise
+its layout (`detect`) and, per field, the selectors to try in order: the first one that gives
+text wins. `TEMPLATE_ORDER` is the order layouts are tried in; `FALLBACK` reads a page no
+template knows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+Sel = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    detect: Sel  # the layout is this template when any of these matches
+    title: Sel
+    body: Sel  # the block holding the article text
+    pretitle: Sel = ()
+    subtitle: Sel = ()
+    author: Sel = ()  # byline: "本报记者  王乐文  方  敏"
+    dateline: Sel = ()  # text holding the publication date (and often 来源)
+    source: Sel = ()  # text holding "来源：…" when not in the dateline
+    source_link: Sel = ()  # the 来源 <a>
+    editors: Sel = ()  # "(责编：…、…)"
+    original_title: Sel = ()  # "原标题：…"
+    print_edition: Sel = ()  # 《 人民日报 》（ 2024年05月10日 04 版）
+    pager: Sel = ()  # links to the pages of a multi-page article
+    breadcrumbs: Sel = ()  # the links of the channel path
+    caption: Sel = ()  # the caption of a page's one picture, when printed apart from it
+    # Inside the body block: never body text (share bars, editor lines, pagers, QR codes, …).
+    exclude: Sel = ()
+
+
+# Inside any body block, whatever the template: scripts, pagers, editor and share lines.
+COMMON_EXCLUDE: Sel = (
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "form",
+    "center",  # the "next page" table under the pager
+    "div.zdfy",
+    "div.page_n",
+    "div.edit",
+    "div.editor",
+    "div.otitle",
+    "div.bza",
+    "div.tjewm",  # "关注公众号" QR code
+    "p.paper_num",  # the 2020wbc share bar
+    "span#paper_num",
+    "div.share",
+    "div#ops_share",
+    "div.fx",
+    "div.page_c",
+    "div.rm_relevant",
+    "div.relevant",
+    "div.rel_news",
+    "#p_editor",
+    "#p_navigator",
+)
+
+CPC = Template(
+    name="cpc",
+    detect=("div.text_c",),
+    title=("div.text_c > h1", "div.text_c h1"),
+    pretitle=("div.text_c > h3.pre", "div.text_c h3.pre"),
+    subtitle=("div.text_c > h4.sub", "div.text_c h4.sub"),
+    author=("div.text_c > p.author", "div.text_c p.author"),
+    dateline=("div.text_c > p.sou", "div.text_c p.sou"),
+    source_link=("div.text_c p.sou a",),
+    body=("div.text_c div.show_text", "div.show_text"),
+    editors=("div.text_c div.edit", "div.edit"),
+    original_title=("div.text_c div.otitle",),
+    print_edition=("span#paper_num",),
+    pager=("div.zdfy a", "div.page_n a"),
+    breadcrumbs=("div.text_c_nav a", "#rwb_navpath a", "div.route a"),
+)
+
+WB2016 = Template(
+    name="2016wb",
+    detect=("div.text_title",),
+    title=("div.text_title > h1", "div.text_title h1"),
+    pretitle=("div.text_title > h3.pre",),
+    subtitle=("div.text_title > h4.sub",),
+    author=("div.text_title > p.author",),
+    dateline=("div.text_title div.box01 div.fl",),
+    source_link=("div.text_title div.box01 div.fl a",),
+    body=("div.box_con#rwb_zw", "#rwb_zw", "div.box_con"),
+    editors=("div.box_con div.edit", "div.edit"),
+    original_title=("div.box_con div.otitle",),
+    print_edition=("span#paper_num",),
+    pager=("div.zdfy a",),
+    breadcrumbs=("#rwb_navpath a",),
+)
+
+WBC2020 = Template(
+    name="2020wbc",
+    detect=("div.rm_txt div.col-1",),
+    title=("div.rm_txt div.col-1 > h1", "div.rm_txt h1"),
+    pretitle=("div.rm_txt div.col-1 > h3.pre",),
+    subtitle=("div.rm_txt div.col-1 > h4.sub",),
+    author=("div.rm_txt div.col-1 > div.author",),
+    dateline=("div.rm_txt div.channel div.col-1-1", "div.rm_txt div.col-1-1"),
+    source_link=("div.rm_txt div.channel div.col-1-1 a",),
+    body=("div.rm_txt div.rm_txt_con", "div.rm_txt_con"),
+    editors=("div.rm_txt_con div.edit", "div.rm_txt div.edit"),
+    original_title=("div.rm_txt_con div.otitle",),
+    print_edition=("span#paper_num",),
+    pager=("div.rm_txt_con div.zdfy a", "div.zdfy a"),
+    breadcrumbs=("div.route#rwb_navpath a", "#rwb_navpath a", "div.route a"),
+)
+
+HEALTH = Template(
+    name="health",
+    detect=("div.articleCont div.artDet",),
+    title=("div.articleCont div.title > h2", "div.articleCont h2"),
+    pretitle=("div.articleCont div.title > h4",),
+    subtitle=("div.articleCont div.title > h3",),
+    author=("div.articleCont div.title > p",),
+    dateline=("div.articleCont div.artOri",),
+    source_link=("div.articleCont div.artOri > a",),
+    body=("div.articleCont div.artDet",),
+    editors=("div.articleCont div.editor",),
+    original_title=("div.artDet div.otitle",),
+    print_edition=("span#paper_num",),
+    pager=("div.artDet div.zdfy a",),
+    breadcrumbs=("div.subNav a",),
+)
+
+# /n/ (about 2012–2014) and /GB/ pages: #p_title, #p_publishtime, #p_origin, #p_content.
+P_ERA = Template(
+    name="p_era",
+    detect=("#p_title",),
+    title=("#p_title",),
+    pretitle=("#p_pretitle", "#p_yinti"),
+    subtitle=("#p_subtitle", "#p_futi"),
+    author=("#p_author",),
+    dateline=("#p_publishtime",),
+    source=("#p_origin",),
+    source_link=("#p_origin a",),
+    body=("#p_content",),
+    editors=("#p_editor",),
+    original_title=("#p_content div.otitle",),
+    print_edition=("span#paper_num",),
+    pager=("#p_content div.zdfy a", "div.zdfy a", "#p_page a"),
+    breadcrumbs=("#p_navigator a",),
+)
+
+# The oldest /GB/ pages: the body in <font id="zoom">, the rest in table cells.
+GB_ZOOM = Template(
+    name="gb_zoom",
+    detect=("font#zoom",),
+    title=("h1", "td.fbt", ".fbt", "font.fbt", "b font", "title"),
+    pretitle=("td.yt", ".yt"),
+    subtitle=("td.ft", ".ft"),
+    author=("td.author", ".author"),
+    dateline=("td.wb_time", "td.rq", ".rq", "td.date"),
+    source=("td.ly", ".ly"),
+    source_link=("td.wb_time a", "td.ly a", ".ly a"),
+    body=("font#zoom",),
+    editors=("td.editor", "div.editor", "div.edit", "font.editor"),
+    print_edition=("span#paper_num",),
+    pager=("font#zoom div.zdfy a",),
+    breadcrumbs=("td.nav a", "div.nav a"),
+)
+
+# Picture galleries: images stepped through with a#next, captions under the picture.
+GALLERY = Template(
+    name="gallery",
+    detect=("div#picG",),
+    title=("div.text_c > h1", "div#picG h1", "h1"),
+    pretitle=("div.text_c > h3.pre",),
+    subtitle=("div.text_c > h4.sub",),
+    dateline=("div.text_c > p.sou", "p.sou", "div#picG p.sou"),
+    source_link=("p.sou a",),
+    body=("div#picG",),
+    caption=("div#picG > p", "div#picG p"),
+    editors=("div.edit", "div.editor"),
+    print_edition=("span#paper_num",),
+    pager=("div.page_c a", "div.zdfy a"),
+    breadcrumbs=("div.text_c_nav a", "#rwb_navpath a"),
+)
+
+# Special-report pages: the text in div.txtCon, editors in div.editor.
+SPECIAL = Template(
+    name="special",
+    detect=("div.txtCon",),
+    title=("div.title > h1", "h1", "div.title h2", "h2"),
+    pretitle=("div.title > h3", "h3.pre"),
+    subtitle=("div.title > h4", "h4.sub"),
+    author=("p.author", "div.author"),
+    dateline=("div.title p.sou", "p.sou", "div.laiyuan", "div.time"),
+    source_link=("p.sou a", "div.laiyuan a"),
+    body=("div.txtCon",),
+    editors=("div.editor", "div.edit"),
+    print_edition=("span#paper_num",),
+    pager=("div.zdfy a",),
+    breadcrumbs=("#rwb_navpath a", "div.route a"),
+)
+
+# Tried in this order; the first template whose `detect` matches reads the page. Galleries and
+# special reports come first: their pages can also carry the cpc article header.
+TEMPLATE_ORDER: tuple[Template, ...] = (
+    GALLERY,
+    SPECIAL,
+    CPC,
+    WBC2020,
+    WB2016,
+    HEALTH,
+    P_ERA,
+    GB_ZOOM,
+)
+
+# A page no template knows: the title from the first <h1> or the <title>, the body from the
+# element whose paragraphs hold the most text.
+FALLBACK = Template(
+    name="fallback",
+    detect=(),
+    title=("h1", "title"),
+    pretitle=(),
+    dateline=("p.sou", ".sou", ".time", ".date", ".pubtime"),
+    source_link=("p.sou a",),
+    body=(),
+    editors=("div.edit", "div.editor", "#p_editor"),
+    print_edition=("span#paper_num",),
+    pager=("div.zdfy a",),
+    breadcrumbs=("#rwb_navpath a", "div.route a", "#p_navigator a"),
+)
+FALLBACK_BLOCKS = "p"  # fallback body: the parent of the most paragraph text wins
+FALLBACK_MIN_TITLE = 4  # characters
+FALLBACK_MIN_BODY = 80  # characters of paragraph text
+
+# --- meta tags (fallback to visible text) ----------------------------------------------------
+META = {
+    "publishdate": "publishdate",
+    "source": "source",
+    "contentid": "contentid",
+    "catalogs": "catalogs",
+    "keywords": "keywords",
+    "description": "description",
+}
+
+# --- pages that are not articles -------------------------------------------------------------
+NOT_FOUND_TITLE_RE = re.compile(r"页面没有找到|出错啦|404 Not Found|页面不存在|您访问的页面不存在")
+# "女儿出嫁…--文化--人民网": the article title is what comes before the channel suffix.
+TITLE_SUFFIX_RE = re.compile(r"\s*(?:--|——|-|_|\|)\s*[^-—_|]*(?:人民网|新闻网)\s*$")
+# A list page: "下一页" pagination next to many dated links.
+LISTING_PAGER = ("div.page", "div.page_n", "div.fenye")
+LISTING_NEXT_TEXT = "下一页"
+LISTING_MIN_DATED_LINKS = 8
+
+# --- lines inside a body block that are page furniture, not text ----------------------------
+SHARE_LINE_RE = re.compile(r"^(?:分享让更多人看到|分享到[：:]?)")
+PAGER_LINE_RE = re.compile(r"^(?:【\d+】)+(?:下一页)?$|^(?:上一页|下一页)$")
+# A heading that opens the related-news list some bodies end with: nothing after it is text.
+RELATED_HEADING_RE = re.compile(
+    r"^[【\[]?(?:相关新闻|相关阅读|相关链接|相关报道|延伸阅读|相关专题)[】\]]?[：:]?$"
+)
+ORIGINAL_TITLE_RE = re.compile(r"^原标题\s*[：:]\s*(?P<title>.+)$")
+# Body images that are site chrome (icons, buttons), not article pictures.
+CHROME_IMAGE_RE = re.compile(
+    r"/img/(?:2012wbn|2016wb|2020wbc|2020peopleindex|next_page|prev_page|MAIN/20\d\d/\d\d/\d+/(?:images|img))|next_page|prev_page|share\.png|/icon"
+)
+# Caption markup under a body picture: the caption of the picture before it, not a paragraph.
+CAPTION_BLOCKS: Sel = ("p.pictext", "p.pic_text", "p.picText", "div.pictext", "span.pictext")
+CAPTION_MAX = 120  # characters: longer text next to an image is a paragraph, not a caption
+
+# Block-level tags: each starts a new paragraph when walking a body block.
+BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "table",
+        "blockquote",
+        "section",
+        "article",
+        "dd",
+        "dt",
+        "dl",
+        "hr",
+        "pre",
+        "figure",
+        "figcaption",
+        "tbody",
+        "td",
+    }
+)
