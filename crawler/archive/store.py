@@ -150,6 +150,9 @@ def _decide(fetches: Sequence[Fetch], result: ArticleRecord | NotArticle | None)
             kind="redirect_home",
             reason=f"redirected to the home page {first.final_url}",
         )
+    if first.status == 0 and isinstance(result, NotArticle):
+        # No response at all (timeout, connection lost): the source says why.
+        return _Decision("failure", key=url_key, kind=result.kind, reason=result.reason)
     if not 200 <= first.status < 300:
         return _Decision(
             "failure",
