@@ -1,0 +1,21 @@
+"""What the spider hands the pipeline: the fetches of one page, and what they say."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crawler.items import ArticleRecord, Fetch, NotArticle
+
+
+@dataclass
+class CrawledPage:
+    """One page's fetches (an article's page 1 first, then its continuation pages) and the
+    merged result; a list page or the home page is one fetch with its NotArticle.
+
+    `result` is None when the archive should decide from the fetches alone (an HTTP error
+    status: the archive knows whether the URL was a known article, now removed).
+    """
+
+    frontier_url: str  # the crawl-frontier entry this item completes
+    fetches: list[Fetch] = field(default_factory=list)
+    result: ArticleRecord | NotArticle | None = None
