@@ -306,7 +306,10 @@ class ReplayServer:
         return self.replay.hits
 
     def start(self) -> ReplayServer:
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll keeps stop() quick: shutdown waits for the loop's next poll.
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
         return self
 
