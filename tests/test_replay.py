@@ -119,9 +119,11 @@ def test_redirect_to_the_home_page():
 
 
 def test_timeout_holds_the_connection():
-    with faulty({"kind": "timeout", "seconds": 5}) as s:
-        with pytest.raises((socket.timeout, TimeoutError)):
-            get(s, ARTICLE, timeout=0.5)
+    with (
+        faulty({"kind": "timeout", "seconds": 5}) as s,
+        pytest.raises((socket.timeout, TimeoutError)),
+    ):
+        get(s, ARTICLE, timeout=0.5)
 
 
 def test_every_url_fault_spares_robots_txt():
