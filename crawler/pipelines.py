@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from scrapy import signals
 
 from crawler.archive.db import open_archive
 from crawler.archive.store import finish_run, start_run, store_fetches
-
-logger = logging.getLogger(__name__)
-
-# Counters the runs row keeps, by StoreOutcome.status.
-OUTCOMES = ("new", "changed", "unchanged", "removed", "failed")
 
 
 class ArchivePipeline:
@@ -21,7 +14,6 @@ class ArchivePipeline:
         self.path = path
         self.db = None
         self.run_id: int | None = None
-        self.counts = dict.fromkeys(("fetched", *OUTCOMES), 0)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -36,14 +28,13 @@ class ArchivePipeline:
         self.run_id = start_run(self.db, "crawl", args=getattr(spider, "run_args", None))
 
     def process_item(self, item):
-        outcome = store_fetches(self.db, self.run_id, item.fetches, item.result)
-        self.counts["fetched"] += len(item.fetches)
-        self.counts[outcome.status] = self.counts.get(outcome.status, 0) + 1
+        # store_fetches keeps the run's counts as it goes, so a killed run still has them.
+        store_fetches(self.db, self.run_id, item.fetches, item.result)
         return item
 
     def spider_closed(self, reason):
         if self.db is None:
             return
-        finish_run(self.db, self.run_id, reason, counts=self.counts)
+        finish_run(self.db, self.run_id, reason)
         self.db.close()
         self.db = None
