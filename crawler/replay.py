@@ -15,7 +15,7 @@ Faults (per URL in the manifest, or passed in for tests), by "kind":
   truncated  promise the full Content-Length, send half the body, close
   empty      200 with an empty body
   charset    serve the recorded bytes under a wrong `content_type` header
-  huge       pad the recorded page to `size` bytes (default 10 MB) inside an HTML comment
+  huge       pad the recorded page to `size` bytes (default 10 MB) with a comment before </body>
   malformed  strip closing </div> and </p> tags and open a stray <table> in the recorded page
   redirect   answer `status` (default 302) to `location` (default the site's home page)
 """
@@ -146,6 +146,14 @@ def open_source(path: str | Path):
     raise ValueError(f"{path} is not a site folder, a WARC file or an archive database")
 
 
+def pad_page(body: bytes, size: int) -> bytes:
+    """The page grown to `size` bytes by a comment before </body>: big, but whole."""
+    at = body.lower().rfind(b"</body")
+    at = len(body) if at < 0 else at
+    pad = max(0, size - len(body) - 7)
+    return body[:at] + b"<!--" + b" " * pad + b"-->" + body[at:]
+
+
 def malform(body: bytes) -> bytes:
     """Damage the markup the way broken CMS output does, keeping every text byte."""
     body = re.sub(rb"</(?:div|p)\s*>", b"", body, flags=re.IGNORECASE)
@@ -255,9 +263,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             headers = {**recorded.headers, "Content-Type": fault["content_type"]}
             self.respond(recorded.status, headers, recorded.body, head)
         elif kind == "huge":
-            size = fault.get("size", HUGE_SIZE)
-            pad = max(0, size - len(recorded.body) - 7)
-            body = recorded.body + b"<!--" + b" " * pad + b"-->"
+            body = pad_page(recorded.body, fault.get("size", HUGE_SIZE))
             self.respond(recorded.status, recorded.headers, body, head)
         elif kind == "malformed":
             self.respond(recorded.status, recorded.headers, malform(recorded.body), head)
