@@ -105,3 +105,19 @@ def test_heartbeat_keeps_the_lock_fresh_and_release_frees_it(db):
     assert state.lock_holder(db)["heartbeat_at"] > old
     state.release_lock(db)
     assert state.lock_holder(db) is None
+
+
+def test_gone_pages_are_settled_transient_failures_are_not(db):
+    from crawler.archive.runs import start_run
+    from crawler.archive.store import store_fetches
+    from crawler.items import Fetch, NotArticle
+
+    run = start_run(db, "crawl")
+    gone, slow, err = (f"http://cpc.people.com.cn/n1/2024/0807/c64094-{n}.html" for n in (1, 2, 3))
+    store_fetches(db, run, [Fetch(gone, b"not found", 404)])
+    store_fetches(db, run, [Fetch(slow, b"", 0)], NotArticle(slow, "fetch_error", "timeout"))
+    store_fetches(db, run, [Fetch(err, b"oops", 503)])
+    assert state.settled(db, gone)
+    assert not state.settled(db, slow)
+    assert not state.settled(db, err)
+    assert not state.settled(db, "http://cpc.people.com.cn/never-seen.html")

@@ -19,3 +19,6 @@ class CrawledPage:
     frontier_url: str  # the crawl-frontier entry this item completes
     fetches: list[Fetch] = field(default_factory=list)
     result: ArticleRecord | NotArticle | None = None
+    # False when the URL should stay pending in the frontier once stored: the server refused
+    # or failed (403, 429, 5xx), and a resumed crawl should ask again.
+    done: bool = True

@@ -91,6 +91,24 @@ def clear(db: Database) -> None:
         db.execute(f"DELETE FROM {FRONTIER}")
 
 
+# Failures worth another try on the next run: the server or the network may do better then.
+TRANSIENT_FAILURES = ("fetch_error", "empty", "truncated")
+
+
+def settled(db: Database, url: str) -> bool:
+    """Whether an earlier run fetched `url` and it failed for good (gone, not an article, an
+    incomplete multi-page article): an incremental run treats it as known, not as new.
+
+    Transient failures (timeouts, 5xx, 429/403, empty or cut-off bodies) stay unsettled.
+    """
+    rows = db.execute("SELECT kind FROM failures WHERE url = ?", [url]).fetchall()
+    return any(
+        kind not in TRANSIENT_FAILURES
+        and not (kind.startswith("http_5") or kind in ("http_429", "http_403"))
+        for (kind,) in rows
+    )
+
+
 # --- run lock ---------------------------------------------------------------------------------
 
 

@@ -75,6 +75,11 @@ def listing_page_one(url: str) -> bool:
     return bool(m) and m["page"] in ("", "1")
 
 
+def refused(status: int) -> bool:
+    """The server refused or failed: worth asking again when an interrupted crawl resumes."""
+    return status in (403, 429) or status >= 500
+
+
 def listing_kind(entry) -> str:
     return "home" if entry.kind == "home" else "listing"
 
@@ -135,6 +140,8 @@ class CpcSpider(scrapy.Spider):
                     continue
                 yield self.request(entry)
             return
+        # A fresh crawl: forget what a stopped one left done (banned, or capped by a limit).
+        state.clear(self.db)
         seeds = [state.Entry(url, self.kind_of(url)) for url in self.seed_urls]
         if self.recheck_days:
             since = datetime.now(UTC) - timedelta(days=self.recheck_days)
@@ -169,7 +176,7 @@ class CpcSpider(scrapy.Spider):
         fetch = fetch_of(response, entry.url)
         if response.status != 200:
             logger.warning("List page %s answered %d", response.url, response.status)
-            yield CrawledPage(entry.url, [fetch], None)
+            yield CrawledPage(entry.url, [fetch], None, done=not refused(response.status))
             return
         listing = parse_listing(response.body, response.url, self.headers_of(response))
         depth = response.meta.get("depth", 0) + 1
@@ -192,7 +199,7 @@ class CpcSpider(scrapy.Spider):
             if url in this_crawl:
                 met_known = met_known or this_crawl[url] == "recheck"
                 continue
-            if known_article(self.db, article_key(url)):
+            if known_article(self.db, article_key(url)) or state.settled(self.db, url):
                 met_known = True
                 continue
             found.append(state.Entry(url, "article", channel, depth))
@@ -226,7 +233,7 @@ class CpcSpider(scrapy.Spider):
         fetch = fetch_of(response, entry.url)
         if response.status != 200:
             # The archive decides: a removal of a known article, or a failures row.
-            yield CrawledPage(entry.url, [fetch], None)
+            yield CrawledPage(entry.url, [fetch], None, done=not refused(response.status))
             return
         result = parse_article(response.body, response.url, self.headers_of(response))
         rest = self.continuation_urls(response, result)
@@ -320,7 +327,8 @@ class CpcSpider(scrapy.Spider):
     # --- bookkeeping ------------------------------------------------------------------------
 
     def item_scraped(self, item):
-        state.mark_done(self.db, item.frontier_url)
+        if item.done:
+            state.mark_done(self.db, item.frontier_url)
 
     def spider_closed(self, reason):
         if reason == "finished":
