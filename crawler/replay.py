@@ -175,7 +175,8 @@ class Replay:
     """What to serve: a source, plus fault overrides by URL ("*" = every URL but robots.txt)."""
 
     source: object
-    faults: Mapping[str, dict] = field(default_factory=dict)
+    faults: Mapping[str, dict | None] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before each answer: a slower site, for tests that interrupt
     hits: list[Hit] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -223,6 +224,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
     def serve(self, head: bool) -> None:
         url = self.requested_url()
         replay = self.replay
+        if replay.delay:
+            time.sleep(replay.delay)
         recorded = replay.source.get(url)
         fault = replay.fault_for(url, recorded)
         agent = self.headers.get("User-Agent", "")
@@ -290,10 +293,17 @@ class ProxyHandler(BaseHTTPRequestHandler):
 class ReplayServer:
     """The proxy on 127.0.0.1, served from a thread; `port=0` picks a free port."""
 
-    def __init__(self, source, port: int = 0, faults: Mapping[str, dict] | None = None):
+    def __init__(
+        self,
+        source,
+        port: int = 0,
+        faults: Mapping[str, dict | None] | None = None,
+        delay: float = 0.0,
+    ):
+        """`faults` override the manifest's by URL (None: no fault); "*" applies to all."""
         if isinstance(source, str | Path):
             source = open_source(source)
-        self.replay = Replay(source, dict(faults or {}))
+        self.replay = Replay(source, dict(faults or {}), delay)
         handler = type("Handler", (ProxyHandler,), {"replay": self.replay})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
