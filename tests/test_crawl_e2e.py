@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -83,13 +84,25 @@ def query(db: Path, sql: str, params=()):
         archive.close()
 
 
-def recorded_article_urls() -> set[str]:
-    """Article URLs (page 1) the site records."""
-    return {
-        u
-        for u in manifest()["pages"]
-        if (is_article_url(u) and not u.rsplit("-", 1)[-1].split(".")[0].isdigit()) or False
-    } | {u for u in manifest()["pages"] if is_article_url(u) and "-" not in u.rsplit("/", 1)[-1]}
+def peek(db: Path, sql: str) -> int:
+    """A count read while a crawl may be creating the file: read-only, 0 until it exists."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return conn.execute(sql).fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:
+        return 0
+
+
+def wait_for(db: Path, sql: str, at_least: int = 1, seconds: float = 60) -> int:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if (n := peek(db, sql)) >= at_least:
+            return n
+        time.sleep(0.05)
+    raise AssertionError(f"{sql!r} never reached {at_least}")
 
 
 def clean_record(url: str):
@@ -263,11 +276,7 @@ def test_kill_and_resume_loses_nothing_and_stores_nothing_twice(tmp_path):
     no_faults = {u: None for u, e in manifest()["pages"].items() if e.get("fault")}
     with ReplayServer(SITE, faults=no_faults, delay=0.05) as server:
         proc = crawl(db, server, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", wait=False)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if db.exists() and query(db, "SELECT count(*) FROM articles")[0][0] >= 8:
-                break
-            time.sleep(0.05)
+        wait_for(db, "SELECT count(*) FROM articles", at_least=8)
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
         killed_at = query(db, "SELECT count(*) FROM articles")[0][0]
@@ -300,11 +309,7 @@ def test_second_crawl_on_a_locked_archive_exits_at_once(tmp_path):
     with ReplayServer(SITE, faults=hang) as server:
         first = crawl(db, server, "-s", "DOWNLOAD_TIMEOUT=30", wait=False)
         try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                if db.exists() and query(db, "SELECT count(*) FROM crawl_lock")[0][0]:
-                    break
-                time.sleep(0.05)
+            wait_for(db, "SELECT count(*) FROM crawl_lock")
             code, out = crawl(db, server)
         finally:
             first.kill()
@@ -321,11 +326,7 @@ def test_stale_lock_of_a_killed_crawl_does_not_block(tmp_path):
     hang = {"*": {"kind": "timeout", "seconds": 30}}
     with ReplayServer(SITE, faults=hang) as server:
         first = crawl(db, server, "-s", "DOWNLOAD_TIMEOUT=30", wait=False)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if db.exists() and query(db, "SELECT count(*) FROM crawl_lock")[0][0]:
-                break
-            time.sleep(0.05)
+        wait_for(db, "SELECT count(*) FROM crawl_lock")
         os.kill(first.pid, signal.SIGKILL)
         first.communicate()
     with ReplayServer(SITE, faults={u: None for u in manifest()["pages"]}) as server:

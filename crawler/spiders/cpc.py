@@ -243,19 +243,15 @@ class CpcSpider(scrapy.Spider):
         yield self.next_page(entry, [fetch], [result], rest)
 
     def continuation_urls(self, response, result) -> list[str]:
-        """Pages 2..N of the article on this page, in order, from the record and the links."""
+        """Pages 2..N of the article on this page, in order, from the parser's pager links."""
         first = parse_article_url(response.url)
         if first is None or not isinstance(result, ArticleRecord):
             return []
-        urls = {canonical_url(u) for u in result.page_urls}
-        urls.update(
-            canonical_url(response.urljoin(h)) for h in response.css("a::attr(href)").getall()
-        )
         pages = {}
-        for url in urls:
+        for url in result.page_urls:
             parsed = parse_article_url(url)
             if parsed and parsed.content_id == first.content_id and parsed.page > 1:
-                pages[parsed.page] = url
+                pages[parsed.page] = canonical_url(url)
         return [pages[n] for n in sorted(pages)]
 
     def next_page(self, entry, fetches, records, rest):
