@@ -301,3 +301,10 @@ BLOCK_TAGS = frozenset(
         "td",
     }
 )
+
+# --- list pages and the home page (crawler.pages.listing) --------------------------------------
+# The pager containers are LISTING_PAGER above. A list entry is the element holding one article
+# link and the date printed beside it.
+LIST_ITEM_TAGS = frozenset({"li", "tr", "dd", "p"})
+# Link texts that lead to the next page of a list.
+LIST_NEXT_TEXTS = frozenset({LISTING_NEXT_TEXT, "下页", "下一頁"})
