@@ -92,13 +92,12 @@ def _item_of(a: etree._Element) -> etree._Element | None:
     return None
 
 
-def _date_beside(a: etree._Element, article_url: str, base: str) -> str | None:
+def _date_beside(a: etree._Element, article_keys: Mapping[etree._Element, str]) -> str | None:
     """The date printed next to the link inside its list entry, never one from the headline."""
     item = _item_of(a)
     if item is None:
         return None
-    linked = {_absolute(base, x.get("href")) for x in item.iter("a")}
-    if len({canonical_url(u) for u in linked if u and is_article_url(u)}) != 1:
+    if len({article_keys[x] for x in item.iter("a") if x in article_keys}) != 1:
         return None  # a block of several articles is not one list entry
     outside = "".join(item.itertext()).replace(clean_text(a.text_content()), " ")
     return parse_date(outside, fallback=False)
@@ -114,7 +113,7 @@ def _channel(url: str) -> str | None:
     return m["path"].rsplit("/", 1)[-1] if m else None
 
 
-def _next_url(doc: etree._Element, base: str, url: str, links: list[str]) -> str | None:
+def _next_url(doc: etree._Element, base: str, url: str, links: dict[str, str]) -> str | None:
     here = canonical_url(url)
     pagers = [el for sel in S.LISTING_PAGER for el in doc.cssselect(sel)]
     for scope in (*pagers, doc):
@@ -129,7 +128,7 @@ def _next_url(doc: etree._Element, base: str, url: str, links: list[str]) -> str
     if not m:
         return None
     wanted = urljoin(url, f"index{_page_number(url) + 1}.html")
-    return next((u for u in links if canonical_url(u) == canonical_url(wanted)), None)
+    return links.get(canonical_url(wanted))
 
 
 def _read(body: bytes, headers: Mapping[str, str] | None) -> tuple[etree._Element, str]:
@@ -154,20 +153,27 @@ def parse_listing(body: bytes, url: str, headers: Mapping[str, str] | None = Non
     parts = urlsplit(url)
     home = is_site_host(parts.netloc) and parts.path in HOME_PATHS
 
+    # Each link resolved and folded once: pages carry hundreds of links.
+    here = canonical_url(url)
+    resolved: list[tuple[etree._Element, str, str]] = []
+    folded: dict[str, str] = {}
+    for a in doc.iter("a"):
+        target = _absolute(base, a.get("href"))
+        if target:
+            if target not in folded:
+                folded[target] = canonical_url(target)
+            resolved.append((a, target, folded[target]))
+    article_keys = {a: key for a, target, key in resolved if is_article_url(target)}
+
     # Every article link once, in page order, with the best title and date seen for it.
     articles: dict[str, ListEntry] = {}
     dated: set[str] = set()
-    links: list[str] = []
+    links: dict[str, str] = {}
     list_urls: dict[str, str] = {}
-    here = canonical_url(url)
-    for a in doc.iter("a"):
-        target = _absolute(base, a.get("href"))
-        if not target:
-            continue
-        links.append(target)
-        key = canonical_url(target)
-        if is_article_url(target):
-            title, date = _link_title(a), _date_beside(a, target, base)
+    for a, target, key in resolved:
+        links.setdefault(key, target)
+        if a in article_keys:
+            title, date = _link_title(a), _date_beside(a, article_keys)
             seen = articles.get(key)
             if seen is None:
                 articles[key] = ListEntry(target, title, date)
