@@ -66,11 +66,25 @@ def _union(selectors: tuple[str, ...]) -> etree.XPath:
     return compiled(selectors)
 
 
-def _select(root: etree._Element, selectors: Sequence[str]) -> list[etree._Element]:
+# Where selectors are evaluated: a template's scope element first, then the whole page.
+Roots = etree._Element | tuple[etree._Element, ...]
+
+
+def _found(roots: Roots, selectors: tuple[str, ...]) -> tuple[etree._Element, list]:
+    """The first root in which any of the selectors matches, and the union of their matches."""
+    roots = roots if isinstance(roots, tuple) else (roots,)
+    for root in roots:
+        found = _union(selectors)(root)
+        if found:
+            return root, found
+    return roots[-1], []
+
+
+def _select(roots: Roots, selectors: Sequence[str]) -> list[etree._Element]:
     """The elements of the first selector that matches anything."""
     if not selectors:
         return []
-    found = _union(tuple(selectors))(root)
+    root, found = _found(roots, tuple(selectors))
     if not found or len(selectors) == 1:
         return found
     for sel in selectors:
@@ -80,12 +94,13 @@ def _select(root: etree._Element, selectors: Sequence[str]) -> list[etree._Eleme
     return []
 
 
-def _first_text(root: etree._Element, selectors: Sequence[str]) -> str:
+def _first_text(roots: Roots, selectors: Sequence[str]) -> str:
     """The text of the first element, of the first selector in order, that has any text."""
     if not selectors:
         return ""
+    root, found = _found(roots, tuple(selectors))
     texts = {}
-    for el in _union(tuple(selectors))(root):
+    for el in found:
         text = clean_text(el.text_content())
         if text:
             texts[el] = text
@@ -240,7 +255,7 @@ def _fallback_body_root(doc: etree._Element) -> etree._Element | None:
 # --- fields --------------------------------------------------------------------------------------
 
 
-def _pages(doc: etree._Element, template: S.Template, url: str) -> list[str]:
+def _pages(doc: Roots, template: S.Template, url: str) -> list[str]:
     """Every page of a multi-page article, first page first, from the pager links."""
     this = parse_article_url(url) if url else None
     urls: list[str] = []
@@ -289,18 +304,20 @@ def _record(
     meta: dict[str, str],
 ) -> ArticleRecord:
     body = _read_body(body_root, template, url)
+    scope = _select(doc, template.scope)
+    page = (scope[0], doc) if scope else doc
     if len(body.images) == 1 and not body.images[0].caption and template.caption:
         # A gallery page prints one picture with its caption in a paragraph of its own.
-        body.images[0] = Image(body.images[0].src, _first_text(doc, template.caption))
-    title = _first_text(doc, template.title) if template.title else ""
+        body.images[0] = Image(body.images[0].src, _first_text(page, template.caption))
+    title = _first_text(page, template.title) if template.title else ""
     if template is S.FALLBACK:
         h1 = _tag_text(doc, "h1")
         title = h1 if len(h1) >= S.FALLBACK_MIN_TITLE else _title_from_head(doc)
 
-    dateline = _first_text(doc, template.dateline)
-    source_text = _first_text(doc, template.source) if template.source else ""
+    dateline = _first_text(page, template.dateline)
+    source_text = _first_text(page, template.source) if template.source else ""
     source, source_url = "", ""
-    for a in _select(doc, template.source_link):
+    for a in _select(page, template.source_link):
         name = clean_text(a.text_content())
         if name:
             source, source_url = name, _absolute(url, a.get("href"))
@@ -310,20 +327,20 @@ def _record(
     published = parse_date(dateline) if dateline else None
     published = published or parse_date(meta.get("publishdate"), fallback=False)
 
-    original = _first_text(doc, template.original_title)
+    original = _first_text(page, template.original_title)
     m = S.ORIGINAL_TITLE_RE.match(original)
     original = clean_text(m["title"]) if m else original
 
-    edition = parse_print_edition(_first_text(doc, template.print_edition))
-    editors = editor_names(_first_text(doc, template.editors)) or body.editors
+    edition = parse_print_edition(_first_text(page, template.print_edition))
+    editors = editor_names(_first_text(page, template.editors)) or body.editors
     if not editors and template is S.FALLBACK:
         editors = _editor_line_anywhere(doc)
-    authors = byline_names(_first_text(doc, template.author)) + body.authors
+    authors = byline_names(_first_text(page, template.author)) + body.authors
 
     parsed = parse_article_url(url) if url else None
     content_id = parsed.content_id if parsed else strip_id_prefix(meta.get("contentid"))
     channel_id = parsed.channel_id if parsed else strip_id_prefix(meta.get("catalogs"))
-    pages = _pages(doc, template, url)
+    pages = _pages(page, template, url)
 
     return ArticleRecord(
         url=url,
@@ -331,8 +348,8 @@ def _record(
         content_id=content_id,
         channel_id=channel_id,
         title=title,
-        pretitle=_first_text(doc, template.pretitle),
-        subtitle=_first_text(doc, template.subtitle),
+        pretitle=_first_text(page, template.pretitle),
+        subtitle=_first_text(page, template.subtitle),
         original_title=original or body.original_title,
         published_at=published,
         source=source,
