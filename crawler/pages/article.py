@@ -16,7 +16,7 @@ from lxml import etree
 
 from crawler.items import ArticleRecord, Image, NotArticle, PrintEdition
 from crawler.pages import selectors as S
-from crawler.pages.css import compiled
+from crawler.pages.css import compiled, may_match
 from crawler.pages.decode import Decoded, decode_html
 from crawler.pages.normalize import (
     EDITOR_LINE_RE,
@@ -438,7 +438,8 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
 
     meta = _meta(doc)
     for template in S.TEMPLATE_ORDER:
-        if not _select(doc, template.detect):
+        detect = tuple(sel for sel in template.detect if may_match(sel, clean))
+        if not detect or not _select(doc, detect):
             continue
         roots = _select(doc, template.body)
         if roots:

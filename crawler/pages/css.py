@@ -43,3 +43,20 @@ def css_to_xpath(selector: str) -> str:
 def compiled(selectors: tuple[str, ...]) -> etree.XPath:
     """One XPath for all the selectors (their union, in document order)."""
     return etree.XPath(" | ".join(css_to_xpath(s) for s in selectors))
+
+
+_NAME_RE = re.compile(r"[.#]([\w-]+)")
+
+
+@cache
+def _markers(selector: str) -> tuple[bytes, ...]:
+    return tuple(name.encode("ascii") for name in _NAME_RE.findall(selector))
+
+
+def may_match(selector: str, page: bytes) -> bool:
+    """False when a class or id the selector names is nowhere in the page's (UTF-8) bytes.
+
+    A byte search is far cheaper than a tree walk, and a name absent from the bytes cannot
+    be on any element; a name present may still not match, so the selector is then run.
+    """
+    return all(marker in page for marker in _markers(selector))
