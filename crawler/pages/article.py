@@ -368,6 +368,7 @@ def _record(
         page_count=max(len(pages), 1),
         page_urls=pages or ([url] if url else []),
         encoding=decoded.encoding,
+        decode_errors=decoded.errors,
         template=template.name,
         parser_version=PARSER_VERSION,
     )
