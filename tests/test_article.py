@@ -207,3 +207,11 @@ def test_mutated_real_pages_never_reach_the_safety_net() -> None:
                     body[rng.randrange(len(body))] = rng.randrange(256)
             result = parse_article(bytes(body), meta["url"], meta.get("headers"))
             assert not (isinstance(result, NotArticle) and "parser error" in result.reason)
+
+
+def test_fallback_title_loses_channel_and_site_name() -> None:
+    text = "这是一篇没有已知模板的文章正文，内容足够长，可以判断为文章。" * 3
+    body = f"<div><p>{text}</p><p>{text}</p></div>"
+    result = parse_article(_html("女儿出嫁，郑板桥画了几笔兰花当嫁妆--文化--人民网", body), URL)
+    assert isinstance(result, ArticleRecord)
+    assert result.title == "女儿出嫁，郑板桥画了几笔兰花当嫁妆"

@@ -288,11 +288,14 @@ def _editor_line_anywhere(doc: etree._Element) -> list[str]:
 
 def _title_from_head(doc: etree._Element) -> str:
     title = _tag_text(doc, "title")
-    while True:
-        stripped = S.TITLE_SUFFIX_RE.sub("", title)
+    if not S.TITLE_SITE_RE.search(title):
+        return title
+    for _ in range(S.TITLE_SUFFIX_SEGMENTS):
+        stripped = S.TITLE_SEGMENT_RE.sub("", title)
         if stripped == title or not stripped:
-            return title
+            break
         title = stripped
+    return title
 
 
 def _record(
@@ -322,10 +325,12 @@ def _record(
         if name:
             source, source_url = name, _absolute(url, a.get("href"))
             break
-    source = source or source_name(source_text or dateline) or source_name(meta.get("source"))
+    source = (
+        source or source_name(source_text or dateline) or source_name(meta.get(S.META["source"]))
+    )
 
     published = parse_date(dateline) if dateline else None
-    published = published or parse_date(meta.get("publishdate"), fallback=False)
+    published = published or parse_date(meta.get(S.META["publishdate"]), fallback=False)
 
     original = _first_text(page, template.original_title)
     m = S.ORIGINAL_TITLE_RE.match(original)
@@ -338,8 +343,8 @@ def _record(
     authors = byline_names(_first_text(page, template.author)) + body.authors
 
     parsed = parse_article_url(url) if url else None
-    content_id = parsed.content_id if parsed else strip_id_prefix(meta.get("contentid"))
-    channel_id = parsed.channel_id if parsed else strip_id_prefix(meta.get("catalogs"))
+    content_id = parsed.content_id if parsed else strip_id_prefix(meta.get(S.META["contentid"]))
+    channel_id = parsed.channel_id if parsed else strip_id_prefix(meta.get(S.META["catalogs"]))
     pages = _pages(page, template, url)
 
     return ArticleRecord(
@@ -360,8 +365,8 @@ def _record(
         breadcrumbs=[
             t for a in _select(doc, template.breadcrumbs) if (t := clean_text(a.text_content()))
         ],
-        keywords=[k for k in _KEYWORD_SEP_RE.split(meta.get("keywords", "")) if k],
-        description=meta.get("description", ""),
+        keywords=[k for k in _KEYWORD_SEP_RE.split(meta.get(S.META["keywords"], "")) if k],
+        description=meta.get(S.META["description"], ""),
         images=body.images,
         paragraphs=body.paragraphs,
         body_text="\n".join(body.paragraphs),

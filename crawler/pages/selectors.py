@@ -264,8 +264,11 @@ META = {
 
 # --- pages that are not articles -------------------------------------------------------------
 NOT_FOUND_TITLE_RE = re.compile(r"页面没有找到|出错啦|404 Not Found|页面不存在|您访问的页面不存在")
-# "女儿出嫁…--文化--人民网": the article title is what comes before the channel suffix.
-TITLE_SUFFIX_RE = re.compile(r"\s*(?:--|——|-|_|\|)\s*[^-—_|]*(?:人民网|新闻网)\s*$")
+# "<title>女儿出嫁…--文化--人民网": for the fallback, the title is what comes before the site
+# name and at most one channel segment.
+TITLE_SITE_RE = re.compile(r"(?:人民网|新闻网|people\.com\.cn)\s*$", re.IGNORECASE)
+TITLE_SEGMENT_RE = re.compile(r"\s*(?:--|_|\|)\s*[^-_|]{1,30}$")
+TITLE_SUFFIX_SEGMENTS = 2
 # A list page: "下一页" pagination next to many dated links.
 LISTING_PAGER = ("div.page", "div.page_n", "div.fenye")
 LISTING_NEXT_TEXT = "下一页"
