@@ -9,21 +9,20 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping, Sequence
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
 
-from crawler.items import ArticleRecord, Image, NotArticle, PrintEdition
+from crawler.items import ArticleRecord, Image, NotArticle
 from crawler.pages import selectors as S
-from crawler.pages.css import compiled, may_match
+from crawler.pages.body import absolute, fallback_body_root, read_body
+from crawler.pages.css import Roots, first_text, may_match, select, tag_text
 from crawler.pages.decode import Decoded, decode_html
 from crawler.pages.normalize import (
     EDITOR_LINE_RE,
-    PRINT_EDITION_RE,
     byline_names,
     clean_text,
-    credit_names,
     editor_names,
     parse_date,
     parse_print_edition,
@@ -44,82 +43,11 @@ PARSER_VERSION = "1.0.0"
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 # Bytes that decode to this share of replacement or control characters are not a text page.
 _MAX_REPLACED_SHARE = 0.05
-# Text that is more than bullets and punctuation: "·<a>…</a>" is still a link-only line.
-_WORD_RE = re.compile(r"[^\W_]")
 _KEYWORD_SEP_RE = re.compile(r"[\s,，;；、]+")
 _HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/GB/index.html"})
 _DATED_LINK_RE = re.compile(r"\d{4}[-年/.]\d{1,2}[-月/.]\d{1,2}")
 
 _PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
-
-
-class _Unreadable(Exception):
-    """The bytes are not an HTML page the parser can read."""
-
-
-def _css(selector: str) -> etree.XPath:
-    return compiled((selector,))
-
-
-def _union(selectors: tuple[str, ...]) -> etree.XPath:
-    """All the selectors as one XPath: one walk of the tree answers "does any match?"."""
-    return compiled(selectors)
-
-
-# Where selectors are evaluated: a template's scope element first, then the whole page.
-Roots = etree._Element | tuple[etree._Element, ...]
-
-
-def _found(roots: Roots, selectors: tuple[str, ...]) -> tuple[etree._Element, list]:
-    """The first root in which any of the selectors matches, and the union of their matches."""
-    roots = roots if isinstance(roots, tuple) else (roots,)
-    for root in roots:
-        found = _union(selectors)(root)
-        if found:
-            return root, found
-    return roots[-1], []
-
-
-def _select(roots: Roots, selectors: Sequence[str]) -> list[etree._Element]:
-    """The elements of the first selector that matches anything."""
-    if not selectors:
-        return []
-    root, found = _found(roots, tuple(selectors))
-    if not found or len(selectors) == 1:
-        return found
-    for sel in selectors:
-        hit = _css(sel)(root)
-        if hit:
-            return hit
-    return []
-
-
-def _first_text(roots: Roots, selectors: Sequence[str]) -> str:
-    """The text of the first element, of the first selector in order, that has any text."""
-    if not selectors:
-        return ""
-    root, found = _found(roots, tuple(selectors))
-    texts = {}
-    for el in found:
-        text = clean_text(el.text_content())
-        if text:
-            texts[el] = text
-    if len(texts) <= 1 or len(selectors) == 1:
-        return next(iter(texts.values()), "")
-    for sel in selectors:
-        for el in _css(sel)(root):
-            if el in texts:
-                return texts[el]
-    return ""
-
-
-def _tag_text(doc: etree._Element, tag: str) -> str:
-    """The text of the first <tag> that has any (a C-level walk, no XPath)."""
-    for el in doc.iter(tag):
-        text = clean_text(el.text_content())
-        if text:
-            return text
-    return ""
 
 
 def _meta(doc: etree._Element) -> dict[str, str]:
@@ -131,127 +59,6 @@ def _meta(doc: etree._Element) -> dict[str, str]:
     return out
 
 
-def _absolute(url: str, href: str | None) -> str:
-    href = (href or "").strip()
-    if not href or href.lower().startswith(("javascript:", "mailto:", "#")):
-        return ""
-    return urljoin(url, href) if url else href
-
-
-# --- the body ----------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class _Block:
-    parts: list[str] = dataclasses.field(default_factory=list)
-    plain: bool = False  # holds text outside any link
-    images: list[etree._Element] = dataclasses.field(default_factory=list)
-    caption: bool = False  # caption markup (p.pictext)
-
-
-def _blocks(
-    root: etree._Element, excluded: set[etree._Element], captions: set[etree._Element]
-) -> list[_Block]:
-    """The body block cut into paragraphs at block-level tags and <br>, in document order."""
-    blocks: list[_Block] = []
-    current = _Block()
-
-    def flush() -> None:
-        nonlocal current
-        if current.parts or current.images:
-            blocks.append(current)
-        current = _Block()
-
-    def add(text: str | None, in_link: bool) -> None:
-        if text:
-            current.parts.append(text)
-            if not in_link and _WORD_RE.search(text):
-                current.plain = True
-
-    def walk(el: etree._Element, in_link: bool) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        block = tag in S.BLOCK_TAGS
-        if block or el in captions:
-            flush()
-        current.caption = current.caption or el in captions
-        if tag == "img":
-            current.images.append(el)
-        add(el.text, in_link)
-        for child in el:
-            if child not in excluded and isinstance(child.tag, str):
-                walk(child, in_link or tag == "a")
-            add(child.tail, in_link)
-        if block or el in captions:
-            flush()
-
-    walk(root, False)
-    flush()
-    return blocks
-
-
-@dataclasses.dataclass
-class _Body:
-    paragraphs: list[str] = dataclasses.field(default_factory=list)
-    images: list[Image] = dataclasses.field(default_factory=list)
-    editors: list[str] = dataclasses.field(default_factory=list)
-    original_title: str = ""
-    print_edition: PrintEdition | None = None
-    authors: list[str] = dataclasses.field(default_factory=list)
-
-
-def _read_body(root: etree._Element, template: S.Template, url: str) -> _Body:
-    excluded = set(_union((*S.COMMON_EXCLUDE, *template.exclude))(root))
-    captions = set(_union(S.CAPTION_BLOCKS)(root))
-    out = _Body()
-    for block in _blocks(root, excluded, captions):
-        text = clean_text("".join(block.parts))
-        if block.caption and not block.images and out.images and not out.images[-1].caption:
-            out.images[-1] = Image(out.images[-1].src, text)
-            continue
-        caption_used = False
-        for img in block.images:
-            src = _absolute(url, img.get("src") or img.get("data-src"))
-            if not src or S.CHROME_IMAGE_RE.search(src):
-                continue
-            caption = text if text and len(text) <= S.CAPTION_MAX else ""
-            caption_used = caption_used or bool(caption)
-            caption = caption or clean_text(img.get("title") or img.get("alt"))
-            out.images.append(Image(src, caption))
-        if not text or caption_used or not block.plain:
-            continue  # empty, an image caption, or links only (related news, promotions)
-        if S.RELATED_HEADING_RE.match(text):
-            break  # a related-news list closes the body
-        if S.SHARE_LINE_RE.match(text) or S.PAGER_LINE_RE.match(text):
-            continue
-        if EDITOR_LINE_RE.match(text):
-            out.editors = out.editors or editor_names(text)
-            continue
-        m = S.ORIGINAL_TITLE_RE.match(text)
-        if m:
-            out.original_title = out.original_title or clean_text(m["title"])
-            continue
-        m = PRINT_EDITION_RE.search(text)
-        if m and len(text) - len(m.group(0)) <= 2:
-            out.print_edition = out.print_edition or parse_print_edition(text)
-            continue
-        out.paragraphs.append(text)
-        out.authors.extend(credit_names(text))
-    return out
-
-
-def _fallback_body_root(doc: etree._Element) -> etree._Element | None:
-    """The element whose own paragraphs hold the most text."""
-    weight: dict[etree._Element, int] = {}
-    for p in doc.iter(S.FALLBACK_BLOCKS):
-        parent = p.getparent()
-        if parent is not None:
-            weight[parent] = weight.get(parent, 0) + len(clean_text(p.text_content()))
-    if not weight:
-        return None
-    root, total = max(weight.items(), key=lambda kv: kv[1])
-    return root if total >= S.FALLBACK_MIN_BODY else None
-
-
 # --- fields --------------------------------------------------------------------------------------
 
 
@@ -259,8 +66,8 @@ def _pages(doc: Roots, template: S.Template, url: str) -> list[str]:
     """Every page of a multi-page article, first page first, from the pager links."""
     this = parse_article_url(url) if url else None
     urls: list[str] = []
-    for a in _select(doc, template.pager):
-        href = _absolute(url, a.get("href"))
+    for a in select(doc, template.pager):
+        href = absolute(url, a.get("href"))
         target = parse_article_url(href) if href else None
         if target is None or (this and target.first_page_url != this.first_page_url):
             continue
@@ -287,7 +94,7 @@ def _editor_line_anywhere(doc: etree._Element) -> list[str]:
 
 
 def _title_from_head(doc: etree._Element) -> str:
-    title = _tag_text(doc, "title")
+    title = tag_text(doc, "title")
     if not S.TITLE_SITE_RE.search(title):
         return title
     for _ in range(S.TITLE_SUFFIX_SEGMENTS):
@@ -306,24 +113,24 @@ def _record(
     decoded: Decoded,
     meta: dict[str, str],
 ) -> ArticleRecord:
-    body = _read_body(body_root, template, url)
-    scope = _select(doc, template.scope)
+    body = read_body(body_root, template, url)
+    scope = select(doc, template.scope)
     page = (scope[0], doc) if scope else doc
     if len(body.images) == 1 and not body.images[0].caption and template.caption:
         # A gallery page prints one picture with its caption in a paragraph of its own.
-        body.images[0] = Image(body.images[0].src, _first_text(page, template.caption))
-    title = _first_text(page, template.title) if template.title else ""
+        body.images[0] = Image(body.images[0].src, first_text(page, template.caption))
+    title = first_text(page, template.title) if template.title else ""
     if template is S.FALLBACK:
-        h1 = _tag_text(doc, "h1")
+        h1 = tag_text(doc, "h1")
         title = h1 if len(h1) >= S.FALLBACK_MIN_TITLE else _title_from_head(doc)
 
-    dateline = _first_text(page, template.dateline)
-    source_text = _first_text(page, template.source) if template.source else ""
+    dateline = first_text(page, template.dateline)
+    source_text = first_text(page, template.source) if template.source else ""
     source, source_url = "", ""
-    for a in _select(page, template.source_link):
+    for a in select(page, template.source_link):
         name = clean_text(a.text_content())
         if name:
-            source, source_url = name, _absolute(url, a.get("href"))
+            source, source_url = name, absolute(url, a.get("href"))
             break
     source = (
         source or source_name(source_text or dateline) or source_name(meta.get(S.META["source"]))
@@ -332,15 +139,15 @@ def _record(
     published = parse_date(dateline) if dateline else None
     published = published or parse_date(meta.get(S.META["publishdate"]), fallback=False)
 
-    original = _first_text(page, template.original_title)
+    original = first_text(page, template.original_title)
     m = S.ORIGINAL_TITLE_RE.match(original)
     original = clean_text(m["title"]) if m else original
 
-    edition = parse_print_edition(_first_text(page, template.print_edition))
-    editors = editor_names(_first_text(page, template.editors)) or body.editors
+    edition = parse_print_edition(first_text(page, template.print_edition))
+    editors = editor_names(first_text(page, template.editors)) or body.editors
     if not editors and template is S.FALLBACK:
         editors = _editor_line_anywhere(doc)
-    authors = byline_names(_first_text(page, template.author)) + body.authors
+    authors = byline_names(first_text(page, template.author)) + body.authors
 
     parsed = parse_article_url(url) if url else None
     content_id = parsed.content_id if parsed else strip_id_prefix(meta.get(S.META["contentid"]))
@@ -353,8 +160,8 @@ def _record(
         content_id=content_id,
         channel_id=channel_id,
         title=title,
-        pretitle=_first_text(page, template.pretitle),
-        subtitle=_first_text(page, template.subtitle),
+        pretitle=first_text(page, template.pretitle),
+        subtitle=first_text(page, template.subtitle),
         original_title=original or body.original_title,
         published_at=published,
         source=source,
@@ -363,7 +170,7 @@ def _record(
         editors=editors,
         print_edition=edition or body.print_edition,
         breadcrumbs=[
-            t for a in _select(doc, template.breadcrumbs) if (t := clean_text(a.text_content()))
+            t for a in select(doc, template.breadcrumbs) if (t := clean_text(a.text_content()))
         ],
         keywords=[k for k in _KEYWORD_SEP_RE.split(meta.get(S.META["keywords"], "")) if k],
         description=meta.get(S.META["description"], ""),
@@ -383,8 +190,8 @@ def _record(
 
 
 def _not_article_by_page(doc: etree._Element, url: str) -> tuple[str, str] | None:
-    title = _tag_text(doc, "title")
-    heading = _tag_text(doc, "h1")
+    title = tag_text(doc, "title")
+    heading = tag_text(doc, "h1")
     for text in (title, heading):
         if S.NOT_FOUND_TITLE_RE.search(text):
             return "not_found", f"not-found page (title {text[:60]!r})"
@@ -399,7 +206,7 @@ def _not_article_by_page(doc: etree._Element, url: str) -> tuple[str, str] | Non
 
 def _looks_like_listing(doc: etree._Element) -> bool:
     has_next = any(
-        S.LISTING_NEXT_TEXT in clean_text(el.text_content()) for el in _select(doc, S.LISTING_PAGER)
+        S.LISTING_NEXT_TEXT in clean_text(el.text_content()) for el in select(doc, S.LISTING_PAGER)
     )
     dated = sum(
         1
@@ -445,9 +252,9 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
     meta = _meta(doc)
     for template in S.TEMPLATE_ORDER:
         detect = tuple(sel for sel in template.detect if may_match(sel, clean))
-        if not detect or not _select(doc, detect):
+        if not detect or not select(doc, detect):
             continue
-        roots = _select(doc, template.body)
+        roots = select(doc, template.body)
         if roots:
             record = _record(doc, template, roots[0], url, decoded, meta)
             if record.title and (record.paragraphs or record.images):
@@ -456,7 +263,7 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
 
     if _looks_like_listing(doc):
         return no("listing", "list page: dated links with pagination", decoded.encoding)
-    root = _fallback_body_root(doc)
+    root = fallback_body_root(doc)
     if root is None:
         return no("unknown", "no template matched and no body text found", decoded.encoding)
     record = _record(doc, S.FALLBACK, root, url, decoded, meta)
