@@ -116,6 +116,10 @@ def read_body(root: etree._Element, template: S.Template, url: str) -> Body:
             out.images.append(Image(src, caption))
         if not text or caption_used or not block.plain:
             continue  # empty, an image caption, or links only (related news, promotions)
+        if len(text) > S.FURNITURE_MAX:  # page furniture is one short line; text is longer
+            out.paragraphs.append(text)
+            out.authors.extend(credit_names(text))
+            continue
         if S.RELATED_HEADING_RE.match(text):
             break  # a related-news list closes the body
         if S.SHARE_LINE_RE.match(text) or S.PAGER_LINE_RE.match(text):

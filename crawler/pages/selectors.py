@@ -277,6 +277,9 @@ LISTING_MIN_DATED_LINKS = 8
 # --- lines inside a body block that are page furniture, not text ----------------------------
 SHARE_LINE_RE = re.compile(r"^(?:分享让更多人看到|分享到[：:]?)")
 PAGER_LINE_RE = re.compile(r"^(?:【\d+】)+(?:下一页)?$|^(?:上一页|下一页)$")
+# Lines of page furniture inside a body (editor, 原标题, print edition, share, pager, related
+# heading) are never longer than this; longer lines are text and skip those checks.
+FURNITURE_MAX = 100
 # A heading that opens the related-news list some bodies end with: nothing after it is text.
 RELATED_HEADING_RE = re.compile(
     r"^[【\[]?(?:相关新闻|相关阅读|相关链接|相关报道|延伸阅读|相关专题)[】\]]?[：:]?$"
