@@ -23,7 +23,6 @@ from w3lib.encoding import (
     html_to_unicode,
     http_content_type_encoding,
     read_bom,
-    resolve_encoding,
     to_unicode,
 )
 
@@ -146,6 +145,3 @@ def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> Decode
             best = Decoded(text, _codec(enc) or enc, declared, where, max(errors, 1))
     assert best is not None
     return best
-
-
-__all__ = ["SITE_ENCODING", "Decoded", "content_type", "decode_html", "resolve_encoding"]
