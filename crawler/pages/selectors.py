@@ -287,7 +287,8 @@ RELATED_HEADING_RE = re.compile(
 ORIGINAL_TITLE_RE = re.compile(r"^原标题\s*[：:]\s*(?P<title>.+)$")
 # Body images that are site chrome (icons, buttons), not article pictures.
 CHROME_IMAGE_RE = re.compile(
-    r"/img/(?:2012wbn|2016wb|2020wbc|2020peopleindex|next_page|prev_page|MAIN/20\d\d/\d\d/\d+/(?:images|img))|next_page|prev_page|share\.png|/icon"
+    r"/img/(?:2012wbn|2016wb|2016cpc|2020wbc|2020peopleindex|MAIN/20\d\d/\d\d/\d+/(?:images|img))"
+    r"|next_page|prev_page|share\.png|/icon"
 )
 # Caption markup under a body picture: the caption of the picture before it, not a paragraph.
 CAPTION_BLOCKS: Sel = ("p.pictext", "p.pic_text", "p.picText", "div.pictext", "span.pictext")
