@@ -27,7 +27,7 @@ from crawler.crawl import state
 from crawler.crawl.item import CrawledPage
 from crawler.items import ArticleRecord, Fetch, NotArticle
 from crawler.pages.article import merge_pages, parse_article
-from crawler.pages.listing import parse_listing
+from crawler.pages.listing import ListingError, parse_listing
 from crawler.urls import (
     LISTING_RE,
     article_key,
@@ -62,6 +62,14 @@ def url_date(url: str) -> date | None:
         except ValueError:
             return None
     return None
+
+
+def entry_date(value: str | None) -> date | None:
+    """The day of a date printed beside a list link ("2024-08-07", "2024-08-07T08:02…")."""
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
 
 
 def channel_of(url: str) -> str:
@@ -178,36 +186,46 @@ class CpcSpider(scrapy.Spider):
             logger.warning("List page %s answered %d", response.url, response.status)
             yield CrawledPage(entry.url, [fetch], None, done=not refused(response.status))
             return
-        listing = parse_listing(response.body, response.url, self.headers_of(response))
+        try:
+            listing = parse_listing(response.body, response.url, self.headers_of(response))
+        except ListingError as exc:
+            logger.error("List page %s is unreadable: %s", response.url, exc)
+            yield CrawledPage(entry.url, [fetch], None)
+            return
         depth = response.meta.get("depth", 0) + 1
         channel = channel_of(response.url) or entry.channel
-        articles: dict[str, date | None] = {}
-        for url in listing.article_urls:
-            article = parse_article_url(url)
-            if article is not None and not is_asset_url(url):
+        # The list itself, in page order, with the dates printed beside the links; then the
+        # article links elsewhere on the page (sidebars), followed but never a reason to stop.
+        articles: dict[str, tuple[date | None, bool]] = {}
+        for links, in_list in ((listing.entries, True), (listing.other_articles, False)):
+            for link in links:
+                article = parse_article_url(link.url)
+                if article is None or is_asset_url(link.url):
+                    continue
                 first = canonical_url(article.first_page_url)
-                articles[first] = url_date(first)
+                if first not in articles:
+                    articles[first] = (entry_date(link.date) or url_date(first), in_list)
         # Known from an earlier run: archived, and not found (again) by this crawl.
         this_crawl = state.kinds(self.db, list(articles))
         met_known, oldest = False, None
         found: list[state.Entry] = []
-        for url, day in articles.items():
-            if day is not None:
+        for url, (day, in_list) in articles.items():
+            if in_list and day is not None:
                 oldest = day if oldest is None else min(oldest, day)
             if self.since and day is not None and day < self.since:
                 continue
             if url in this_crawl:
-                met_known = met_known or this_crawl[url] == "recheck"
+                met_known = met_known or (in_list and this_crawl[url] == "recheck")
                 continue
             if known_article(self.db, article_key(url)) or state.settled(self.db, url):
-                met_known = True
+                met_known = met_known or in_list
                 continue
             found.append(state.Entry(url, "article", channel, depth))
-        for url in listing.listing_urls:
+        for url in listing.list_urls:
             # Other channels' first pages only: their pagination is walked from page 1.
             if is_site_host(urlsplit(url).netloc) and listing_page_one(url):
                 found.append(state.Entry(canonical_url(url), "listing", channel_of(url), depth))
-        next_page = listing.next_page
+        next_page = listing.next_url
         if next_page and entry.kind == "listing" and self.walk_on(met_known, oldest):
             found.append(state.Entry(canonical_url(next_page), "listing", channel, depth))
         for added in state.enqueue(self.db, found):
