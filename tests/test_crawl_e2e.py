@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -365,3 +366,36 @@ def test_since_walks_back_to_the_date_only(tmp_path):
     assert days and all(d >= "0815" for d in days)
     # Pagination stops at the page that reaches back before the date.
     assert f"{CPC}/GB/64093/64387/index3.html" not in hits
+
+
+def test_recheck_days_records_edits_and_removals(tmp_path):
+    db = tmp_path / "archive.db"
+    with ReplayServer(SITE) as server:
+        assert crawl(db, server)[0] == 0
+    # The site a day later: one article edited, one taken down.
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    edited = f"{CPC}/n1/2024/0820/c64387-40296001.html"
+    removed = f"{CPC}/n1/2024/0819/c64387-40296002.html"
+    pages = json.loads((site / "manifest.json").read_text("utf-8"))
+    page = site / pages["pages"][edited]["file"]
+    correction = "更正：本文第二段中的数字有误，已更正。".encode("gb18030")
+    body_start = b'<div class="show_text">\n'
+    page.write_bytes(
+        page.read_bytes().replace(body_start, body_start + b"<p>" + correction + b"</p>\n", 1)
+    )
+    del pages["pages"][removed]
+    (site / "manifest.json").write_text(json.dumps(pages, ensure_ascii=False), "utf-8")
+    with ReplayServer(site) as server:
+        code, out = crawl(db, server, "-a", "recheck_days=1")
+        rechecked = {h.url for h in server.hits}
+    assert code == 0, out
+    assert {edited, removed} <= rechecked
+    versions = "SELECT count(*) FROM versions WHERE article_key = ?"
+    assert query(db, versions, ["people:40296001"]) == [(2,)]
+    (body,) = query(db, "SELECT body_text FROM articles WHERE url = ?", [edited])[0]
+    assert "更正：本文第二段中的数字有误，已更正。" in body
+    assert query(db, "SELECT removed_at IS NOT NULL FROM articles WHERE url = ?", [removed]) == [
+        (1,)
+    ]
+    assert query(db, "SELECT changed, removed FROM runs WHERE id = 2") == [(1, 1)]

@@ -344,7 +344,10 @@ def _save_record(
         "FROM articles WHERE key = ?",
         [key],
     ).fetchone()
-    values = _article_values(data)
+    # Record fields the schema has no column for yet (a parser newer than the archive) stay
+    # in the version's JSON fields; the articles row takes the columns it has.
+    columns = db["articles"].columns_dict
+    values = {k: v for k, v in _article_values(data).items() if k in columns}
     values.update(
         key=key,
         snapshot_id=snapshot_id,

@@ -22,3 +22,9 @@ class CrawledPage:
     # False when the URL should stay pending in the frontier once stored: the server refused
     # or failed (403, 429, 5xx), and a resumed crawl should ask again.
     done: bool = True
+
+    def __repr__(self) -> str:
+        # Scrapy logs the item when a pipeline fails: name the pages, not megabytes of bytes.
+        pages = ", ".join(f"{f.url} ({f.status}, {len(f.body)} bytes)" for f in self.fetches)
+        what = type(self.result).__name__ if self.result is not None else "None"
+        return f"CrawledPage({self.frontier_url}: [{pages}] -> {what})"
