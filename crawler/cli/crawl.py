@@ -27,8 +27,10 @@ RECORDED_SITE = ROOT / "tests" / "site"
 def replay_proxy(source: Path, port: int) -> None:
     """Serve recorded responses by full URL as an HTTP proxy on 127.0.0.1.
 
-    Crawl the recording with its real URLs:
-    http_proxy=http://127.0.0.1:PORT scrapy crawl cpc. Unknown URLs answer 404.
+    Crawl the recording with its real URLs (unknown URLs answer 404):
+
+    \b
+        http_proxy=http://127.0.0.1:PORT scrapy crawl cpc
     """
     from crawler.replay import ReplayServer
 
