@@ -103,6 +103,14 @@ def our_crawl(site: Path, db: Path) -> tuple[dict, list[tuple[float, float]]]:
     return stats_of("".join(log_lines)), samples
 
 
+def complete(stats: dict, manifest: dict) -> None:
+    """A crawl that broke early looks fast: no figure unless every page was stored."""
+    stored = stats.get("item_scraped_count", 0)
+    expected = len(manifest["pages"]) - 1  # robots.txt is fetched but not stored
+    if stored < expected:
+        raise RuntimeError(f"the crawl stored {stored} of {expected} pages: no figure")
+
+
 def curve(samples: list[tuple[float, float]], points: int = 10) -> str:
     if not samples:
         return "(no samples)"
@@ -127,6 +135,7 @@ def main() -> None:
         print(f"scrapy bench:      {b_pages} pages in {b_elapsed:.1f}s = {b_rate:.1f} pages/s")
 
         stats, samples = our_crawl(tmp / "site", tmp / "bench.db")
+        complete(stats, manifest)
         pages, elapsed, our_rate = rate(stats)
         items = stats.get("item_scraped_count", 0)
         print(
@@ -143,6 +152,7 @@ def main() -> None:
         manifest = large_site(tmp / "big", args.memory_articles)
         print(f"  {len(manifest['pages'])} URLs", flush=True)
         stats, samples = our_crawl(tmp / "big", tmp / "big.db")
+        complete(stats, manifest)
         pages, elapsed, big_rate = rate(stats)
         peak = max(mb for _, mb in samples)
         quarter = [mb for t, mb in samples if t >= elapsed / 4]

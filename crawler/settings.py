@@ -28,6 +28,8 @@ ARCHIVE_CONTACT = "https://github.com/cpc-archive/cpc-archive"
 
 # The site says what may be crawled; we obey.
 ROBOTSTXT_OBEY = True
+# The token robots.txt rules for us would name (the User-Agent is set after robots are checked).
+ROBOTSTXT_USER_AGENT = "cpc-archive"
 # Adapt the pace to the server's latency instead of a fixed hammering rate.
 AUTOTHROTTLE_ENABLED = True
 # First delay before AutoThrottle has measured anything: be slow until we know better.

@@ -300,7 +300,7 @@ def test_kill_and_resume_loses_nothing_and_stores_nothing_twice(tmp_path):
         assert crawl(reference, server)[0] == 0
     assert set(articles(db)) == set(articles(reference))
     runs = query(db, "SELECT finish_reason FROM runs ORDER BY id")
-    assert runs == [(None,), ("finished",)]
+    assert runs == [("interrupted",), ("finished",)]
 
 
 def test_second_crawl_on_a_locked_archive_exits_at_once(tmp_path):

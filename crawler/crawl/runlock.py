@@ -13,9 +13,13 @@ from scrapy import signals
 from twisted.internet import task
 
 from crawler.archive.db import open_archive
+from crawler.archive.runs import finish_run, unfinished_runs
 from crawler.crawl import state
 
 logger = logging.getLogger(__name__)
+
+# Finish reason of a crawl run found open by the next crawl (its process was killed).
+INTERRUPTED = "interrupted"
 
 
 class RunLock:
@@ -41,6 +45,10 @@ class RunLock:
                 stale["pid"],
                 stale["heartbeat_at"],
             )
+        # Holding the lock, any crawl run still open was killed: say so in its row.
+        for run_id in unfinished_runs(db, "crawl"):
+            finish_run(db, run_id, INTERRUPTED)
+            logger.warning("Crawl run %d never finished: recorded as %r", run_id, INTERRUPTED)
         ext = cls(db, settings.getfloat("ARCHIVE_LOCK_HEARTBEAT"))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
