@@ -307,6 +307,7 @@ FAULTS = [
     ({"kind": "huge"}, "article"),
     ({"kind": "malformed"}, "article-or-failure"),
     ({"kind": "redirect"}, "failure"),
+    ({"kind": "redirect", "location": "http://www.example.org/moved.html"}, "failure"),
 ]
 
 

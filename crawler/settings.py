@@ -74,6 +74,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's fixed USER_AGENT cannot carry ARCHIVE_CONTACT set on the command line.
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "crawler.crawl.useragent.ArchiveUserAgentMiddleware": 500,
+    # Before RedirectMiddleware (600) sees the response: a redirect off the site is kept as
+    # a failure instead of being followed and then dropped without a trace by offsite.
+    "crawler.crawl.offsite.OffsiteRedirects": 650,
 }
 EXTENSIONS = {
     # One crawl per archive at a time; a killed crawl's stale lock is taken over.
@@ -89,6 +92,10 @@ ITEM_PIPELINES = {
 # The pipeline writes to SQLite synchronously, one page at a time; Scrapy's default of 100
 # parallel item workers per response only adds task churn (a measurable share of the bench).
 CONCURRENT_ITEMS = 4
+
+# The crawl frontier in the archive is the duplicate filter. Scrapy's would also drop a
+# redirect to a URL already fetched (the home page), and its article would vanish unrecorded.
+DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 
 # Every status reaches the spider: a 404 or a final 500 is evidence (removal, failure row).
 HTTPERROR_ALLOW_ALL = True

@@ -45,6 +45,8 @@ FAULTS = {
     f"{CPC}/n1/2024/0730/c64387-40295007.html": ("article",),  # ISO-8859-1 header, GBK bytes
     f"{CPC}/n1/2024/0730/c64387-40295008.html": ("article",),  # 10 MB
     f"{CPC}/n1/2024/0730/c64387-40295010.html": ("failure", "redirect_home", "home page"),
+    # A redirect off the site: not followed, the 302 itself recorded.
+    f"{CPC}/n1/2024/0730/c64387-40295011.html": ("failure", "http_302", "302"),
     f"{CPC}/n1/2024/0729/c64387-40295099.html": ("failure", "not_found", "页面没有找到"),
     f"{CPC}/n1/2024/0731/c64094-40289917.html": ("failure", "not_found", "页面没有找到"),
     f"{CPC}/n1/2023/1108/c64387-40113520.html": ("failure", "not_found", "出错啦"),
@@ -129,13 +131,14 @@ def first_crawl(tmp_path_factory):
     db = tmp_path_factory.mktemp("crawl") / "archive.db"
     with ReplayServer(SITE) as server:
         code, out = crawl(db, server)
+        first_log = out
         first_hits = list(server.hits)
         del server.hits[:]
         code2, out2 = crawl(db, server)
         second_hits = list(server.hits)
     assert code == 0, out
     assert code2 == 0, out2
-    return db, first_hits, second_hits
+    return db, first_hits, second_hits, first_log
 
 
 def articles(db: Path) -> dict[str, tuple[str, str]]:
@@ -144,7 +147,7 @@ def articles(db: Path) -> dict[str, tuple[str, str]]:
 
 
 def test_every_readable_fixture_article_is_archived_with_its_fields(first_crawl):
-    db, _, _ = first_crawl
+    db, *_ = first_crawl
     archive = open_archive(db)
     by_url = {u: k for k, u in archive.execute("SELECT key, url FROM articles").fetchall()}
     checked = 0
@@ -164,7 +167,7 @@ def test_every_readable_fixture_article_is_archived_with_its_fields(first_crawl)
 
 
 def test_multipage_article_is_one_article_of_three_pages(first_crawl):
-    db, _, _ = first_crawl
+    db, *_ = first_crawl
     ((key, count, urls),) = query(
         db, "SELECT key, page_count, page_urls FROM articles WHERE url = ?", [MULTIPAGE]
     )
@@ -180,7 +183,7 @@ def test_multipage_article_is_one_article_of_three_pages(first_crawl):
 
 @pytest.mark.parametrize("url", sorted(FAULTS))
 def test_fault_ends_as_article_or_failure_with_reason(first_crawl, url):
-    db, _, _ = first_crawl
+    db, *_ = first_crawl
     expected = FAULTS[url]
     stored = articles(db)
     failures = query(db, "SELECT kind, reason FROM failures WHERE url = ?", [url])
@@ -197,7 +200,7 @@ def test_fault_ends_as_article_or_failure_with_reason(first_crawl, url):
 
 
 def test_malformed_page_is_the_right_article_or_a_failure(first_crawl):
-    db, _, _ = first_crawl
+    db, *_ = first_crawl
     stored = articles(db)
     if MALFORMED in stored:
         assert stored[MALFORMED][1] == clean_record(MALFORMED).title
@@ -206,7 +209,7 @@ def test_malformed_page_is_the_right_article_or_a_failure(first_crawl):
 
 
 def test_never_a_wrong_article(first_crawl):
-    db, _, _ = first_crawl
+    db, *_ = first_crawl
     for url, (_key, title) in articles(db).items():
         assert title == clean_record(url).title, url
     # No article holds text the recorded pages do not (mojibake, a list page's text).
@@ -217,7 +220,7 @@ def test_never_a_wrong_article(first_crawl):
 
 
 def test_all_article_urls_end_somewhere(first_crawl):
-    db, _, _ = first_crawl
+    db, *_ = first_crawl
     stored = set(articles(db))
     failed = {u for (u,) in query(db, "SELECT url FROM failures")}
     linked = set(FAULTS) | set(fixture_expectations()) | {MALFORMED}
@@ -227,30 +230,34 @@ def test_all_article_urls_end_somewhere(first_crawl):
 
 
 def test_scope_robots_offsite_assets_calendars(first_crawl):
-    _, hits, _ = first_crawl
+    _, hits, *_ = first_crawl
     urls = {h.url for h in hits}
     assert not any("/GB/99999/" in u for u in urls)  # robots.txt Disallow
     assert "http://www.gov.cn/" not in urls
+    assert not any("example.org" in u for u in urls)  # an article redirected off the site
     assert not any(u.endswith(".png") or "calendar" in u for u in urls)
     assert f"{CPC}/robots.txt" in urls
 
 
 def test_user_agent_names_the_project(first_crawl):
-    _, hits, _ = first_crawl
+    _, hits, *_ = first_crawl
     assert all(h.user_agent.startswith("cpc-archive/") for h in hits)
 
 
 def test_retry_after_is_honoured(first_crawl):
-    _, hits, _ = first_crawl
+    _, hits, _, log = first_crawl
     for n in ("40295002", "40295003"):
-        times = [h.at for h in hits if n in h.url]
+        url = f"{CPC}/n1/2024/0730/c64387-{n}.html"
+        # The fault answers 503/429 with Retry-After: 1 (the backoff would be 0.1 s).
+        assert f"Waiting 1.0s before retrying {url}" in log
+        times = [h.at for h in hits if h.url == url]
         assert len(times) == 2
-        # The fault asks for Retry-After: 1; the retry comes no sooner.
+        # A lower bound on the wait itself, not a speed: the retry can come no sooner.
         assert times[1] - times[0] >= 1.0
 
 
 def test_run_row_records_the_crawl(first_crawl):
-    db, _, _ = first_crawl
+    db, *_ = first_crawl
     rows = query(db, "SELECT kind, finish_reason, new, failed FROM runs ORDER BY id")
     assert rows[0][:2] == ("crawl", "finished")
     assert rows[0][2] == len(articles(db))
@@ -259,7 +266,7 @@ def test_run_row_records_the_crawl(first_crawl):
 
 
 def test_second_run_fetches_list_pages_only(first_crawl):
-    db, first, second = first_crawl
+    db, first, second, _ = first_crawl
     fetched = [h.url for h in second if not h.url.endswith("/robots.txt")]
     assert not [u for u in fetched if is_article_url(u)]
     # The home page and each channel's first list page: every one starts with known articles.

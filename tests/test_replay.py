@@ -160,3 +160,37 @@ def test_every_manifest_entry_names_its_origin():
     assert {e["origin"] for e in pages.values()} == {"real", "reconstructed"}
     for url, entry in pages.items():
         assert (SITE / entry["file"]).exists(), url
+
+
+def warc_of(tmp_path, fetches, gzip=False):
+    from crawler.archive.warc import write_fetches
+
+    path = tmp_path / ("a.warc.gz" if gzip else "a.warc")
+    with path.open("wb") as fh:
+        write_fetches(fh, fetches, gzip=gzip)
+    return path
+
+
+def test_warc_replays_its_responses(tmp_path):
+    body = (SITE / manifest_entry(GBK_PAGE)["file"]).read_bytes()
+    headers = {"Content-Type": "text/html; charset=GB2312"}
+    fetch = Fetch(GBK_PAGE, body, 200, headers, fetched_at="2022-02-13T00:00:00Z")
+    with ReplayServer(warc_of(tmp_path, [fetch], gzip=True)) as s:
+        status, got_headers, got = get(s, GBK_PAGE)
+        assert (status, got) == (200, body)
+        assert got_headers["Content-Type"] == "text/html; charset=GB2312"
+        assert get(s, ARTICLE)[0] == 404
+
+
+def test_warc_with_a_corrupt_record_still_serves_the_good_ones(tmp_path):
+    html = {"Content-Type": "text/html"}
+    at = "2024-08-07T00:00:00Z"
+    good = Fetch(GBK_PAGE, b"<html><body>good</body></html>", 200, html, fetched_at=at)
+    bad = Fetch(ARTICLE, b"<html><body>" + b"x" * 5000 + b"</body></html>", 200, html, "", at)
+    path = warc_of(tmp_path, [good, bad])
+    data = path.read_bytes()
+    # Cut the last record short: its Content-Length now promises bytes the file lacks.
+    path.write_bytes(data[: data.rfind(b"x" * 100)])
+    with ReplayServer(path) as s:
+        assert get(s, GBK_PAGE)[:3:2] == (200, good.body)
+        assert get(s, ARTICLE)[0] == 404

@@ -171,9 +171,6 @@ class CpcSpider(scrapy.Spider):
             callback=callback,
             errback=self.fetch_failed,
             priority=PRIORITY[entry.kind],
-            # The frontier is the duplicate filter; Scrapy's would also drop a redirect
-            # to the home page, and the article would vanish without a failures row.
-            dont_filter=True,
             meta={"entry": entry, "depth": entry.depth},
         )
 
@@ -278,7 +275,6 @@ class CpcSpider(scrapy.Spider):
             callback=self.parse_continuation,
             errback=self.continuation_failed,
             priority=PRIORITY["continuation"],
-            dont_filter=True,
             meta={"entry": entry, "fetches": fetches, "records": records, "rest": rest[1:]},
         )
 
@@ -321,6 +317,7 @@ class CpcSpider(scrapy.Spider):
         entry: state.Entry = request.meta["entry"]
         reason = failure.getErrorMessage() or failure.type.__name__
         if failure.check(scrapy.exceptions.IgnoreRequest):
+            # robots.txt forbids it: not fetched, nothing to store.
             logger.info("Not fetching %s: %s", request.url, reason)
             state.mark_done(self.db, entry.url)
             return None
