@@ -406,3 +406,44 @@ def test_recheck_days_records_edits_and_removals(tmp_path):
         (1,)
     ]
     assert query(db, "SELECT changed, removed FROM runs WHERE id = 2") == [(1, 1)]
+
+
+def test_start_urls_argument_replaces_the_seeds(tmp_path):
+    db = tmp_path / "archive.db"
+    seed = f"{CPC}/n1/2024/0807/c64094-40294513.html"
+    with ReplayServer(SITE) as server:
+        code, out = crawl(db, server, "-a", f"start_urls={seed},{MULTIPAGE}")
+        hits = sorted(h.url for h in server.hits if not h.url.endswith("/robots.txt"))
+    assert code == 0, out
+    # The two articles (and the multi-page one's pages), nothing the home page links.
+    rest = [MULTIPAGE.replace(".html", f"-{n}.html") for n in (2, 3)]
+    assert hits == sorted([seed, MULTIPAGE, *rest])
+    assert set(articles(db)) == {seed, MULTIPAGE}
+
+
+def test_a_run_stopped_by_its_page_limit_is_completed_by_the_next(tmp_path):
+    db = tmp_path / "archive.db"
+    with ReplayServer(SITE) as server:
+        code, out = crawl(db, server, "-s", "CLOSESPIDER_PAGECOUNT=15")
+        assert code == 0, out
+        assert query(db, "SELECT finish_reason FROM runs") == [("closespider_pagecount",)]
+        assert peek(db, "SELECT count(*) FROM crawl_frontier WHERE state = 'pending'") > 0
+        code, out = crawl(db, server)
+    assert code == 0, out
+    assert "Resuming an interrupted crawl" in out
+    with ReplayServer(SITE) as server:
+        reference = tmp_path / "reference.db"
+        assert crawl(reference, server)[0] == 0
+    assert set(articles(db)) == set(articles(reference))
+    assert query(db, "SELECT url, count(*) FROM articles GROUP BY url HAVING count(*) > 1") == []
+
+
+def test_the_archive_replays_itself_into_the_same_articles(first_crawl, tmp_path):
+    db, *_ = first_crawl
+    copy = tmp_path / "copy.db"
+    with ReplayServer(db) as server:
+        code, out = crawl(copy, server)
+    assert code == 0, out
+    assert set(articles(copy)) == set(articles(db))
+    for url, (_key, title) in articles(copy).items():
+        assert title == articles(db)[url][1]
