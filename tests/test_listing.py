@@ -194,6 +194,23 @@ def test_links_that_are_not_pages_are_ignored() -> None:
     assert (listing.entries, listing.other_articles, listing.list_urls) == ([], [], [])
 
 
+@pytest.mark.parametrize(
+    "href",
+    [
+        "http://[::1/n1/2024/0807/c64387-1.html",
+        "http://cpc.people.com.cn:99999/n1/2024/0807/c1-1.html",
+    ],
+)
+def test_malformed_links_are_skipped(href: str) -> None:
+    body = _page(f"<ul><li><a href='{href}'>坏链接</a> 2024-08-07</li></ul>")
+    assert parse_listing(body, LIST_URL).entries == []
+
+
+def test_a_page_with_no_element_is_a_clear_error() -> None:
+    with pytest.raises(ListingError, match="not an HTML document"):
+        parse_listing(b"<!-- -->", LIST_URL)
+
+
 def test_a_list_without_dates_lists_every_article_link() -> None:
     body = _page(
         "<ul><li><a href='/n1/2024/0807/c64387-1.html'>一</a></li>"

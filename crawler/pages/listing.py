@@ -62,8 +62,12 @@ def _absolute(base: str, href: str | None) -> str | None:
     href = (href or "").strip()
     if not href or href.lower().startswith(_NOT_PAGES):
         return None
-    parts = urlsplit(urljoin(base, href))
-    if parts.scheme not in ("http", "https"):
+    try:
+        parts = urlsplit(urljoin(base, href))
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        return None  # a malformed link ("http://[::1", port 99999) leads nowhere
+    if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
 
