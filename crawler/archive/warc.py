@@ -587,7 +587,7 @@ def import_warc(db, path: str | Path, on_record=None) -> ImportReport:
                 result = NotArticle(fetch.url, kind="orphan_page", reason=item.orphan)
                 status = store_fetches(db, run_id, item.fetches, result).status
             else:
-                status = store_fetches(db, run_id, item.fetches).status
+                status = store_fetches(db, run_id, item.fetches, _judge(item.fetches)).status
             report.counts[status] = report.counts.get(status, 0) + 1
     except BaseException as e:
         reason = "interrupted" if isinstance(e, KeyboardInterrupt) else f"error: {e}"
@@ -595,6 +595,31 @@ def import_warc(db, path: str | Path, on_record=None) -> ImportReport:
     finally:
         finish_run(db, run_id, reason)
     return report
+
+
+def _judge(fetches: list[Fetch]):
+    """The parse of a page group, or None to let store_fetches decide (a non-2xx status or an
+    empty body). An article whose pager names more pages than the file holds is incomplete: it
+    is quarantined rather than stored as if its text were whole."""
+    from crawler.archive.store import parse_fetches
+    from crawler.items import ArticleRecord, NotArticle
+    from crawler.urls import canonical_url
+
+    if not (200 <= fetches[0].status < 300 and all(f.body for f in fetches)):
+        return None
+    result, _charsets = parse_fetches(fetches)
+    if isinstance(result, ArticleRecord) and result.page_count > len(fetches):
+        have = {canonical_url(f.final_url or f.url) for f in fetches}
+        missing = [u for u in result.page_urls if canonical_url(u) not in have]
+        return NotArticle(
+            fetches[0].url,
+            kind="incomplete",
+            reason=f"{len(fetches)} of {result.page_count} pages in the WARC file; missing: "
+            + (", ".join(missing) or "unknown"),
+            encoding=result.encoding,
+            parser_version=result.parser_version,
+        )
+    return result
 
 
 def _reporting(items: Iterable[Fetch | WarcRecordError], on_record) -> Iterator:

@@ -27,7 +27,6 @@ from crawler.archive.selection import (
 )
 from crawler.cli import main
 from crawler.cli.options import (
-    archive_errors,
     console,
     db_option,
     filter_options,
@@ -68,9 +67,8 @@ def export(fmt, out, versions, query, filters, force, db_path, as_json):
     from crawler.archive.search import QueryError
 
     out = output_path(out, force=force, suffix="." + fmt)
-    db = open_db(db_path)
     columns = VERSION_COLUMNS if versions else ARTICLE_COLUMNS
-    with archive_errors(db_path):
+    with open_db(db_path) as db:
         try:
             keys = article_keys(db, query, **filters.as_kwargs())
         except QueryError as e:

@@ -26,6 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from sqlite_utils import Database
 
 DEFAULT_DB = "data/archive.db"
 # Read commands wait this long for a writer's lock, then say so instead of hanging.
@@ -106,8 +107,10 @@ class ArchiveMissing(click.ClickException):
     exit_code = 1
 
 
-def open_db(path: Path, *, create: bool = False):
-    """The archive at `path`, or a ClickException saying why it cannot be opened."""
+@contextlib.contextmanager
+def open_db(path: Path, *, create: bool = False) -> Iterator[Database]:
+    """The archive at `path` for the duration of a command, closed afterwards; errors while
+    opening or using it become one-line messages (ClickException) instead of tracebacks."""
     from crawler.archive.db import open_archive
 
     if not create and str(path) != ":memory:" and not path.exists():
@@ -116,7 +119,11 @@ def open_db(path: Path, *, create: bool = False):
             "(`cpc-archive import-warc --db ...`), or point --db at an existing archive"
         )
     with archive_errors(path):
-        return open_archive(path, busy_timeout=READ_BUSY_TIMEOUT)
+        db = open_archive(path, busy_timeout=READ_BUSY_TIMEOUT)
+        try:
+            yield db
+        finally:
+            db.conn.close()
 
 
 @contextlib.contextmanager

@@ -12,7 +12,6 @@ from rich.text import Text
 from crawler.archive.selection import article_row, filter_sql, version_rows
 from crawler.cli import main
 from crawler.cli.options import (
-    archive_errors,
     console,
     db_option,
     filter_options,
@@ -33,7 +32,8 @@ def search(query, filters, limit, db_path, as_json):
     """Full-text search over titles and bodies, best matches first.
 
     Words of two Chinese characters and up match anywhere in the text; several words must all
-    occur; "quotes" keep a phrase together; OR joins alternatives; -word excludes.
+    occur; "quotes" keep a phrase together; OR joins alternatives; -word excludes (put `--`
+    before a query that starts with "-").
 
     \b
     Example:
@@ -43,8 +43,7 @@ def search(query, filters, limit, db_path, as_json):
     from crawler.archive.search import QueryError
     from crawler.archive.search import search as run_search
 
-    db = open_db(db_path)
-    with archive_errors(db_path):
+    with open_db(db_path) as db:
         try:
             hits = run_search(db, query, limit=limit, **filters.as_kwargs())
         except QueryError as e:
@@ -114,8 +113,7 @@ def show(key, diff, from_version, to_version, html_path, force, db_path, as_json
       $ cpc-archive show people:40294553 --diff
       $ cpc-archive show http://cpc.people.com.cn/n1/2024/0807/c64094-40294553.html --html page.html
     """
-    db = open_db(db_path)
-    with archive_errors(db_path):
+    with open_db(db_path) as db:
         resolved = resolve_key(db, key)
         if resolved is None:
             raise click.ClickException(f"no article {key!r} in {db_path}")
@@ -290,8 +288,7 @@ def stats(filters, db_path, as_json):
       $ cpc-archive stats
       $ cpc-archive stats --since 2024-01-01 --json
     """
-    db = open_db(db_path)
-    with archive_errors(db_path):
+    with open_db(db_path) as db:
         where, params = filter_sql(**filters.as_kwargs())
 
         def grouped(expr: str) -> list[tuple]:
@@ -366,8 +363,7 @@ def runs(limit, db_path, as_json):
     Example:
       $ cpc-archive runs --limit 10
     """
-    db = open_db(db_path)
-    with archive_errors(db_path):
+    with open_db(db_path) as db:
         rows = db.execute(
             f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
             [limit],

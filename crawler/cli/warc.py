@@ -12,7 +12,6 @@ from crawler.archive.selection import article_keys
 from crawler.archive.warc import export_snapshot_ids, export_warc, import_warc
 from crawler.cli import main
 from crawler.cli.options import (
-    archive_errors,
     console,
     db_option,
     filter_options,
@@ -42,9 +41,8 @@ def import_warc_command(files, db_path, as_json):
     Example:
       $ cpc-archive import-warc --db data/archive.db captures/cpc-2024.warc.gz
     """
-    db = open_db(db_path, create=True)
     reports = []
-    with archive_errors(db_path):
+    with open_db(db_path, create=True) as db:
         for path in files:
             with progress() as bar:
                 task = bar.add_task(f"importing {path.name}", total=None)
@@ -104,8 +102,7 @@ def export_warc_command(out, query, filters, force, db_path, as_json):
     from crawler.archive.search import QueryError
 
     out = output_path(out, force=force)
-    db = open_db(db_path)
-    with archive_errors(db_path):
+    with open_db(db_path) as db:
         keys = None
         if query or filters.any():
             try:
