@@ -13,4 +13,4 @@ def main() -> None:
 
 
 # Each module adds its commands to `main`; keep one import per line (sorted).
-from crawler.cli import export, query, warc  # noqa: E402, F401
+from crawler.cli import browse, export, query, warc  # noqa: E402, F401
