@@ -13,7 +13,13 @@ HOST = "127.0.0.1"
 
 @main.command()
 @db_option
-@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port",
+    default=8001,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to serve on.",
+)
 def browse(db_path, port):
     """Browse the archive with Datasette on http://127.0.0.1:PORT/ (Ctrl-C stops it).
 

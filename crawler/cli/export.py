@@ -39,7 +39,13 @@ from crawler.cli.options import (
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    required=True,
+    help="JSON Lines (one object per line) or CSV (UTF-8 with BOM).",
+)
 @click.option(
     "--out",
     required=True,

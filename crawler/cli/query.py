@@ -25,7 +25,9 @@ from crawler.cli.options import (
 @main.command()
 @click.argument("query")
 @filter_options
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Hits to show."
+)
 @db_option
 @json_option
 def search(query, filters, limit, db_path, as_json):
@@ -353,7 +355,9 @@ RUN_COLUMNS = (
 
 
 @main.command()
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--limit", default=50, show_default=True, type=click.IntRange(min=1), help="Runs to show."
+)
 @db_option
 @json_option
 def runs(limit, db_path, as_json):
