@@ -295,7 +295,7 @@ def test_truncated_page_is_quarantined_even_if_the_parser_read_something(db, run
     assert out.status == "failed"
     (failure,) = rows(db, "failures")
     assert failure["kind"] == "truncated"
-    assert "ends before </html>" in failure["reason"]
+    assert "ends before </body>" in failure["reason"]
     assert snapshot_body(db, rows(db, "snapshots")[0]["body_sha256"]) == cut
 
 

@@ -42,6 +42,7 @@ def test_command_help_has_a_summary_and_an_example(path, command):
         "(add a line 'Example:' followed by '$ cpc-archive ...')"
     )
     invocation = "cpc-archive " + " ".join(path)
-    assert any(invocation in line for line in lines if "$" in line or "Example" in line), (
+    start = next(i for i, line in enumerate(lines) if line.startswith(("Example", "$ cpc-archive")))
+    assert any(invocation in line for line in lines[start:]), (
         f"the example in `{invocation} --help` does not show `{invocation}` itself"
     )

@@ -126,10 +126,12 @@ def _redirected_home(fetch: Fetch) -> bool:
 
 
 def _truncated(fetch: Fetch) -> str:
-    # Every page of the site ends with </html>; a body cut off in transit does not, and the
-    # record parsed from it could silently miss the end of the article.
-    if b"</html" not in fetch.body[-4096:].lower():
-        return f"the page ends before </html> ({len(fetch.body)} bytes): truncated in transit?"
+    # Every page of the site ends with </body></html> (browser-saved copies at least with
+    # </body>); a body cut off in transit does not, and the record parsed from it could
+    # silently miss the end of the article.
+    tail = fetch.body[-4096:].lower()
+    if b"</html" not in tail and b"</body" not in tail:
+        return f"the page ends before </body> ({len(fetch.body)} bytes): truncated in transit?"
     return ""
 
 

@@ -43,7 +43,7 @@ PARSER_VERSION = "1.0.0"
 
 # Control characters other than tab/newline/CR: never text, and libxml2 turns NUL into U+FFFD.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# Bytes that decode to this share of replacement characters are not a text page at all.
+# Bytes that decode to this share of replacement or control characters are not a text page.
 _MAX_REPLACED_SHARE = 0.05
 # Text that is more than bullets and punctuation: "·<a>…</a>" is still a link-only line.
 _WORD_RE = re.compile(r"[^\W_]")
@@ -236,6 +236,20 @@ def _pages(doc: etree._Element, template: S.Template, url: str) -> list[str]:
     return sorted(urls, key=lambda u: parse_article_url(u).page) if first else urls
 
 
+_EDITOR_TEXT = etree.XPath(
+    "//body//*[contains(text(), '责任编辑') or contains(text(), '责编')][not(self::script)]"
+)
+
+
+def _editor_line_anywhere(doc: etree._Element) -> list[str]:
+    """An unknown layout: the first short element whose whole text is an editor line."""
+    for el in _EDITOR_TEXT(doc):
+        text = clean_text(el.text_content())
+        if len(text) <= 60 and EDITOR_LINE_RE.match(text):
+            return editor_names(text)
+    return []
+
+
 def _title_from_head(doc: etree._Element) -> str:
     title = _first_text(doc, ("title",))
     while True:
@@ -281,6 +295,8 @@ def _record(
 
     edition = parse_print_edition(_first_text(doc, template.print_edition))
     editors = editor_names(_first_text(doc, template.editors)) or body.editors
+    if not editors and template is S.FALLBACK:
+        editors = _editor_line_anywhere(doc)
     authors = byline_names(_first_text(doc, template.author)) + body.authors
 
     parsed = parse_article_url(url) if url else None
@@ -361,11 +377,12 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
     if not body or not body.strip():
         return no("empty", "empty body")
     decoded = decode_html(body, headers)
-    text = _CONTROL_RE.sub("", decoded.text)
-    if decoded.errors > _MAX_REPLACED_SHARE * max(len(text), 1):
+    text, controls = _CONTROL_RE.subn("", decoded.text)
+    if decoded.errors + controls > _MAX_REPLACED_SHARE * max(len(decoded.text), 1):
         return no(
             "unreadable",
-            f"bytes are not text in any candidate charset ({decoded.errors} invalid sequences)",
+            f"bytes are not text in any candidate charset ({decoded.errors} invalid sequences,"
+            f" {controls} control characters)",
             decoded.encoding,
         )
     try:
