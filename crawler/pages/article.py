@@ -9,15 +9,14 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping, Sequence
-from functools import cache
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
-from lxml.cssselect import CSSSelector
 
 from crawler.items import ArticleRecord, Image, NotArticle, PrintEdition
 from crawler.pages import selectors as S
+from crawler.pages.css import compiled, may_match
 from crawler.pages.decode import Decoded, decode_html
 from crawler.pages.normalize import (
     EDITOR_LINE_RE,
@@ -42,7 +41,7 @@ from crawler.urls import (
 PARSER_VERSION = "1.0.0"
 
 # Control characters other than tab/newline/CR: never text, and libxml2 turns NUL into U+FFFD.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 # Bytes that decode to this share of replacement or control characters are not a text page.
 _MAX_REPLACED_SHARE = 0.05
 # Text that is more than bullets and punctuation: "·<a>…</a>" is still a link-only line.
@@ -58,27 +57,68 @@ class _Unreadable(Exception):
     """The bytes are not an HTML page the parser can read."""
 
 
-@cache
-def _css(selector: str) -> CSSSelector:
-    return CSSSelector(selector, translator="html")
+def _css(selector: str) -> etree.XPath:
+    return compiled((selector,))
 
 
-def _select(root: etree._Element, selectors: Sequence[str]) -> list[etree._Element]:
-    """The elements of the first selector that matches anything."""
-    for sel in selectors:
-        found = _css(sel)(root)
+def _union(selectors: tuple[str, ...]) -> etree.XPath:
+    """All the selectors as one XPath: one walk of the tree answers "does any match?"."""
+    return compiled(selectors)
+
+
+# Where selectors are evaluated: a template's scope element first, then the whole page.
+Roots = etree._Element | tuple[etree._Element, ...]
+
+
+def _found(roots: Roots, selectors: tuple[str, ...]) -> tuple[etree._Element, list]:
+    """The first root in which any of the selectors matches, and the union of their matches."""
+    roots = roots if isinstance(roots, tuple) else (roots,)
+    for root in roots:
+        found = _union(selectors)(root)
         if found:
-            return found
+            return root, found
+    return roots[-1], []
+
+
+def _select(roots: Roots, selectors: Sequence[str]) -> list[etree._Element]:
+    """The elements of the first selector that matches anything."""
+    if not selectors:
+        return []
+    root, found = _found(roots, tuple(selectors))
+    if not found or len(selectors) == 1:
+        return found
+    for sel in selectors:
+        hit = _css(sel)(root)
+        if hit:
+            return hit
     return []
 
 
-def _first_text(root: etree._Element, selectors: Sequence[str]) -> str:
+def _first_text(roots: Roots, selectors: Sequence[str]) -> str:
     """The text of the first element, of the first selector in order, that has any text."""
+    if not selectors:
+        return ""
+    root, found = _found(roots, tuple(selectors))
+    texts = {}
+    for el in found:
+        text = clean_text(el.text_content())
+        if text:
+            texts[el] = text
+    if len(texts) <= 1 or len(selectors) == 1:
+        return next(iter(texts.values()), "")
     for sel in selectors:
         for el in _css(sel)(root):
-            text = clean_text(el.text_content())
-            if text:
-                return text
+            if el in texts:
+                return texts[el]
+    return ""
+
+
+def _tag_text(doc: etree._Element, tag: str) -> str:
+    """The text of the first <tag> that has any (a C-level walk, no XPath)."""
+    for el in doc.iter(tag):
+        text = clean_text(el.text_content())
+        if text:
+            return text
     return ""
 
 
@@ -160,12 +200,8 @@ class _Body:
 
 
 def _read_body(root: etree._Element, template: S.Template, url: str) -> _Body:
-    excluded: set[etree._Element] = set()
-    for sel in (*S.COMMON_EXCLUDE, *template.exclude):
-        excluded.update(_css(sel)(root))
-    captions: set[etree._Element] = set()
-    for sel in S.CAPTION_BLOCKS:
-        captions.update(_css(sel)(root))
+    excluded = set(_union((*S.COMMON_EXCLUDE, *template.exclude))(root))
+    captions = set(_union(S.CAPTION_BLOCKS)(root))
     out = _Body()
     for block in _blocks(root, excluded, captions):
         text = clean_text("".join(block.parts))
@@ -219,7 +255,7 @@ def _fallback_body_root(doc: etree._Element) -> etree._Element | None:
 # --- fields --------------------------------------------------------------------------------------
 
 
-def _pages(doc: etree._Element, template: S.Template, url: str) -> list[str]:
+def _pages(doc: Roots, template: S.Template, url: str) -> list[str]:
     """Every page of a multi-page article, first page first, from the pager links."""
     this = parse_article_url(url) if url else None
     urls: list[str] = []
@@ -251,7 +287,7 @@ def _editor_line_anywhere(doc: etree._Element) -> list[str]:
 
 
 def _title_from_head(doc: etree._Element) -> str:
-    title = _first_text(doc, ("title",))
+    title = _tag_text(doc, "title")
     while True:
         stripped = S.TITLE_SUFFIX_RE.sub("", title)
         if stripped == title or not stripped:
@@ -268,18 +304,20 @@ def _record(
     meta: dict[str, str],
 ) -> ArticleRecord:
     body = _read_body(body_root, template, url)
+    scope = _select(doc, template.scope)
+    page = (scope[0], doc) if scope else doc
     if len(body.images) == 1 and not body.images[0].caption and template.caption:
         # A gallery page prints one picture with its caption in a paragraph of its own.
-        body.images[0] = Image(body.images[0].src, _first_text(doc, template.caption))
-    title = _first_text(doc, template.title) if template.title else ""
+        body.images[0] = Image(body.images[0].src, _first_text(page, template.caption))
+    title = _first_text(page, template.title) if template.title else ""
     if template is S.FALLBACK:
-        h1 = _first_text(doc, ("h1",))
+        h1 = _tag_text(doc, "h1")
         title = h1 if len(h1) >= S.FALLBACK_MIN_TITLE else _title_from_head(doc)
 
-    dateline = _first_text(doc, template.dateline)
-    source_text = _first_text(doc, template.source) if template.source else ""
+    dateline = _first_text(page, template.dateline)
+    source_text = _first_text(page, template.source) if template.source else ""
     source, source_url = "", ""
-    for a in _select(doc, template.source_link):
+    for a in _select(page, template.source_link):
         name = clean_text(a.text_content())
         if name:
             source, source_url = name, _absolute(url, a.get("href"))
@@ -289,20 +327,20 @@ def _record(
     published = parse_date(dateline) if dateline else None
     published = published or parse_date(meta.get("publishdate"), fallback=False)
 
-    original = _first_text(doc, template.original_title)
+    original = _first_text(page, template.original_title)
     m = S.ORIGINAL_TITLE_RE.match(original)
     original = clean_text(m["title"]) if m else original
 
-    edition = parse_print_edition(_first_text(doc, template.print_edition))
-    editors = editor_names(_first_text(doc, template.editors)) or body.editors
+    edition = parse_print_edition(_first_text(page, template.print_edition))
+    editors = editor_names(_first_text(page, template.editors)) or body.editors
     if not editors and template is S.FALLBACK:
         editors = _editor_line_anywhere(doc)
-    authors = byline_names(_first_text(doc, template.author)) + body.authors
+    authors = byline_names(_first_text(page, template.author)) + body.authors
 
     parsed = parse_article_url(url) if url else None
     content_id = parsed.content_id if parsed else strip_id_prefix(meta.get("contentid"))
     channel_id = parsed.channel_id if parsed else strip_id_prefix(meta.get("catalogs"))
-    pages = _pages(doc, template, url)
+    pages = _pages(page, template, url)
 
     return ArticleRecord(
         url=url,
@@ -310,8 +348,8 @@ def _record(
         content_id=content_id,
         channel_id=channel_id,
         title=title,
-        pretitle=_first_text(doc, template.pretitle),
-        subtitle=_first_text(doc, template.subtitle),
+        pretitle=_first_text(page, template.pretitle),
+        subtitle=_first_text(page, template.subtitle),
         original_title=original or body.original_title,
         published_at=published,
         source=source,
@@ -339,8 +377,8 @@ def _record(
 
 
 def _not_article_by_page(doc: etree._Element, url: str) -> tuple[str, str] | None:
-    title = _first_text(doc, ("title",))
-    heading = _first_text(doc, ("h1",))
+    title = _tag_text(doc, "title")
+    heading = _tag_text(doc, "h1")
     for text in (title, heading):
         if S.NOT_FOUND_TITLE_RE.search(text):
             return "not_found", f"not-found page (title {text[:60]!r})"
@@ -377,7 +415,11 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
     if not body or not body.strip():
         return no("empty", "empty body")
     decoded = decode_html(body, headers)
-    text, controls = _CONTROL_RE.subn("", decoded.text)
+    # Valid UTF-8 goes to the parser as it came; anything else as the UTF-8 of its decoding.
+    plain_utf8 = decoded.encoding == "utf-8" and not decoded.errors and decoded.declared_by != "bom"
+    data = body if plain_utf8 else decoded.text.encode("utf-8")
+    clean = data.translate(None, _CONTROL_BYTES)  # UTF-8 never has these inside a character
+    controls = len(data) - len(clean)
     if decoded.errors + controls > _MAX_REPLACED_SHARE * max(len(decoded.text), 1):
         return no(
             "unreadable",
@@ -386,7 +428,7 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
             decoded.encoding,
         )
     try:
-        doc = lxml.html.document_fromstring(text.encode("utf-8"), parser=_PARSER)
+        doc = lxml.html.document_fromstring(clean, parser=_PARSER)
     except (etree.ParserError, ValueError) as exc:
         return no("unreadable", f"not an HTML document: {exc}", decoded.encoding)
 
@@ -396,7 +438,8 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
 
     meta = _meta(doc)
     for template in S.TEMPLATE_ORDER:
-        if not _select(doc, template.detect):
+        detect = tuple(sel for sel in template.detect if may_match(sel, clean))
+        if not detect or not _select(doc, detect):
             continue
         roots = _select(doc, template.body)
         if roots:

@@ -32,6 +32,9 @@ class Template:
     pager: Sel = ()  # links to the pages of a multi-page article
     breadcrumbs: Sel = ()  # the links of the channel path
     caption: Sel = ()  # the caption of a page's one picture, when printed apart from it
+    # The block holding the article's fields: they are looked for inside it first, then in the
+    # whole page (a smaller tree to search; breadcrumbs are always read from the whole page).
+    scope: Sel = ()
     # Inside the body block: never body text (share bars, editor lines, pagers, QR codes, …).
     exclude: Sel = ()
 
@@ -66,6 +69,7 @@ COMMON_EXCLUDE: Sel = (
 
 CPC = Template(
     name="cpc",
+    scope=("div.text_c",),
     detect=("div.text_c",),
     title=("div.text_c > h1", "div.text_c h1"),
     pretitle=("div.text_c > h3.pre", "div.text_c h3.pre"),
@@ -100,6 +104,7 @@ WB2016 = Template(
 
 WBC2020 = Template(
     name="2020wbc",
+    scope=("div.rm_txt",),
     detect=("div.rm_txt div.col-1",),
     title=("div.rm_txt div.col-1 > h1", "div.rm_txt h1"),
     pretitle=("div.rm_txt div.col-1 > h3.pre",),
@@ -117,6 +122,7 @@ WBC2020 = Template(
 
 HEALTH = Template(
     name="health",
+    scope=("div.articleCont",),
     detect=("div.articleCont div.artDet",),
     title=("div.articleCont div.title > h2", "div.articleCont h2"),
     pretitle=("div.articleCont div.title > h4",),
@@ -172,6 +178,7 @@ GB_ZOOM = Template(
 # Picture galleries: images stepped through with a#next, captions under the picture.
 GALLERY = Template(
     name="gallery",
+    scope=("div.text_con",),
     detect=("div#picG",),
     title=("div.text_c > h1", "div#picG h1", "h1"),
     pretitle=("div.text_c > h3.pre",),
@@ -224,12 +231,22 @@ FALLBACK = Template(
     title=("h1", "title"),
     pretitle=(),
     dateline=("p.sou", ".sou", ".time", ".date", ".pubtime"),
-    source_link=("p.sou a",),
+    source=(".origin", ".source", ".laiyuan", ".ly", "#p_origin"),
+    source_link=("p.sou a", ".origin a", ".source a", ".laiyuan a", ".ly a", "#p_origin a"),
     body=(),
     editors=("div.edit", "div.editor", "#p_editor"),
     print_edition=("span#paper_num",),
     pager=("div.zdfy a",),
-    breadcrumbs=("#rwb_navpath a", "div.route a", "#p_navigator a"),
+    breadcrumbs=(
+        "#rwb_navpath a",
+        "div.route a",
+        "#p_navigator a",
+        ".crumbs a",
+        ".breadcrumb a",
+        ".breadcrumbs a",
+        ".position a",
+        ".location a",
+    ),
 )
 FALLBACK_BLOCKS = "p"  # fallback body: the parent of the most paragraph text wins
 FALLBACK_MIN_TITLE = 4  # characters
@@ -301,3 +318,10 @@ BLOCK_TAGS = frozenset(
         "td",
     }
 )
+
+# --- list pages and the home page (crawler.pages.listing) --------------------------------------
+# The pager containers are LISTING_PAGER above. A list entry is the element holding one article
+# link and the date printed beside it.
+LIST_ITEM_TAGS = frozenset({"li", "tr", "dd", "p"})
+# Link texts that lead to the next page of a list.
+LIST_NEXT_TEXTS = frozenset({LISTING_NEXT_TEXT, "下页", "下一頁"})
