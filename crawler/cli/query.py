@@ -270,12 +270,16 @@ def _print_diff(diff: dict) -> None:
             same += 1
             continue
         if same:
-            console.print(Text(f"  ({same} unchanged paragraphs)", style="dim"))
+            console.print(Text(_unchanged(same), style="dim"))
             same = 0
         style = "red" if change["op"] == "-" else "green"
         console.print(Text(f"{change['op']} {change['text']}", style=style))
     if same:
-        console.print(Text(f"  ({same} unchanged paragraphs)", style="dim"))
+        console.print(Text(_unchanged(same), style="dim"))
+
+
+def _unchanged(n: int) -> str:
+    return f"  ({n} unchanged paragraph{'s' if n != 1 else ''})"
 
 
 @main.command()
@@ -378,4 +382,27 @@ def runs(limit, db_path, as_json):
     if not rows:
         console.print("No runs yet.")
         return
-    console.print(table("runs, newest first", RUN_COLUMNS, rows))
+    shown = []
+    for r in rows:
+        run = dict(zip(RUN_COLUMNS, r, strict=True))
+        counts = ", ".join(f"{run[c]} {c}" for c in RUN_COLUMNS[5:] if run[c])
+        shown.append(
+            (
+                run["id"],
+                run["kind"],
+                _when(run["started_at"]),
+                _when(run["finished_at"]) or "(running or killed)",
+                run["finish_reason"],
+                counts or "nothing",
+            )
+        )
+    console.print(
+        table(
+            "runs, newest first", ["id", "kind", "started", "finished", "reason", "counts"], shown
+        )
+    )
+
+
+def _when(instant: str | None) -> str:
+    """An ISO instant shortened for a table: 2024-08-07 01:00:00Z."""
+    return (instant or "").replace("T", " ")[:19] + ("Z" if instant else "")
