@@ -252,6 +252,20 @@ def test_junk_after_the_last_record_is_reported(tmp_path):
     assert "garbage that is not a record" in items[-1].reason
 
 
+def test_record_the_writer_truncated_is_an_error_carrying_the_bytes(tmp_path):
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=True)
+    record = _response(
+        w, ARTICLE, GBK_PAGE[:40], [("Content-Type", "text/html")], "2024-01-01T00:00:00Z"
+    )
+    record.rec_headers.add_header("WARC-Truncated", "length")
+    w.write_record(record)
+    (error,) = read_warc(_write(tmp_path, "cut.warc.gz", buf.getvalue()))
+    assert isinstance(error, WarcRecordError)
+    assert error.reason == "the capture is incomplete (WARC-Truncated: length)"
+    assert error.fetch.body == GBK_PAGE[:40]
+
+
 def test_empty_file_yields_nothing(tmp_path):
     assert list(read_warc(_write(tmp_path, "e.warc", b""))) == []
 

@@ -188,6 +188,9 @@ def _record_to_item(
     fetch = Fetch(url, body, status, headers, final_url, fetched_at)
     if problem:
         raise _BadRecord(problem, fetch)
+    cut = record.rec_headers.get_header("WARC-Truncated")
+    if cut:  # the crawler that wrote the file kept only part of the body
+        raise _BadRecord(f"the capture is incomplete (WARC-Truncated: {cut})", fetch)
     return fetch
 
 

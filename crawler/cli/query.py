@@ -71,7 +71,11 @@ def search(query, filters, limit, db_path, as_json):
     if not hits:
         console.print(f"No article matches {escape(query)!r}.")
         return
-    t = table(f"{len(hits)} hits for {query!r}", ["#", "key", "published", "title / snippet"], [])
+    t = table(
+        f"{len(hits)} hit{'s' if len(hits) != 1 else ''} for {query!r}",
+        ["#", "key", "published", "title / snippet"],
+        [],
+    )
     for i, h in enumerate(hits, 1):
         cell = Text(h.title or "", style="bold")
         cell.append("\n")
