@@ -148,3 +148,21 @@ def test_bad_query_leaves_no_file(archive, tmp_path):
     assert result.exit_code == 2
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []  # no temporary file left either
+
+
+def test_query_export_keeps_every_match_beyond_the_search_rank_window(
+    archive, tmp_path, monkeypatch
+):
+    import crawler.archive.search as search_module
+
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 1)  # search ranks only the newest match
+    db = open_archive(archive)
+    assert len(search_module.search(db, "改革", limit=100)) == 1
+    matching = db.execute(
+        "SELECT count(*) FROM articles WHERE body_text LIKE '%改革%' OR title LIKE '%改革%'"
+    ).fetchone()[0]
+    db.conn.close()
+    assert matching >= 2
+    out = tmp_path / "q.jsonl"
+    assert export(archive, "--format", "jsonl", "--out", str(out), "--query", "改革").exit_code == 0
+    assert len(read_jsonl(out)) == matching

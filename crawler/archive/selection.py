@@ -2,8 +2,7 @@
 
 The filters mean what they mean in crawler.archive.search: since/until compare the publication
 date (YYYY-MM-DD, inclusive), source is part of the 来源 name, editor one editor exactly,
-channel the channel id. With a query, the matching articles come in search order (best first);
-without one, oldest publication first.
+channel the channel id. Articles come oldest publication first, with or without a query.
 
 Column orders are part of the export format: append new columns at the end, never reorder.
 """
@@ -11,6 +10,7 @@ Column orders are part of the export format: append new columns at the end, neve
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -122,13 +122,27 @@ def filter_sql(
 
 
 def article_keys(db: Database, query: str | None = None, **filters) -> list[str]:
-    """Keys of the selected articles: search order with a query, else by publication date."""
-    if query:
-        from crawler.archive.search import search
+    """Keys of every selected article, oldest publication first.
 
-        hits = search(db, query, limit=1_000_000_000, **filters)
-        return [h.key for h in hits]
+    With a query, every article that matches, not only the best-ranked ones `search` shows
+    (search ranks within a window of recent matches; an export must not drop the rest).
+    Raises crawler.archive.search.QueryError for a query that cannot be run.
+    """
     where, params = filter_sql(**filters)
+    if query:
+        from crawler.archive.search import QueryError, parse_query
+
+        expr, _needles = parse_query(query)
+        sql = (
+            "SELECT a.key FROM articles_fts JOIN articles a ON a.doc_id = articles_fts.rowid "
+            f"WHERE articles_fts MATCH ? AND {where} ORDER BY a.published_at, a.key"
+        )
+        try:
+            return [row[0] for row in db.execute(sql, [expr, *params])]
+        except sqlite3.OperationalError as e:
+            if "fts5" in str(e) or "syntax" in str(e):
+                raise QueryError(f"query cannot be run: {e}") from e
+            raise
     sql = f"SELECT a.key FROM articles a WHERE {where} ORDER BY a.published_at, a.key"
     return [row[0] for row in db.execute(sql, params)]
 

@@ -53,7 +53,7 @@ from crawler.cli.options import (
     help="File to write; .jsonl or .csv is added when the name has no extension.",
 )
 @click.option("--versions", is_flag=True, help="One row per version instead of per article.")
-@click.option("--query", help="Only articles matching this search query (search order).")
+@click.option("--query", help="Only articles matching this search query (all of them).")
 @filter_options
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @db_option
@@ -62,8 +62,7 @@ def export(fmt, out, versions, query, filters, force, db_path, as_json):
     """Write articles (or every version of them) to a JSON Lines or CSV file.
 
     Columns come in a fixed, documented order (README, "Using the archive"); CSV cells holding
-    lists (authors, editors, ...) contain JSON. Without --query, articles come oldest
-    publication first.
+    lists (authors, editors, ...) contain JSON. Articles come oldest publication first.
 
     \b
     Example:

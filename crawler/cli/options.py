@@ -108,9 +108,14 @@ class ArchiveMissing(click.ClickException):
 
 
 @contextlib.contextmanager
-def open_db(path: Path, *, create: bool = False) -> Iterator[Database]:
+def open_db(
+    path: Path, *, create: bool = False, busy_timeout: float | None = None
+) -> Iterator[Database]:
     """The archive at `path` for the duration of a command, closed afterwards; errors while
-    opening or using it become one-line messages (ClickException) instead of tracebacks."""
+    opening or using it become one-line messages (ClickException) instead of tracebacks.
+
+    Read commands wait READ_BUSY_TIMEOUT for a lock; writers pass the archive's own timeout.
+    """
     from crawler.archive.db import open_archive
 
     if not create and str(path) != ":memory:" and not path.exists():
@@ -119,7 +124,8 @@ def open_db(path: Path, *, create: bool = False) -> Iterator[Database]:
             "(`cpc-archive import-warc --db ...`), or point --db at an existing archive"
         )
     with archive_errors(path):
-        db = open_archive(path, busy_timeout=READ_BUSY_TIMEOUT)
+        timeout = READ_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        db = open_archive(path, busy_timeout=timeout)
         try:
             yield db
         finally:

@@ -42,7 +42,10 @@ def import_warc_command(files, db_path, as_json):
       $ cpc-archive import-warc --db data/archive.db captures/cpc-2024.warc.gz
     """
     reports = []
-    with open_db(db_path, create=True) as db:
+    from crawler.archive.db import DEFAULT_BUSY_TIMEOUT
+
+    # a writer: waits for a crawl's transaction as long as the crawl would wait for it
+    with open_db(db_path, create=True, busy_timeout=DEFAULT_BUSY_TIMEOUT) as db:
         for path in files:
             with progress() as bar:
                 task = bar.add_task(f"importing {path.name}", total=None)
