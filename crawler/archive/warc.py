@@ -159,32 +159,45 @@ def _record_to_item(
     if not uri.startswith(("http:", "https:")):
         _drain(record)
         return None
-    if record.http_headers is None or not record.http_headers.statusline:
-        raise _BadRecord("no HTTP response header in the record")
-    status = _status(record.http_headers)
-    headers = _restore_headers(record.http_headers.headers)
+    http = record.http_headers
+    # warcio reads any first line as a status line: insist on "HTTP/x.y NNN"
+    has_http = (
+        http is not None
+        and (http.protocol or "").upper().startswith("HTTP/")
+        and 100 <= _status(http) <= 599
+    )
+    if not has_http and (rec_type == "response" or (http is not None and http.statusline)):
+        first = f"{http.protocol} {http.statusline}".strip() if http is not None else ""
+        raise _BadRecord(f"no HTTP status line in the record (first line: {first[:80]!r})")
+    status = _status(record.http_headers) if has_http else 0
+    headers = _restore_headers(record.http_headers.headers) if has_http else {}
     fetched_at = record.rec_headers.get_header("WARC-Date") or ""
     requested = record.rec_headers.get_header(REQUESTED_URI_FIELD) or ""
     url, final_url = (requested, uri) if requested and requested != uri else (uri, "")
 
     if rec_type == "revisit":
         _drain(record)
+        if _get(headers, "content-type") is not None and not is_html(headers):
+            return None  # an image or script seen again: not fetched back from the file
         original = index.resolve(record, lookup)
-        if not is_html(headers) and not (original and is_html(original.headers)):
-            return None
         if original is None:
             raise _BadRecord(
                 "revisit refers to a record not found (or damaged) earlier in this file"
             )
-        if not record.http_headers.headers:  # a revisit may carry no headers of its own
-            headers = original.headers
+        if not has_http:  # a revisit may carry no HTTP headers of its own: the original's
+            status, headers = original.status, original.headers
+        if not is_html(headers):
+            return None
         return Fetch(url, original.body, status, headers, final_url, fetched_at)
 
+    if not is_html(headers):
+        # Not read: its offset is enough for a header-less revisit, which is skipped anyway.
+        index.add(record, offset)
+        _drain(record)
+        return None
     body, problem = _read_payload(record)
     if not problem:  # a revisit must never resolve to damaged bytes
         index.add(record, offset)
-    if not is_html(headers):
-        return None
     fetch = Fetch(url, body, status, headers, final_url, fetched_at)
     if problem:
         raise _BadRecord(problem, fetch)
