@@ -266,7 +266,7 @@ class _PayloadIndex:
             with _quiet():
                 original = next(iter(it))
                 body = original.content_stream().read()
-        except (StopIteration, ArchiveLoadFailed, StatusAndHeadersParserException):
+        except Exception:  # the original is damaged after all: the revisit is reported instead
             return None
         finally:
             it.close()
