@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+import zstandard
 
 from crawler.archive import compress
 from crawler.archive.compress import BodyCorrupt, get_body, maybe_train, sha256
@@ -161,3 +162,26 @@ def _record(n):
     from tests.archive_helpers import record
 
     return record(url(n), content_id=str(40000000 + n), title=f"第{n}篇")
+
+
+def test_dictionary_rolled_back_is_forgotten_so_its_id_can_be_reused(db, monkeypatch):
+    from crawler.archive.db import write_transaction
+
+    monkeypatch.setattr(compress, "DICT_SIZE", 4096)
+    run = start_run(db, "test")
+    for n in range(30):
+        store_fetches(
+            db, run, [fetch(url(n), page(f"第{n}篇", "人民网" * 40 + str(n)))], _record(n)
+        )
+    with pytest.raises(RuntimeError), write_transaction(db):
+        assert compress.train_dictionary(db, seed=1) == 1
+        compress.put_body(db, page("回滚", "人民网" * 40))  # compressed with dictionary 1
+        raise RuntimeError("the transaction fails")
+    assert compress.train_dictionary(db, samples=25) == 1  # same id, other content
+    body = page("新", "人民网" * 40)
+    digest = compress.put_body(db, body)
+    # decode with what the database holds, as a fresh connection would
+    (stored_dict,) = db.execute("SELECT data FROM dictionaries WHERE id = 1").fetchone()
+    (data,) = db.execute("SELECT data FROM bodies WHERE sha256 = ?", [digest]).fetchone()
+    fresh = zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(stored_dict))
+    assert fresh.decompress(data) == body

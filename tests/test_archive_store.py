@@ -12,6 +12,7 @@ from crawler.archive.snapshots import snapshot_body, snapshot_fetch
 from crawler.archive.store import (
     article_record,
     articles_first_seen_since,
+    fetched_urls,
     finish_run,
     known_article,
     known_urls,
@@ -127,7 +128,11 @@ def test_new_article_row_holds_every_field_and_its_provenance(db, run):
         "seen_from": "2024-08-07T01:00:00Z",
         "seen_to": "2024-08-07T01:00:00Z",
     }
-    assert json.loads(version["fields"]) == record().to_dict()
+    # body_text is the paragraphs joined: not repeated in each version, restored on reading
+    assert json.loads(version["fields"]) == {
+        k: v for k, v in record().to_dict().items() if k != "body_text"
+    }
+    assert article_record(db, KEY) == record()
     assert snapshot_body(db, body_sha) == f.body
     assert rows(db, "failures") == []
 
@@ -326,6 +331,17 @@ def test_continuation_pages_are_one_group_of_snapshots(db, run):
         (2, 1, 2),
     ]
     assert snapshot_fetch(db, 2).url == p2
+
+
+def test_continuation_page_alone_is_snapshotted_not_taken_for_the_article(db, run):
+    store_fetches(db, run, [fetch()], record())
+    p2 = URL.replace(".html", "-2.html")
+    out = store_fetches(db, run, [fetch(p2, at="2024-08-08T00:00:00Z")], record(p2))
+    assert (out.status, out.article_key) == ("skipped", None)
+    assert "stored without its page 1" in out.reason
+    assert rows(db, "versions")[0]["version"] == 1
+    assert len(rows(db, "versions")) == 1
+    assert fetched_urls(db, run) == {URL, p2}
 
 
 def test_run_counts_follow_every_outcome(db, run):

@@ -74,22 +74,32 @@ def write_transaction(db: Database) -> Iterator[Database]:
     become savepoints of the outer transaction.
     """
     if db.conn.in_transaction:
-        with db.atomic():
-            yield db
+        try:
+            with db.atomic():
+                yield db
+        except BaseException:
+            forget_caches(db)
+            raise
         return
     with busy_errors(_busy_timeout(db)):
         db.conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
-    except BaseException:
-        db.rollback()
-        raise
-    try:
         with busy_errors(_busy_timeout(db)):
             db.conn.execute("COMMIT")
     except BaseException:
         db.rollback()
+        forget_caches(db)
         raise
+
+
+def forget_caches(db: Database) -> None:
+    """Drop what modules cached from rows on this connection (attributes named _cpc_*).
+
+    After a rollback such rows may never have existed, and their ids can be reused.
+    """
+    for name in [n for n in vars(db) if n.startswith("_cpc_")]:
+        delattr(db, name)
 
 
 def _busy_timeout(db: Database) -> float:

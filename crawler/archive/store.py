@@ -31,13 +31,20 @@ from crawler.archive.schema import ARTICLE_JSON_COLUMNS
 from crawler.archive.search import index_article, unindex_article
 from crawler.archive.snapshots import insert_snapshot
 from crawler.items import ArticleRecord, Fetch, NotArticle
-from crawler.urls import article_key, canonical_url, is_article_url, is_site_host
+from crawler.urls import (
+    article_key,
+    canonical_url,
+    is_article_url,
+    is_site_host,
+    parse_article_url,
+)
 
 __all__ = [
     "EDIT_FIELDS",
     "StoreOutcome",
     "article_record",
     "articles_first_seen_since",
+    "fetched_urls",
     "finish_run",
     "known_article",
     "known_urls",
@@ -138,6 +145,15 @@ def _truncated(fetch: Fetch) -> str:
 def _decide(fetches: Sequence[Fetch], result: ArticleRecord | NotArticle | None) -> _Decision:
     first = fetches[0]
     url_key = _url_key(first.url)
+    parsed_url = parse_article_url(first.url)
+    if parsed_url and parsed_url.page > 1:
+        # Page N alone is not the article: stored with page 1 it is merged into it.
+        return _Decision(
+            "skip",
+            kind="continuation",
+            reason=f"continuation page {parsed_url.page} stored without its page 1; "
+            "store it together with page 1 to merge it into the article",
+        )
     if first.status in GONE_STATUSES:
         return _Decision(
             "gone",
@@ -268,14 +284,20 @@ def _apply(
     return outcome
 
 
-def _content_hash(record: ArticleRecord) -> str:
-    data = record.to_dict()
+def _content_hash(data: dict) -> str:
     edit = {k: data.get(k) for k in EDIT_FIELDS}
     return sha256(json.dumps(edit, ensure_ascii=False, sort_keys=True).encode())
 
 
-def _article_values(record: ArticleRecord) -> dict:
-    data = record.to_dict()
+def _version_fields(data: dict) -> str:
+    # body_text is "\n".join(paragraphs): kept out of each version when it is exactly that
+    # (article_record puts it back), which saves a full copy of the text per version.
+    if data.get("body_text") == "\n".join(data.get("paragraphs") or []):
+        data = {k: v for k, v in data.items() if k != "body_text"}
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _article_values(data: dict) -> dict:
     values = {}
     for name, value in data.items():
         if name in ARTICLE_JSON_COLUMNS:
@@ -310,16 +332,16 @@ def _save_article(
 def _save_record(
     db: Database, key: str, record: ArticleRecord, first: Fetch, snapshot_id: int, at: str
 ) -> StoreOutcome:
-    content_sha = _content_hash(record)
+    data = record.to_dict()
+    content_sha = _content_hash(data)
     text_sha = sha256(record.body_text.encode())
     body_sha = sha256(first.body)
-    fields_json = json.dumps(record.to_dict(), ensure_ascii=False)
     row = db.execute(
         "SELECT doc_id, content_sha256, version, title, body_text, removed_at "
         "FROM articles WHERE key = ?",
         [key],
     ).fetchone()
-    values = _article_values(record)
+    values = _article_values(data)
     values.update(
         key=key,
         snapshot_id=snapshot_id,
@@ -335,7 +357,7 @@ def _save_record(
         doc_id = db.execute("SELECT coalesce(max(doc_id), 0) + 1 FROM articles").fetchone()[0]
         values.update(doc_id=doc_id, first_seen=at, version=1)
         db["articles"].insert(values)
-        _add_version(db, key, 1, content_sha, body_sha, fields_json, snapshot_id, record, at)
+        _add_version(db, key, 1, content_sha, body_sha, data, snapshot_id, record, at)
         index_article(db, doc_id, record.title, record.body_text)
         return StoreOutcome("new", key, [snapshot_id], version=1)
     doc_id, old_sha, version, old_title, old_body, removed_at = row
@@ -355,7 +377,7 @@ def _save_record(
     version += 1
     values.update(version=version)
     db["articles"].update(key, values)
-    _add_version(db, key, version, content_sha, body_sha, fields_json, snapshot_id, record, at)
+    _add_version(db, key, version, content_sha, body_sha, data, snapshot_id, record, at)
     unindex_article(db, doc_id, old_title or "", old_body or "")
     index_article(db, doc_id, record.title, record.body_text)
     return StoreOutcome("changed", key, [snapshot_id], version=version)
@@ -367,7 +389,7 @@ def _add_version(
     version: int,
     content_sha: str,
     body_sha: str,
-    fields_json: str,
+    data: dict,
     snapshot_id: int,
     record: ArticleRecord,
     at: str,
@@ -380,7 +402,7 @@ def _add_version(
             version,
             content_sha,
             body_sha,
-            fields_json,
+            _version_fields(data),
             snapshot_id,
             record.parser_version,
             at,
@@ -411,6 +433,11 @@ def known_urls(db: Database, urls: Sequence[str]) -> set[str]:
     return known
 
 
+def fetched_urls(db: Database, run_id: int) -> set[str]:
+    """URLs a run has already stored (fetched or failed): what a resumed run need not fetch."""
+    return {r[0] for r in db.execute("SELECT url FROM snapshots WHERE run_id = ?", [run_id])}
+
+
 def articles_first_seen_since(db: Database, date: str) -> list[tuple[str, str]]:
     """(key, url) of articles first archived on or after `date` (ISO date or instant) and not
     removed: what a recheck re-fetches to catch edits and removals."""
@@ -434,4 +461,6 @@ def article_record(db: Database, key: str, version: int | None = None) -> Articl
     row = db.execute(sql + " ORDER BY version DESC LIMIT 1", params).fetchone()
     if row is None:
         raise KeyError(f"no article {key}" + (f" version {version}" if version else ""))
-    return ArticleRecord.from_dict(json.loads(row[0]))
+    data = json.loads(row[0])
+    data.setdefault("body_text", "\n".join(data.get("paragraphs") or []))
+    return ArticleRecord.from_dict(data)

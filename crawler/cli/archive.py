@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from crawler.archive.compress import recompress, train_dictionary
+from crawler.archive.compress import drop_unused_dictionaries, recompress, train_dictionary
 from crawler.archive.db import (
     DEFAULT_BUSY_TIMEOUT,
     DEFAULT_DB,
@@ -150,6 +150,13 @@ def reparse_command(db_path, busy_timeout):
     click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+def _stored_bytes(db) -> int:
+    return db.execute(
+        "SELECT (SELECT coalesce(sum(stored_size), 0) FROM bodies) + "
+        "(SELECT coalesce(sum(size), 0) FROM dictionaries)"
+    ).fetchone()[0]
+
+
 @main.command()
 @db_option
 @busy_option
@@ -165,11 +172,12 @@ def compact(db_path, busy_timeout):
     """
     db = _open(db_path, busy_timeout)
     try:
-        before = db.execute("SELECT coalesce(sum(stored_size), 0) FROM bodies").fetchone()[0]
+        before = _stored_bytes(db)
         with write_transaction(db):
             dict_id = train_dictionary(db)
             moved = recompress(db, dict_id) if dict_id is not None else 0
-        after = db.execute("SELECT coalesce(sum(stored_size), 0) FROM bodies").fetchone()[0]
+            drop_unused_dictionaries(db)
+        after = _stored_bytes(db)
         db.vacuum()
     except ArchiveBusyError as e:
         raise click.ClickException(str(e)) from e
