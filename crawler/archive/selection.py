@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from crawler.archive.store import article_record
+
 # One row per article: its current state.
 ARTICLE_COLUMNS = (
     "key",  # stable article key: people:<content id>, or the canonical URL
@@ -184,7 +186,8 @@ def version_rows(db: Database, key: str) -> Iterator[dict[str, Any]]:
     names = [d[0] for d in cur.description]
     for found in cur.fetchall():
         v = dict(zip(names, found, strict=True))
-        record = json.loads(v["fields"])
+        # through the archive's reader: it restores what versions store in short form
+        record = article_record(db, key, v["version"]).to_dict()
         row: dict[str, Any] = {}
         for c in VERSION_COLUMNS:
             if c == "key":
