@@ -255,3 +255,25 @@ def test_export_warc_function_counts_revisits(archive):
     buf = io.BytesIO()
     counts = export_warc(db, buf, export_snapshot_ids(db))
     assert (counts.responses, counts.revisits) == (11, 2)
+
+
+def test_export_warc_with_a_malformed_query_is_a_usage_error(archive, tmp_path):
+    out = tmp_path / "q.warc.gz"
+    result = CliRunner().invoke(
+        main, ["export-warc", "--db", str(archive), "--out", str(out), "--query", '"open']
+    )
+    assert result.exit_code == 2
+    assert "bad query" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_import_warc_json_output(tmp_path):
+    path = tmp_path / "seed.warc"
+    path.write_bytes(_warc_of(fixture_fetches(SEED, T1)))
+    result = CliRunner().invoke(
+        main, ["import-warc", "--db", str(tmp_path / "a.db"), str(path), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.output)
+    assert report["counts"] == {"new": 1}
+    assert report["errors"] == []
