@@ -21,10 +21,11 @@ HOST = "127.0.0.1"
     help="Port to serve on.",
 )
 def browse(db_path, port):
-    """Browse the archive with Datasette on http://127.0.0.1:PORT/ (Ctrl-C stops it).
+    """Browse the archive in a web browser (Datasette).
 
-    Tables with facets by source, editor, channel and month; a search page that finds
-    2-character words; canned queries for changed and removed articles and recent failures.
+    Serves http://127.0.0.1:PORT/ until Ctrl-C. Tables with facets by source, editor, channel
+    and month; a search page that finds 2-character words; canned queries for changed and
+    removed articles and recent failures.
 
     \b
     Example:

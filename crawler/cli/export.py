@@ -59,7 +59,7 @@ from crawler.cli.options import (
 @db_option
 @json_option
 def export(fmt, out, versions, query, filters, force, db_path, as_json):
-    """Write articles (or every version of them) to a JSON Lines or CSV file.
+    """Export articles or versions as JSON Lines or CSV.
 
     Columns come in a fixed, documented order (README, "Using the archive"); CSV cells holding
     lists (authors, editors, ...) contain JSON. Articles come oldest publication first.

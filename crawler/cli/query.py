@@ -31,7 +31,7 @@ from crawler.cli.options import (
 @db_option
 @json_option
 def search(query, filters, limit, db_path, as_json):
-    """Full-text search over titles and bodies, best matches first.
+    """Search titles and bodies, best matches first.
 
     Words of two Chinese characters and up match anywhere in the text; several words must all
     occur; "quotes" keep a phrase together; OR joins alternatives; -word excludes (put `--`
@@ -107,11 +107,12 @@ def _highlight(snippet: str, spans) -> Text:
 @db_option
 @json_option
 def show(key, diff, from_version, to_version, html_path, force, db_path, as_json):
-    """One article: its fields, URLs and versions; --diff between versions, --html for the bytes.
+    """Show one article: fields, URLs, versions, changes.
 
-    KEY is the article key from `search` (people:40294553), a content id, or any URL the
-    article was seen under. --diff compares the last two versions unless --from/--to say which,
-    paragraph by paragraph.
+    --diff shows what changed between versions, --html writes the bytes it was read from. KEY is
+    the article key from `search` (people:40294553), a content id, or any URL the article was
+    seen under. --diff compares the last two versions unless --from/--to say which, paragraph by
+    paragraph.
 
     \b
     Example:
@@ -291,7 +292,9 @@ def _unchanged(n: int) -> str:
 @db_option
 @json_option
 def stats(filters, db_path, as_json):
-    """What the archive holds: articles by month, channel and source; runs; failures by reason.
+    """Counts: articles by month, channel, source; failures.
+
+    Also the runs by kind and the failures by reason.
 
     \b
     Example:
@@ -369,7 +372,9 @@ RUN_COLUMNS = (
 @db_option
 @json_option
 def runs(limit, db_path, as_json):
-    """The crawl and import history, newest first, with what each run found.
+    """Crawl and import history, newest first.
+
+    Each run with when it started and ended, how, and what it found.
 
     \b
     Example:

@@ -31,11 +31,12 @@ from crawler.cli.options import (
 @db_option
 @json_option
 def import_warc_command(files, db_path, as_json):
-    """Store every HTML response of WARC files (others' captures of the site) in the archive.
+    """Import the HTML pages of WARC files into the archive.
 
-    Each file is one run: its pages go through the same storage as a crawl (snapshots,
-    articles, versions); revisit records are resolved to the bytes they point at; damaged
-    records are kept in `failures` with the reason, and the rest of the file is still read.
+    Others' captures of the site are a source like a crawl. Each file is one run: its pages go
+    through the same storage as a crawl (snapshots, articles, versions); revisit records are
+    resolved to the bytes they point at; damaged records are kept in `failures` with the reason,
+    and the rest of the file is still read.
 
     \b
     Example:
@@ -92,11 +93,12 @@ def import_warc_command(files, db_path, as_json):
 @db_option
 @json_option
 def export_warc_command(out, query, filters, force, db_path, as_json):
-    """Write stored snapshots as a WARC/1.1 file: the original headers and bytes.
+    """Export stored snapshots as a WARC/1.1 file.
 
-    Without filters every snapshot is written (article pages, list pages, failures); with
-    filters, the snapshots of the matching articles and their continuation pages. A re-fetch
-    of an unchanged body becomes a revisit record. The file imports back with import-warc.
+    The original headers and bytes of every fetch. Without filters every snapshot is written
+    (article pages, list pages, failures); with filters, the snapshots of the matching articles
+    and their continuation pages. A re-fetch of an unchanged body becomes a revisit record. The
+    file imports back with import-warc.
 
     \b
     Example:
