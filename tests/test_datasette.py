@@ -164,3 +164,21 @@ def test_browse_a_missing_archive_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(main, ["browse", "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 1
     assert "no archive at" in result.output
+
+
+def test_table_search_combines_with_facets(ds):
+    data = get_json(ds, "/archive/articles.json?_search=改革&_shape=objects&_extra=facet_results")
+    keys = {r["key"] for r in data["rows"]}
+    assert SEED_KEY in keys
+    assert len(keys) >= 2
+    sources = {f["value"] for f in facet_results(data)["source"]["results"]}
+    assert sources <= {r["source"] for r in data["rows"]}
+    month = get_json(ds, "/archive/article_list.json?_search=妇联&_shape=objects")["rows"]
+    assert [(r["key"], r["month"]) for r in month] == [(SEED_KEY, "2024-08")]
+
+
+def test_table_search_with_a_malformed_query_says_why(ds):
+    page = get(ds, '/archive/articles?_search="open').text
+    assert "unbalanced quotes" in page
+    rows = get_json(ds, '/archive/articles.json?_search="open&_shape=objects')["rows"]
+    assert rows == []

@@ -8,13 +8,24 @@ metadata.yml:
     cpc_fts(q)                 the FTS5 MATCH expression for q
     cpc_query_error(q)         why q cannot be run, NULL when it can
     cpc_snippet(title, body, q)  the text around the first match, matches in «…»
+
+and it makes `?_search=QUERY` on the articles table and the article_list view filter by the
+same search, so a search combines with the facets (source, editors, channel, month).
 """
 
 from __future__ import annotations
 
 from datasette import hookimpl
+from datasette.filters import FilterArguments
 
 from crawler.archive.search import QueryError, make_snippet, parse_query
+
+# Tables and views with a `key` column naming an article, searchable with ?_search=
+SEARCHABLE = ("articles", "article_list")
+SEARCH_CLAUSE = (
+    "key IN (SELECT a.key FROM articles_fts JOIN articles a ON a.doc_id = articles_fts.rowid "
+    "WHERE articles_fts MATCH cpc_fts(:cpc_search))"
+)
 
 # An expression no document matches: FTS5 has no "match nothing" and MATCH NULL is an error,
 # so a query that cannot be run matches this token the index never holds (it keeps lower-case
@@ -56,3 +67,13 @@ def prepare_connection(conn):
     conn.create_function("cpc_fts", 1, cpc_fts, deterministic=True)
     conn.create_function("cpc_query_error", 1, cpc_query_error, deterministic=True)
     conn.create_function("cpc_snippet", 3, cpc_snippet, deterministic=True)
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    query = request.args.get("_search")
+    if table not in SEARCHABLE or not query:
+        return None
+    error = cpc_query_error(query)
+    described = f"search: {error}" if error else f"matching the search {query!r}"
+    return FilterArguments([SEARCH_CLAUSE], {"cpc_search": query}, [described])
