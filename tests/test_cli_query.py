@@ -167,6 +167,15 @@ def test_show_accepts_a_content_id_or_any_url(archive, key):
     assert data["article"]["key"] == SEED_KEY
 
 
+def test_show_table_output_says_removed_and_edited(archive):
+    removed = run("show", OLD_KEY, "--db", str(archive)).output
+    assert "Removed from the site" in removed
+    assert f"first seen gone {T2}" in removed
+    edited = run("show", SEED_KEY, "--db", str(archive)).output
+    assert "Removed" not in edited
+    assert "edited: 2 versions" in edited
+
+
 def test_show_unknown_key_is_a_clear_error(archive):
     result = run("show", "people:1", "--db", str(archive))
     assert result.exit_code == 1

@@ -233,6 +233,12 @@ def _write_html(db, version: dict, path: Path, force: bool) -> list[tuple[str, i
 
 
 def _print_article(row: dict, versions: list[dict]) -> None:
+    if row["removed_at"]:
+        console.print(
+            f"[bold red]Removed from the site[/bold red] (first seen gone {row['removed_at']})"
+        )
+    edited = f", edited: {row['version']} versions" if row["version"] and row["version"] > 1 else ""
+    console.print(f"Seen {row['first_seen']} to {row['last_seen']}{edited}")
     fields = table(row["title"], ["field", "value"], [])
     for name, value in row.items():
         if name in ("title", "body_text"):
