@@ -208,7 +208,7 @@ def _search_index(db: Database) -> None:
     db.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('rank', 'bm25(4.0, 1.0)')")
 
 
-@MIGRATIONS(name="004_browse_views")
+@MIGRATIONS(name="005_browse_views")
 def _browse_views(db: Database) -> None:
     # For browsing (crawler/datasette/metadata.yml): Datasette facets only on columns, and the
     # month of publication is not one in `articles`.
