@@ -277,3 +277,21 @@ def test_import_warc_json_output(tmp_path):
     (report,) = json.loads(result.output)
     assert report["counts"] == {"new": 1}
     assert report["errors"] == []
+
+
+def test_export_of_an_archive_with_a_damaged_body_is_a_clear_error(archive, tmp_path):
+    import shutil
+    import sqlite3
+
+    damaged = tmp_path / "damaged.db"
+    shutil.copy(archive, damaged)
+    conn = sqlite3.connect(damaged)
+    conn.execute("UPDATE bodies SET data = X'00112233' WHERE rowid = 1")
+    conn.commit()
+    conn.close()
+    out = tmp_path / "out.warc.gz"
+    result = CliRunner().invoke(main, ["export-warc", "--db", str(damaged), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "a stored page is damaged" in result.output
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["damaged.db"]  # no half-written file

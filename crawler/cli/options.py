@@ -135,12 +135,15 @@ def open_db(
 @contextlib.contextmanager
 def archive_errors(path: Path | str) -> Iterator[None]:
     """SQLite and archive errors as one-line messages instead of tracebacks."""
+    from crawler.archive.compress import BodyCorrupt
     from crawler.archive.db import ArchiveBusyError
 
     try:
         yield
     except ArchiveBusyError as e:
         raise click.ClickException(f"{path}: {e}") from e
+    except BodyCorrupt as e:
+        raise click.ClickException(f"{path}: a stored page is damaged: {e}") from e
     except sqlite3.DatabaseError as e:
         text = str(e)
         if "locked" in text or "busy" in text:
