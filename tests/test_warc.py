@@ -416,6 +416,7 @@ def test_write_then_read_gives_back_the_same_fetches(tmp_path, gz):
         assert read.body == original.body
         assert read.status == original.status
         assert read.headers == original.headers
+        assert list(read.headers) == list(original.headers)  # order kept too
         assert read.fetched_at == warc_date(original.fetched_at)
 
 

@@ -295,3 +295,32 @@ def test_export_of_an_archive_with_a_damaged_body_is_a_clear_error(archive, tmp_
     assert "a stored page is damaged" in result.output
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["damaged.db"]  # no half-written file
+
+
+def test_round_trip_keeps_wire_headers_and_redirects(tmp_path):
+    """A fetch as Scrapy hands it over: body decoded, headers as the server sent them."""
+    from crawler.archive.runs import finish_run, start_run
+    from crawler.archive.store import store_fetches
+
+    (seed,) = fixture_fetches(SEED, T1)
+    headers = {
+        "Content-Type": "text/html; charset=GB2312",
+        "Content-Encoding": "gzip",
+        "Content-Length": "8123",  # of the gzip stream on the wire, not of the stored body
+        "Vary": "Accept-Encoding",
+    }
+    scrapy_like = Fetch(
+        seed.url.replace("http://", "https://"), seed.body, 200, headers, seed.url, T1
+    )
+    db = open_archive(tmp_path / "a.db")
+    run = start_run(db, "crawl")
+    store_fetches(db, run, [scrapy_like])
+    finish_run(db, run, "finished")
+    buf = io.BytesIO()
+    export_warc(db, buf, export_snapshot_ids(db))
+    path = tmp_path / "x.warc.gz"
+    path.write_bytes(buf.getvalue())
+    back = open_archive(tmp_path / "b.db")
+    import_warc(back, path)
+    assert _snapshots(back) == _snapshots(db)
+    assert _rows(back, ARTICLE_SQL) == _rows(db, ARTICLE_SQL)

@@ -341,21 +341,19 @@ def _get(headers: dict[str, str], name: str) -> str | None:
 
 
 def _restore_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Headers as a dict, repeated names joined by ", ", X-Archive-Orig-* names restored."""
-    restored: list[tuple[str, str]] = []
-    originals = {}
-    for name, value in pairs:
-        if name.lower().startswith(ORIG_PREFIX.lower()):
-            originals[name[len(ORIG_PREFIX) :].lower()] = (name[len(ORIG_PREFIX) :], value)
-        else:
-            restored.append((name, value))
+    """Headers as a dict in their order, repeated names joined by ", ", and each
+    X-Archive-Orig-<name> restored as <name> where it stands (replacing a <name> header the
+    writer made for the decoded payload)."""
+    pairs = list(pairs)
+    prefix = ORIG_PREFIX.lower()
+    restored = {n[len(prefix) :].lower() for n, _ in pairs if n.lower().startswith(prefix)}
     out: dict[str, str] = {}
-    for name, value in restored:
-        if name.lower() in originals:
-            continue  # the header written for the decoded payload, not the one received
+    for name, value in pairs:
+        if name.lower().startswith(prefix):
+            name = name[len(prefix) :]
+        elif name.lower() in restored:
+            continue
         out[name] = f"{out[name]}, {value}" if name in out else value
-    for name, value in originals.values():
-        out[name] = value
     return out
 
 
