@@ -217,6 +217,7 @@ def _browse_views(db: Database) -> None:
         "SELECT key, title, substr(published_at, 1, 7) AS month, published_at, source, "
         "editors, channel_id, version, removed_at, first_seen, last_seen, url, reprint_of "
         "FROM articles",
+        replace=True,  # an archive that already has the view (from a development build)
     )
 
 
