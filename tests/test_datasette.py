@@ -182,3 +182,16 @@ def test_table_search_with_a_malformed_query_says_why(ds):
     assert "unbalanced quotes" in page
     rows = get_json(ds, '/archive/articles.json?_search="open&_shape=objects')["rows"]
     assert rows == []
+
+
+def test_view_migration_runs_over_an_existing_view(tmp_path):
+    path = tmp_path / "a.db"
+    open_archive(path).conn.close()
+    db = open_archive(path)
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = '005_browse_views'")
+    db.conn.commit()
+    db.conn.close()
+    again = open_archive(path)  # re-runs the migration over the view it finds
+    assert "article_list" in again.view_names()
+    names = [r[0] for r in again.execute("SELECT name FROM _sqlite_migrations")]
+    assert "005_browse_views" in names
