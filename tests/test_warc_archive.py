@@ -1,4 +1,5 @@
-"""export-warc and import-warc: an archive goes out as WARC and comes back equal."""
+"""crawler.archive.warc_store, export-warc and import-warc: an archive goes out as WARC and
+comes back equal."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler.archive.db import open_archive
-from crawler.archive.warc import (
+from crawler.archive.warc import WarcRecordError
+from crawler.archive.warc_store import (
     PageGroup,
-    WarcRecordError,
     export_snapshot_ids,
     export_warc,
     group_pages,

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from crawler.archive.selection import article_keys
-from crawler.archive.warc import export_snapshot_ids, export_warc, import_warc
+from crawler.archive.warc_store import export_snapshot_ids, export_warc, import_warc
 from crawler.cli import main
 from crawler.cli.options import (
     console,
