@@ -143,6 +143,62 @@ def test_non_html_and_non_http_records_are_skipped(tmp_path):
     assert list(read_warc(_write(tmp_path, "s.warc", buf.getvalue()))) == []
 
 
+def test_revisit_without_http_headers_takes_the_originals(tmp_path):
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=True)
+    w.write_record(
+        _response(w, ARTICLE, GBK_PAGE, [("Content-Type", "text/html")], "2024-01-01T00:00:00Z")
+    )
+    w.write_record(
+        w.create_revisit_record(
+            ARTICLE,
+            payload_digest(GBK_PAGE),
+            ARTICLE,
+            "2024-01-01T00:00:00Z",
+            warc_headers_dict={"WARC-Date": "2024-02-01T00:00:00Z"},
+        )
+    )
+    _first, again = read_warc(_write(tmp_path, "r.warc.gz", buf.getvalue()))
+    assert again.body == GBK_PAGE
+    assert again.status == 200
+    assert again.headers == {"Content-Type": "text/html"}
+    assert again.fetched_at == "2024-02-01T00:00:00Z"
+
+
+def test_revisit_of_an_image_is_skipped(tmp_path):
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=False)
+    png = [("Content-Type", "image/png")]
+    w.write_record(
+        _response(w, "http://x.people.com.cn/a.png", b"\x89PNG", png, "2024-01-01T00:00:00Z")
+    )
+    w.write_record(
+        w.create_revisit_record(
+            "http://x.people.com.cn/a.png",
+            payload_digest(b"\x89PNG"),
+            "http://x.people.com.cn/a.png",
+            "2024-01-01T00:00:00Z",
+            http_headers=StatusAndHeaders("200 OK", png, protocol="HTTP/1.1"),
+        )
+    )
+    assert list(read_warc(_write(tmp_path, "i.warc", buf.getvalue()))) == []
+
+
+def test_response_without_http_headers_is_an_error(tmp_path):
+    block = b"just bytes, no status line"
+    record = (
+        b"WARC/1.0\r\nWARC-Type: response\r\n"
+        b"WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\n"
+        b"WARC-Target-URI: " + ARTICLE.encode() + b"\r\nWARC-Date: 2024-01-01T00:00:00Z\r\n"
+        b"Content-Type: application/http; msgtype=response\r\n"
+        b"Content-Length: " + str(len(block)).encode() + b"\r\n\r\n" + block + b"\r\n\r\n"
+    )
+    items = list(read_warc(_write(tmp_path, "h.warc", record)))
+    assert len(items) == 1
+    assert isinstance(items[0], WarcRecordError)
+    assert "just bytes" in items[0].reason
+
+
 def test_status_and_repeated_headers_are_kept(tmp_path):
     buf = io.BytesIO()
     w = WARCWriter(buf, gzip=True)
@@ -252,6 +308,20 @@ def test_junk_after_the_last_record_is_reported(tmp_path):
     assert "garbage that is not a record" in items[-1].reason
 
 
+def test_record_the_writer_truncated_is_an_error_carrying_the_bytes(tmp_path):
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=True)
+    record = _response(
+        w, ARTICLE, GBK_PAGE[:40], [("Content-Type", "text/html")], "2024-01-01T00:00:00Z"
+    )
+    record.rec_headers.add_header("WARC-Truncated", "length")
+    w.write_record(record)
+    (error,) = read_warc(_write(tmp_path, "cut.warc.gz", buf.getvalue()))
+    assert isinstance(error, WarcRecordError)
+    assert error.reason == "the capture is incomplete (WARC-Truncated: length)"
+    assert error.fetch.body == GBK_PAGE[:40]
+
+
 def test_empty_file_yields_nothing(tmp_path):
     assert list(read_warc(_write(tmp_path, "e.warc", b""))) == []
 
@@ -346,6 +416,7 @@ def test_write_then_read_gives_back_the_same_fetches(tmp_path, gz):
         assert read.body == original.body
         assert read.status == original.status
         assert read.headers == original.headers
+        assert list(read.headers) == list(original.headers)  # order kept too
         assert read.fetched_at == warc_date(original.fetched_at)
 
 

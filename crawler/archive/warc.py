@@ -159,35 +159,51 @@ def _record_to_item(
     if not uri.startswith(("http:", "https:")):
         _drain(record)
         return None
-    if record.http_headers is None or not record.http_headers.statusline:
-        raise _BadRecord("no HTTP response header in the record")
-    status = _status(record.http_headers)
-    headers = _restore_headers(record.http_headers.headers)
+    http = record.http_headers
+    # warcio reads any first line as a status line: insist on "HTTP/x.y NNN"
+    has_http = (
+        http is not None
+        and (http.protocol or "").upper().startswith("HTTP/")
+        and 100 <= _status(http) <= 599
+    )
+    if not has_http and (rec_type == "response" or (http is not None and http.statusline)):
+        first = f"{http.protocol} {http.statusline}".strip() if http is not None else ""
+        raise _BadRecord(f"no HTTP status line in the record (first line: {first[:80]!r})")
+    status = _status(record.http_headers) if has_http else 0
+    headers = _restore_headers(record.http_headers.headers) if has_http else {}
     fetched_at = record.rec_headers.get_header("WARC-Date") or ""
     requested = record.rec_headers.get_header(REQUESTED_URI_FIELD) or ""
     url, final_url = (requested, uri) if requested and requested != uri else (uri, "")
 
     if rec_type == "revisit":
         _drain(record)
+        if _get(headers, "content-type") is not None and not is_html(headers):
+            return None  # an image or script seen again: not fetched back from the file
         original = index.resolve(record, lookup)
-        if not is_html(headers) and not (original and is_html(original.headers)):
-            return None
         if original is None:
             raise _BadRecord(
                 "revisit refers to a record not found (or damaged) earlier in this file"
             )
-        if not record.http_headers.headers:  # a revisit may carry no headers of its own
-            headers = original.headers
+        if not has_http:  # a revisit may carry no HTTP headers of its own: the original's
+            status, headers = original.status, original.headers
+        if not is_html(headers):
+            return None
         return Fetch(url, original.body, status, headers, final_url, fetched_at)
 
+    if not is_html(headers):
+        # Not read: its offset is enough for a header-less revisit, which is skipped anyway.
+        index.add(record, offset)
+        _drain(record)
+        return None
     body, problem = _read_payload(record)
     if not problem:  # a revisit must never resolve to damaged bytes
         index.add(record, offset)
-    if not is_html(headers):
-        return None
     fetch = Fetch(url, body, status, headers, final_url, fetched_at)
     if problem:
         raise _BadRecord(problem, fetch)
+    cut = record.rec_headers.get_header("WARC-Truncated")
+    if cut:  # the crawler that wrote the file kept only part of the body
+        raise _BadRecord(f"the capture is incomplete (WARC-Truncated: {cut})", fetch)
     return fetch
 
 
@@ -250,7 +266,7 @@ class _PayloadIndex:
             with _quiet():
                 original = next(iter(it))
                 body = original.content_stream().read()
-        except (StopIteration, ArchiveLoadFailed, StatusAndHeadersParserException):
+        except Exception:  # the original is damaged after all: the revisit is reported instead
             return None
         finally:
             it.close()
@@ -325,21 +341,19 @@ def _get(headers: dict[str, str], name: str) -> str | None:
 
 
 def _restore_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Headers as a dict, repeated names joined by ", ", X-Archive-Orig-* names restored."""
-    restored: list[tuple[str, str]] = []
-    originals = {}
-    for name, value in pairs:
-        if name.lower().startswith(ORIG_PREFIX.lower()):
-            originals[name[len(ORIG_PREFIX) :].lower()] = (name[len(ORIG_PREFIX) :], value)
-        else:
-            restored.append((name, value))
+    """Headers as a dict in their order, repeated names joined by ", ", and each
+    X-Archive-Orig-<name> restored as <name> where it stands (replacing a <name> header the
+    writer made for the decoded payload)."""
+    pairs = list(pairs)
+    prefix = ORIG_PREFIX.lower()
+    restored = {n[len(prefix) :].lower() for n, _ in pairs if n.lower().startswith(prefix)}
     out: dict[str, str] = {}
-    for name, value in restored:
-        if name.lower() in originals:
-            continue  # the header written for the decoded payload, not the one received
+    for name, value in pairs:
+        if name.lower().startswith(prefix):
+            name = name[len(prefix) :]
+        elif name.lower() in restored:
+            continue
         out[name] = f"{out[name]}, {value}" if name in out else value
-    for name, value in originals.values():
-        out[name] = value
     return out
 
 
