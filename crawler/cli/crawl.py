@@ -31,6 +31,12 @@ def replay_proxy(source: Path, port: int) -> None:
 
     \b
         http_proxy=http://127.0.0.1:PORT scrapy crawl cpc
+
+    Example:
+
+    \b
+        $ cpc-archive replay-proxy --from tests/site --port 8640
+        $ cpc-archive replay-proxy --from data/archive.db --port 8641
     """
     from crawler.replay import ReplayServer
 
@@ -68,6 +74,11 @@ def demo(db: Path, site: Path) -> None:
 
     Runs the real `scrapy crawl cpc`, with politeness relaxed for loopback, then prints what
     the archive holds and what to try next.
+
+    Example:
+
+    \b
+        $ cpc-archive demo --db data/demo.db
     """
     from crawler.replay import ReplayServer
 
