@@ -22,7 +22,8 @@ ARCHIVE_START_URLS = [
 ]
 
 # Site operators must be able to reach whoever runs a crawl; the User-Agent carries this.
-ARCHIVE_CONTACT = "https://github.com/cpc-archive/cpc-archive"
+# A placeholder until set (the crawl warns): -s ARCHIVE_CONTACT=mailto:you@your.org
+ARCHIVE_CONTACT = "mailto:operator@example.org"
 
 # --- politeness -----------------------------------------------------------------------------
 
@@ -85,6 +86,8 @@ EXTENSIONS = {
     # The telnet console listens on a port; an archival crawler has no use for it.
     "scrapy.extensions.telnet.TelnetConsole": None,
 }
+# Nor for Scrapy's remote-control HTTP port: runs are controlled by signals (SIGINT pauses).
+REMOTE_CONTROL_ENABLED = False
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,
 }

@@ -114,3 +114,9 @@ def test_a_few_refusals_do_not_close_the_crawl():
 def test_ban_detection_switched_off():
     with pytest.raises(NotConfigured):
         detector(window=0)
+
+
+def test_placeholder_contact_is_used_with_a_warning(caplog):
+    crawler = get_crawler(CpcSpider, settings_dict={"ARCHIVE_CONTACT": "mailto:op@example.org"})
+    ArchiveUserAgentMiddleware.from_crawler(crawler)
+    assert "ARCHIVE_CONTACT is the placeholder" in caplog.text

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from scrapy.exceptions import NotConfigured
+
+logger = logging.getLogger(__name__)
+
+# The contact shipped in settings.py: a crawl of the real site should name a real one.
+PLACEHOLDER_DOMAIN = "example.org"
 
 
 def project_version() -> str:
@@ -30,6 +36,11 @@ class ArchiveUserAgentMiddleware:
         contact = settings.get("ARCHIVE_CONTACT")
         if not contact:
             raise NotConfigured("ARCHIVE_CONTACT is empty: set it so the site can reach you")
+        if PLACEHOLDER_DOMAIN in contact:
+            logger.warning(
+                "ARCHIVE_CONTACT is the placeholder %s: set your own so the site can reach you",
+                contact,
+            )
         explicit = settings.get("USER_AGENT")
         # Scrapy's default USER_AGENT names Scrapy, not us: only an explicit one overrides ours.
         if explicit and not explicit.startswith("Scrapy/"):
