@@ -87,6 +87,11 @@ def demo(db: Path, site: Path) -> None:
     db.parent.mkdir(parents=True, exist_ok=True)
     with ReplayServer(site) as server:
         click.echo(f"Replay proxy for {site} on {server.url}; crawling into {db} ...")
+        click.echo(
+            "The recorded site injects faults (500, 503/429, a timeout, cut-off and empty "
+            "bodies, redirects), so the errors logged below are expected: each one ends as "
+            "a failures row."
+        )
         code = run_crawl(db, server.url, extra=["-s", "LOG_LEVEL=WARNING"])
         click.echo(f"The proxy answered {len(server.hits)} requests.")
     if code != 0:
@@ -145,6 +150,9 @@ def summarize(db: Path) -> None:
         f"  sqlite3 {db} 'SELECT published_at, title FROM articles ORDER BY published_at DESC'\n"
         f"  sqlite3 {db} 'SELECT url, kind, reason FROM failures'\n"
         f"  cpc-archive search --db {db} 改革\n"
+        f"  cpc-archive show --db {db} people:40293310   # the merged three-page article\n"
+        f"  cpc-archive runs --db {db}\n"
+        f"  cpc-archive browse --db {db}   # Datasette on 127.0.0.1\n"
         f"  cpc-archive replay-proxy --from {db} --port 8640   # the archive replays itself\n"
         f"  cpc-archive demo --db {db}   # crawl again from scratch"
     )
