@@ -56,6 +56,7 @@ class ArticleRecord:
     page_count: int = 1  # pages of a multi-page article
     page_urls: list[str] = field(default_factory=list)  # every page's URL, first page first
     encoding: str = ""  # charset actually used to decode the bytes ("utf-8", "gb18030")
+    decode_errors: int = 0  # byte sequences invalid in that charset, read as U+FFFD (0: clean)
     template: str = ""  # which layout matched ("cpc", "2020wbc", …, "fallback")
     parser_version: str = ""
 

@@ -183,3 +183,35 @@ def test_record_round_trips_through_json() -> None:
     assert isinstance(record, ArticleRecord)
     again = ArticleRecord.from_dict(json.loads(json.dumps(record.to_dict(), ensure_ascii=False)))
     assert again == record
+
+
+def test_truncated_page_says_how_many_bytes_were_replaced() -> None:
+    raw = (JS_CASE / "page.bin").read_bytes()
+    cut = raw[: raw.index("学校要把传染病防控知识".encode("gbk")) + 3]
+    result = parse_article(cut, JS_URL, GB_HEADER)
+    assert isinstance(result, ArticleRecord)
+    assert result.decode_errors == 1
+    assert parse_article(raw, JS_URL, GB_HEADER).decode_errors == 0
+
+
+def test_mutated_real_pages_never_reach_the_safety_net() -> None:
+    # parse_article catches any exception as a last resort; no input should need it.
+    rng = random.Random(20240807)
+    for meta_path in sorted(FIXTURES.glob("*/meta.json")):
+        meta = json.loads(meta_path.read_text("utf-8"))
+        raw = (meta_path.parent / "page.bin").read_bytes()
+        for _ in range(8):
+            body = bytearray(raw[: rng.randrange(len(raw) + 1)])
+            for _ in range(rng.randrange(10)):
+                if body:
+                    body[rng.randrange(len(body))] = rng.randrange(256)
+            result = parse_article(bytes(body), meta["url"], meta.get("headers"))
+            assert not (isinstance(result, NotArticle) and "parser error" in result.reason)
+
+
+def test_fallback_title_loses_channel_and_site_name() -> None:
+    text = "这是一篇没有已知模板的文章正文，内容足够长，可以判断为文章。" * 3
+    body = f"<div><p>{text}</p><p>{text}</p></div>"
+    result = parse_article(_html("女儿出嫁，郑板桥画了几笔兰花当嫁妆--文化--人民网", body), URL)
+    assert isinstance(result, ArticleRecord)
+    assert result.title == "女儿出嫁，郑板桥画了几笔兰花当嫁妆"

@@ -129,3 +129,11 @@ def test_binary_garbage_never_raises_and_counts_errors() -> None:
         d = decode_html(body, GB_HEADER)
         assert isinstance(d.text, str)
         assert d.errors > 0
+
+
+def test_scrapy_style_bytes_headers() -> None:
+    headers = {b"Content-Type": [b"text/html; charset=GB2312"]}
+    d = decode_html(_page("李喆", meta="").encode("gbk"), headers)
+    assert d.declared == "gb2312"
+    assert d.declared_by == "header"
+    assert "李喆" in d.text

@@ -9,22 +9,20 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping, Sequence
-from functools import cache
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
-from lxml.cssselect import CSSSelector
 
-from crawler.items import ArticleRecord, Image, NotArticle, PrintEdition
+from crawler.items import ArticleRecord, Image, NotArticle
 from crawler.pages import selectors as S
+from crawler.pages.body import absolute, fallback_body_root, read_body
+from crawler.pages.css import Roots, first_text, may_match, select, tag_text
 from crawler.pages.decode import Decoded, decode_html
 from crawler.pages.normalize import (
     EDITOR_LINE_RE,
-    PRINT_EDITION_RE,
     byline_names,
     clean_text,
-    credit_names,
     editor_names,
     parse_date,
     parse_print_edition,
@@ -42,44 +40,14 @@ from crawler.urls import (
 PARSER_VERSION = "1.0.0"
 
 # Control characters other than tab/newline/CR: never text, and libxml2 turns NUL into U+FFFD.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 # Bytes that decode to this share of replacement or control characters are not a text page.
 _MAX_REPLACED_SHARE = 0.05
-# Text that is more than bullets and punctuation: "·<a>…</a>" is still a link-only line.
-_WORD_RE = re.compile(r"[^\W_]")
 _KEYWORD_SEP_RE = re.compile(r"[\s,，;；、]+")
 _HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/GB/index.html"})
 _DATED_LINK_RE = re.compile(r"\d{4}[-年/.]\d{1,2}[-月/.]\d{1,2}")
 
 _PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
-
-
-class _Unreadable(Exception):
-    """The bytes are not an HTML page the parser can read."""
-
-
-@cache
-def _css(selector: str) -> CSSSelector:
-    return CSSSelector(selector, translator="html")
-
-
-def _select(root: etree._Element, selectors: Sequence[str]) -> list[etree._Element]:
-    """The elements of the first selector that matches anything."""
-    for sel in selectors:
-        found = _css(sel)(root)
-        if found:
-            return found
-    return []
-
-
-def _first_text(root: etree._Element, selectors: Sequence[str]) -> str:
-    """The text of the first element, of the first selector in order, that has any text."""
-    for sel in selectors:
-        for el in _css(sel)(root):
-            text = clean_text(el.text_content())
-            if text:
-                return text
-    return ""
 
 
 def _meta(doc: etree._Element) -> dict[str, str]:
@@ -91,140 +59,15 @@ def _meta(doc: etree._Element) -> dict[str, str]:
     return out
 
 
-def _absolute(url: str, href: str | None) -> str:
-    href = (href or "").strip()
-    if not href or href.lower().startswith(("javascript:", "mailto:", "#")):
-        return ""
-    return urljoin(url, href) if url else href
-
-
-# --- the body ----------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class _Block:
-    parts: list[str] = dataclasses.field(default_factory=list)
-    plain: bool = False  # holds text outside any link
-    images: list[etree._Element] = dataclasses.field(default_factory=list)
-    caption: bool = False  # caption markup (p.pictext)
-
-
-def _blocks(
-    root: etree._Element, excluded: set[etree._Element], captions: set[etree._Element]
-) -> list[_Block]:
-    """The body block cut into paragraphs at block-level tags and <br>, in document order."""
-    blocks: list[_Block] = []
-    current = _Block()
-
-    def flush() -> None:
-        nonlocal current
-        if current.parts or current.images:
-            blocks.append(current)
-        current = _Block()
-
-    def add(text: str | None, in_link: bool) -> None:
-        if text:
-            current.parts.append(text)
-            if not in_link and _WORD_RE.search(text):
-                current.plain = True
-
-    def walk(el: etree._Element, in_link: bool) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        block = tag in S.BLOCK_TAGS
-        if block or el in captions:
-            flush()
-        current.caption = current.caption or el in captions
-        if tag == "img":
-            current.images.append(el)
-        add(el.text, in_link)
-        for child in el:
-            if child not in excluded and isinstance(child.tag, str):
-                walk(child, in_link or tag == "a")
-            add(child.tail, in_link)
-        if block or el in captions:
-            flush()
-
-    walk(root, False)
-    flush()
-    return blocks
-
-
-@dataclasses.dataclass
-class _Body:
-    paragraphs: list[str] = dataclasses.field(default_factory=list)
-    images: list[Image] = dataclasses.field(default_factory=list)
-    editors: list[str] = dataclasses.field(default_factory=list)
-    original_title: str = ""
-    print_edition: PrintEdition | None = None
-    authors: list[str] = dataclasses.field(default_factory=list)
-
-
-def _read_body(root: etree._Element, template: S.Template, url: str) -> _Body:
-    excluded: set[etree._Element] = set()
-    for sel in (*S.COMMON_EXCLUDE, *template.exclude):
-        excluded.update(_css(sel)(root))
-    captions: set[etree._Element] = set()
-    for sel in S.CAPTION_BLOCKS:
-        captions.update(_css(sel)(root))
-    out = _Body()
-    for block in _blocks(root, excluded, captions):
-        text = clean_text("".join(block.parts))
-        if block.caption and not block.images and out.images and not out.images[-1].caption:
-            out.images[-1] = Image(out.images[-1].src, text)
-            continue
-        caption_used = False
-        for img in block.images:
-            src = _absolute(url, img.get("src") or img.get("data-src"))
-            if not src or S.CHROME_IMAGE_RE.search(src):
-                continue
-            caption = text if text and len(text) <= S.CAPTION_MAX else ""
-            caption_used = caption_used or bool(caption)
-            caption = caption or clean_text(img.get("title") or img.get("alt"))
-            out.images.append(Image(src, caption))
-        if not text or caption_used or not block.plain:
-            continue  # empty, an image caption, or links only (related news, promotions)
-        if S.RELATED_HEADING_RE.match(text):
-            break  # a related-news list closes the body
-        if S.SHARE_LINE_RE.match(text) or S.PAGER_LINE_RE.match(text):
-            continue
-        if EDITOR_LINE_RE.match(text):
-            out.editors = out.editors or editor_names(text)
-            continue
-        m = S.ORIGINAL_TITLE_RE.match(text)
-        if m:
-            out.original_title = out.original_title or clean_text(m["title"])
-            continue
-        m = PRINT_EDITION_RE.search(text)
-        if m and len(text) - len(m.group(0)) <= 2:
-            out.print_edition = out.print_edition or parse_print_edition(text)
-            continue
-        out.paragraphs.append(text)
-        out.authors.extend(credit_names(text))
-    return out
-
-
-def _fallback_body_root(doc: etree._Element) -> etree._Element | None:
-    """The element whose own paragraphs hold the most text."""
-    weight: dict[etree._Element, int] = {}
-    for p in doc.iter(S.FALLBACK_BLOCKS):
-        parent = p.getparent()
-        if parent is not None:
-            weight[parent] = weight.get(parent, 0) + len(clean_text(p.text_content()))
-    if not weight:
-        return None
-    root, total = max(weight.items(), key=lambda kv: kv[1])
-    return root if total >= S.FALLBACK_MIN_BODY else None
-
-
 # --- fields --------------------------------------------------------------------------------------
 
 
-def _pages(doc: etree._Element, template: S.Template, url: str) -> list[str]:
+def _pages(doc: Roots, template: S.Template, url: str) -> list[str]:
     """Every page of a multi-page article, first page first, from the pager links."""
     this = parse_article_url(url) if url else None
     urls: list[str] = []
-    for a in _select(doc, template.pager):
-        href = _absolute(url, a.get("href"))
+    for a in select(doc, template.pager):
+        href = absolute(url, a.get("href"))
         target = parse_article_url(href) if href else None
         if target is None or (this and target.first_page_url != this.first_page_url):
             continue
@@ -251,12 +94,15 @@ def _editor_line_anywhere(doc: etree._Element) -> list[str]:
 
 
 def _title_from_head(doc: etree._Element) -> str:
-    title = _first_text(doc, ("title",))
-    while True:
-        stripped = S.TITLE_SUFFIX_RE.sub("", title)
+    title = tag_text(doc, "title")
+    if not S.TITLE_SITE_RE.search(title):
+        return title
+    for _ in range(S.TITLE_SUFFIX_SEGMENTS):
+        stripped = S.TITLE_SEGMENT_RE.sub("", title)
         if stripped == title or not stripped:
-            return title
+            break
         title = stripped
+    return title
 
 
 def _record(
@@ -267,42 +113,46 @@ def _record(
     decoded: Decoded,
     meta: dict[str, str],
 ) -> ArticleRecord:
-    body = _read_body(body_root, template, url)
+    body = read_body(body_root, template, url)
+    scope = select(doc, template.scope)
+    page = (scope[0], doc) if scope else doc
     if len(body.images) == 1 and not body.images[0].caption and template.caption:
         # A gallery page prints one picture with its caption in a paragraph of its own.
-        body.images[0] = Image(body.images[0].src, _first_text(doc, template.caption))
-    title = _first_text(doc, template.title) if template.title else ""
+        body.images[0] = Image(body.images[0].src, first_text(page, template.caption))
+    title = first_text(page, template.title) if template.title else ""
     if template is S.FALLBACK:
-        h1 = _first_text(doc, ("h1",))
+        h1 = tag_text(doc, "h1")
         title = h1 if len(h1) >= S.FALLBACK_MIN_TITLE else _title_from_head(doc)
 
-    dateline = _first_text(doc, template.dateline)
-    source_text = _first_text(doc, template.source) if template.source else ""
+    dateline = first_text(page, template.dateline)
+    source_text = first_text(page, template.source) if template.source else ""
     source, source_url = "", ""
-    for a in _select(doc, template.source_link):
+    for a in select(page, template.source_link):
         name = clean_text(a.text_content())
         if name:
-            source, source_url = name, _absolute(url, a.get("href"))
+            source, source_url = name, absolute(url, a.get("href"))
             break
-    source = source or source_name(source_text or dateline) or source_name(meta.get("source"))
+    source = (
+        source or source_name(source_text or dateline) or source_name(meta.get(S.META["source"]))
+    )
 
     published = parse_date(dateline) if dateline else None
-    published = published or parse_date(meta.get("publishdate"), fallback=False)
+    published = published or parse_date(meta.get(S.META["publishdate"]), fallback=False)
 
-    original = _first_text(doc, template.original_title)
+    original = first_text(page, template.original_title)
     m = S.ORIGINAL_TITLE_RE.match(original)
     original = clean_text(m["title"]) if m else original
 
-    edition = parse_print_edition(_first_text(doc, template.print_edition))
-    editors = editor_names(_first_text(doc, template.editors)) or body.editors
+    edition = parse_print_edition(first_text(page, template.print_edition))
+    editors = editor_names(first_text(page, template.editors)) or body.editors
     if not editors and template is S.FALLBACK:
         editors = _editor_line_anywhere(doc)
-    authors = byline_names(_first_text(doc, template.author)) + body.authors
+    authors = byline_names(first_text(page, template.author)) + body.authors
 
     parsed = parse_article_url(url) if url else None
-    content_id = parsed.content_id if parsed else strip_id_prefix(meta.get("contentid"))
-    channel_id = parsed.channel_id if parsed else strip_id_prefix(meta.get("catalogs"))
-    pages = _pages(doc, template, url)
+    content_id = parsed.content_id if parsed else strip_id_prefix(meta.get(S.META["contentid"]))
+    channel_id = parsed.channel_id if parsed else strip_id_prefix(meta.get(S.META["catalogs"]))
+    pages = _pages(page, template, url)
 
     return ArticleRecord(
         url=url,
@@ -310,8 +160,8 @@ def _record(
         content_id=content_id,
         channel_id=channel_id,
         title=title,
-        pretitle=_first_text(doc, template.pretitle),
-        subtitle=_first_text(doc, template.subtitle),
+        pretitle=first_text(page, template.pretitle),
+        subtitle=first_text(page, template.subtitle),
         original_title=original or body.original_title,
         published_at=published,
         source=source,
@@ -320,16 +170,17 @@ def _record(
         editors=editors,
         print_edition=edition or body.print_edition,
         breadcrumbs=[
-            t for a in _select(doc, template.breadcrumbs) if (t := clean_text(a.text_content()))
+            t for a in select(doc, template.breadcrumbs) if (t := clean_text(a.text_content()))
         ],
-        keywords=[k for k in _KEYWORD_SEP_RE.split(meta.get("keywords", "")) if k],
-        description=meta.get("description", ""),
+        keywords=[k for k in _KEYWORD_SEP_RE.split(meta.get(S.META["keywords"], "")) if k],
+        description=meta.get(S.META["description"], ""),
         images=body.images,
         paragraphs=body.paragraphs,
         body_text="\n".join(body.paragraphs),
         page_count=max(len(pages), 1),
         page_urls=pages or ([url] if url else []),
         encoding=decoded.encoding,
+        decode_errors=decoded.errors,
         template=template.name,
         parser_version=PARSER_VERSION,
     )
@@ -339,8 +190,8 @@ def _record(
 
 
 def _not_article_by_page(doc: etree._Element, url: str) -> tuple[str, str] | None:
-    title = _first_text(doc, ("title",))
-    heading = _first_text(doc, ("h1",))
+    title = tag_text(doc, "title")
+    heading = tag_text(doc, "h1")
     for text in (title, heading):
         if S.NOT_FOUND_TITLE_RE.search(text):
             return "not_found", f"not-found page (title {text[:60]!r})"
@@ -355,7 +206,7 @@ def _not_article_by_page(doc: etree._Element, url: str) -> tuple[str, str] | Non
 
 def _looks_like_listing(doc: etree._Element) -> bool:
     has_next = any(
-        S.LISTING_NEXT_TEXT in clean_text(el.text_content()) for el in _select(doc, S.LISTING_PAGER)
+        S.LISTING_NEXT_TEXT in clean_text(el.text_content()) for el in select(doc, S.LISTING_PAGER)
     )
     dated = sum(
         1
@@ -377,7 +228,11 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
     if not body or not body.strip():
         return no("empty", "empty body")
     decoded = decode_html(body, headers)
-    text, controls = _CONTROL_RE.subn("", decoded.text)
+    # Valid UTF-8 goes to the parser as it came; anything else as the UTF-8 of its decoding.
+    plain_utf8 = decoded.encoding == "utf-8" and not decoded.errors and decoded.declared_by != "bom"
+    data = body if plain_utf8 else decoded.text.encode("utf-8")
+    clean = data.translate(None, _CONTROL_BYTES)  # UTF-8 never has these inside a character
+    controls = len(data) - len(clean)
     if decoded.errors + controls > _MAX_REPLACED_SHARE * max(len(decoded.text), 1):
         return no(
             "unreadable",
@@ -386,7 +241,7 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
             decoded.encoding,
         )
     try:
-        doc = lxml.html.document_fromstring(text.encode("utf-8"), parser=_PARSER)
+        doc = lxml.html.document_fromstring(clean, parser=_PARSER)
     except (etree.ParserError, ValueError) as exc:
         return no("unreadable", f"not an HTML document: {exc}", decoded.encoding)
 
@@ -396,9 +251,10 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
 
     meta = _meta(doc)
     for template in S.TEMPLATE_ORDER:
-        if not _select(doc, template.detect):
+        detect = tuple(sel for sel in template.detect if may_match(sel, clean))
+        if not detect or not select(doc, detect):
             continue
-        roots = _select(doc, template.body)
+        roots = select(doc, template.body)
         if roots:
             record = _record(doc, template, roots[0], url, decoded, meta)
             if record.title and (record.paragraphs or record.images):
@@ -407,7 +263,7 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
 
     if _looks_like_listing(doc):
         return no("listing", "list page: dated links with pagination", decoded.encoding)
-    root = _fallback_body_root(doc)
+    root = fallback_body_root(doc)
     if root is None:
         return no("unknown", "no template matched and no body text found", decoded.encoding)
     record = _record(doc, S.FALLBACK, root, url, decoded, meta)

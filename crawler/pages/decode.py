@@ -23,7 +23,6 @@ from w3lib.encoding import (
     html_to_unicode,
     http_content_type_encoding,
     read_bom,
-    resolve_encoding,
     to_unicode,
 )
 
@@ -53,11 +52,20 @@ class Decoded:
         return self.errors > 0
 
 
-def content_type(headers: Mapping[str, str] | None) -> str | None:
-    """The Content-Type header, whatever the case of its name."""
+def _text(value: object) -> str:
+    """A header name or value as text: Scrapy gives bytes, and lists of values."""
+    if isinstance(value, list | tuple):
+        value = value[0] if value else ""
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value)
+
+
+def content_type(headers: Mapping | None) -> str | None:
+    """The Content-Type header, whatever the case of its name (str or bytes, as Scrapy has it)."""
     for name, value in (headers or {}).items():
-        if name.lower() == "content-type":
-            return value
+        if _text(name).lower() == "content-type":
+            return _text(value)
     return None
 
 
@@ -106,7 +114,7 @@ def _encoded_replacements(body: bytes, encoding: str) -> int:
         return 0
 
 
-def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
+def decode_html(body: bytes, headers: Mapping | None = None) -> Decoded:
     """Decode page bytes by the rules above. Never raises."""
     ctype = content_type(headers)
     bom_encoding, _bom = read_bom(body)
@@ -146,6 +154,3 @@ def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> Decode
             best = Decoded(text, _codec(enc) or enc, declared, where, max(errors, 1))
     assert best is not None
     return best
-
-
-__all__ = ["SITE_ENCODING", "Decoded", "content_type", "decode_html", "resolve_encoding"]

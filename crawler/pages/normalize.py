@@ -281,6 +281,7 @@ def source_name(line: str | None) -> str:
 
 # --- credit lines inside the text ----------------------------------------------------------
 
+_CREDIT_LINE_MAX = 200  # a whole-line credit is never longer
 _CREDIT_ROLES = r"(?:记者|通讯员|实习生|统稿|采写|撰稿|撰文|执笔|作者)"
 # A whole paragraph of credits: "（…全媒体记者 统稿：姜军旗 采写：…）", "□ 本报记者 葛灵丹".
 CREDIT_LINE_RE = re.compile(
@@ -304,13 +305,16 @@ TRAILING_CREDIT_RE = re.compile(
 def credit_names(paragraph: str) -> list[str]:
     """Names credited inside a paragraph of text; the paragraph itself stays as printed."""
     names: list[str] = []
-    m = CREDIT_LINE_RE.match(paragraph)
-    if m:
-        return byline_names(m["credit"] or m["bare"])
+    if len(paragraph) <= _CREDIT_LINE_MAX:
+        m = CREDIT_LINE_RE.match(paragraph)
+        if m:
+            return byline_names(m["credit"] or m["bare"])
     m = LEAD_CREDIT_RE.match(paragraph)
     if m:
         names += byline_names(m["credit"])
-    m = TRAILING_CREDIT_RE.search(paragraph)
-    if m:
-        names += byline_names(m["credit"])
+    # Cheap test first: the pattern only matches a paragraph that ends with a bracket.
+    if paragraph.endswith(("）", ")")):
+        m = TRAILING_CREDIT_RE.search(paragraph)
+        if m:
+            names += byline_names(m["credit"])
     return _dedupe(names)

@@ -32,6 +32,9 @@ class Template:
     pager: Sel = ()  # links to the pages of a multi-page article
     breadcrumbs: Sel = ()  # the links of the channel path
     caption: Sel = ()  # the caption of a page's one picture, when printed apart from it
+    # The block holding the article's fields: they are looked for inside it first, then in the
+    # whole page (a smaller tree to search; breadcrumbs are always read from the whole page).
+    scope: Sel = ()
     # Inside the body block: never body text (share bars, editor lines, pagers, QR codes, …).
     exclude: Sel = ()
 
@@ -66,6 +69,7 @@ COMMON_EXCLUDE: Sel = (
 
 CPC = Template(
     name="cpc",
+    scope=("div.text_c",),
     detect=("div.text_c",),
     title=("div.text_c > h1", "div.text_c h1"),
     pretitle=("div.text_c > h3.pre", "div.text_c h3.pre"),
@@ -100,6 +104,7 @@ WB2016 = Template(
 
 WBC2020 = Template(
     name="2020wbc",
+    scope=("div.rm_txt",),
     detect=("div.rm_txt div.col-1",),
     title=("div.rm_txt div.col-1 > h1", "div.rm_txt h1"),
     pretitle=("div.rm_txt div.col-1 > h3.pre",),
@@ -117,6 +122,7 @@ WBC2020 = Template(
 
 HEALTH = Template(
     name="health",
+    scope=("div.articleCont",),
     detect=("div.articleCont div.artDet",),
     title=("div.articleCont div.title > h2", "div.articleCont h2"),
     pretitle=("div.articleCont div.title > h4",),
@@ -172,6 +178,7 @@ GB_ZOOM = Template(
 # Picture galleries: images stepped through with a#next, captions under the picture.
 GALLERY = Template(
     name="gallery",
+    scope=("div.text_con",),
     detect=("div#picG",),
     title=("div.text_c > h1", "div#picG h1", "h1"),
     pretitle=("div.text_c > h3.pre",),
@@ -224,12 +231,22 @@ FALLBACK = Template(
     title=("h1", "title"),
     pretitle=(),
     dateline=("p.sou", ".sou", ".time", ".date", ".pubtime"),
-    source_link=("p.sou a",),
+    source=(".origin", ".source", ".laiyuan", ".ly", "#p_origin"),
+    source_link=("p.sou a", ".origin a", ".source a", ".laiyuan a", ".ly a", "#p_origin a"),
     body=(),
     editors=("div.edit", "div.editor", "#p_editor"),
     print_edition=("span#paper_num",),
     pager=("div.zdfy a",),
-    breadcrumbs=("#rwb_navpath a", "div.route a", "#p_navigator a"),
+    breadcrumbs=(
+        "#rwb_navpath a",
+        "div.route a",
+        "#p_navigator a",
+        ".crumbs a",
+        ".breadcrumb a",
+        ".breadcrumbs a",
+        ".position a",
+        ".location a",
+    ),
 )
 FALLBACK_BLOCKS = "p"  # fallback body: the parent of the most paragraph text wins
 FALLBACK_MIN_TITLE = 4  # characters
@@ -247,8 +264,11 @@ META = {
 
 # --- pages that are not articles -------------------------------------------------------------
 NOT_FOUND_TITLE_RE = re.compile(r"页面没有找到|出错啦|404 Not Found|页面不存在|您访问的页面不存在")
-# "女儿出嫁…--文化--人民网": the article title is what comes before the channel suffix.
-TITLE_SUFFIX_RE = re.compile(r"\s*(?:--|——|-|_|\|)\s*[^-—_|]*(?:人民网|新闻网)\s*$")
+# "<title>女儿出嫁…--文化--人民网": for the fallback, the title is what comes before the site
+# name and at most one channel segment.
+TITLE_SITE_RE = re.compile(r"(?:人民网|新闻网|people\.com\.cn)\s*$", re.IGNORECASE)
+TITLE_SEGMENT_RE = re.compile(r"\s*(?:--|_|\|)\s*[^-_|]{1,30}$")
+TITLE_SUFFIX_SEGMENTS = 2
 # A list page: "下一页" pagination next to many dated links.
 LISTING_PAGER = ("div.page", "div.page_n", "div.fenye")
 LISTING_NEXT_TEXT = "下一页"
@@ -257,6 +277,9 @@ LISTING_MIN_DATED_LINKS = 8
 # --- lines inside a body block that are page furniture, not text ----------------------------
 SHARE_LINE_RE = re.compile(r"^(?:分享让更多人看到|分享到[：:]?)")
 PAGER_LINE_RE = re.compile(r"^(?:【\d+】)+(?:下一页)?$|^(?:上一页|下一页)$")
+# Lines of page furniture inside a body (editor, 原标题, print edition, share, pager, related
+# heading) are never longer than this; longer lines are text and skip those checks.
+FURNITURE_MAX = 100
 # A heading that opens the related-news list some bodies end with: nothing after it is text.
 RELATED_HEADING_RE = re.compile(
     r"^[【\[]?(?:相关新闻|相关阅读|相关链接|相关报道|延伸阅读|相关专题)[】\]]?[：:]?$"
@@ -264,7 +287,8 @@ RELATED_HEADING_RE = re.compile(
 ORIGINAL_TITLE_RE = re.compile(r"^原标题\s*[：:]\s*(?P<title>.+)$")
 # Body images that are site chrome (icons, buttons), not article pictures.
 CHROME_IMAGE_RE = re.compile(
-    r"/img/(?:2012wbn|2016wb|2020wbc|2020peopleindex|next_page|prev_page|MAIN/20\d\d/\d\d/\d+/(?:images|img))|next_page|prev_page|share\.png|/icon"
+    r"/img/(?:2012wbn|2016wb|2016cpc|2020wbc|2020peopleindex|MAIN/20\d\d/\d\d/\d+/(?:images|img))"
+    r"|next_page|prev_page|share\.png|/icon"
 )
 # Caption markup under a body picture: the caption of the picture before it, not a paragraph.
 CAPTION_BLOCKS: Sel = ("p.pictext", "p.pic_text", "p.picText", "div.pictext", "span.pictext")
@@ -301,3 +325,10 @@ BLOCK_TAGS = frozenset(
         "td",
     }
 )
+
+# --- list pages and the home page (crawler.pages.listing) --------------------------------------
+# The pager containers are LISTING_PAGER above. A list entry is the element holding one article
+# link and the date printed beside it.
+LIST_ITEM_TAGS = frozenset({"li", "tr", "dd", "p"})
+# Link texts that lead to the next page of a list.
+LIST_NEXT_TEXTS = frozenset({LISTING_NEXT_TEXT, "下页", "下一頁"})

@@ -1,0 +1,63 @@
+"""crawler.pages.css: id-first selectors find what cssselect finds; the byte prefilter is safe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lxml.html
+import pytest
+from lxml.cssselect import CSSSelector
+
+from crawler.pages import selectors as S
+from crawler.pages.css import compiled, css_to_xpath, may_match
+
+PAGE = b"""<html><body><div class="route" id="rwb_navpath"><a href="/">a</a><a href="/b">b</a></div>
+<div class="box_con x" id="rwb_zw"><p>t</p><div class="zdfy"><a href="/2">2</a></div></div>
+<span id="paper_num">p</span><font id="zoom">z</font><h1 id="p_title">h</h1></body></html>"""
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        "#p_title",
+        "h1#p_title",
+        "div#p_title",
+        "div.box_con#rwb_zw",
+        "div.other#rwb_zw",
+        "div.route#rwb_navpath a",
+        "#rwb_zw div.zdfy a",
+        "#rwb_zw > p",
+        "span#paper_num",
+        "font#zoom",
+        "div.zdfy a",
+    ],
+)
+def test_same_elements_as_cssselect(selector: str) -> None:
+    doc = lxml.html.document_fromstring(PAGE)
+    assert compiled((selector,))(doc) == CSSSelector(selector, translator="html")(doc)
+
+
+def test_id_selector_uses_the_id_index() -> None:
+    assert css_to_xpath("#p_title") == "id('p_title')"
+
+
+def test_every_declared_selector_runs_on_a_page() -> None:
+    doc = lxml.html.document_fromstring(PAGE)
+    for template in (*S.TEMPLATE_ORDER, S.FALLBACK):
+        for name in ("detect", "title", "body", "dateline", "editors", "pager", "breadcrumbs"):
+            for selector in getattr(template, name):
+                assert isinstance(compiled((selector,))(doc), list), selector
+
+
+def test_may_match() -> None:
+    assert may_match("div.rm_txt div.col-1", b'<div class="rm_txt"><div class="col-1">')
+    assert not may_match("div.txtCon", b'<div class="rm_txt">')
+    assert may_match("h1", b"")  # no names: only the tree can tell
+
+
+def test_may_match_on_a_real_page() -> None:
+    raw = (
+        Path(__file__).parent / "fixtures/politics_2020wbc_2024_c1001-40223222/page.bin"
+    ).read_bytes()
+    assert may_match("div.rm_txt div.col-1", raw)
+    assert not may_match("div#picG", raw)
