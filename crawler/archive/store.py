@@ -267,8 +267,13 @@ def _apply(
     if d.status == "skip":
         return StoreOutcome("skipped", None, ids, reason=d.reason)
     if d.status == "gone":
-        row = db.execute("SELECT removed_at FROM articles WHERE key = ?", [d.key]).fetchone()
+        row = db.execute(
+            "SELECT removed_at, last_seen FROM articles WHERE key = ?", [d.key]
+        ).fetchone()
         if row is not None:
+            if at < row[1]:
+                reason = f"gone in a fetch older than its last sighting: {d.reason}"
+                return StoreOutcome("unchanged", d.key, ids, reason=reason)
             if row[0] is None:
                 db.execute("UPDATE articles SET removed_at = ? WHERE key = ?", [at, d.key])
                 return StoreOutcome("removed", d.key, ids, reason=d.reason)
@@ -340,7 +345,7 @@ def _save_record(
     text_sha = sha256(record.body_text.encode())
     body_sha = sha256(first.body)
     row = db.execute(
-        "SELECT doc_id, content_sha256, version, title, body_text, removed_at "
+        "SELECT doc_id, content_sha256, version, title, body_text, removed_at, last_seen "
         "FROM articles WHERE key = ?",
         [key],
     ).fetchone()
@@ -366,7 +371,9 @@ def _save_record(
         _add_version(db, key, 1, content_sha, body_sha, data, snapshot_id, record, at)
         index_article(db, doc_id, record.title, record.body_text)
         return StoreOutcome("new", key, [snapshot_id], version=1)
-    doc_id, old_sha, version, old_title, old_body, removed_at = row
+    doc_id, old_sha, version, old_title, old_body, removed_at, last_seen = row
+    if at < last_seen:
+        return _save_earlier(db, key, data, record, content_sha, body_sha, snapshot_id, at, version)
     if old_sha == content_sha:
         db.execute(
             "UPDATE articles SET last_seen = max(last_seen, ?), last_snapshot_id = ?, "
@@ -387,6 +394,50 @@ def _save_record(
     unindex_article(db, doc_id, old_title or "", old_body or "")
     index_article(db, doc_id, record.title, record.body_text)
     return StoreOutcome("changed", key, [snapshot_id], version=version)
+
+
+def _save_earlier(
+    db: Database,
+    key: str,
+    data: dict,
+    record: ArticleRecord,
+    content_sha: str,
+    body_sha: str,
+    snapshot_id: int,
+    at: str,
+    current: int,
+) -> StoreOutcome:
+    """A fetch older than the article's last sighting (an import of earlier captures).
+
+    The current state stays the latest one seen; the earlier state widens the version it
+    matches, or is recorded as a version of its own (numbered in order of discovery).
+    """
+    db.execute("UPDATE articles SET first_seen = min(first_seen, ?) WHERE key = ?", [at, key])
+    match = db.execute(
+        "SELECT version FROM versions WHERE article_key = ? AND content_sha256 = ? "
+        "ORDER BY version LIMIT 1",
+        [key, content_sha],
+    ).fetchone()
+    if match:
+        db.execute(
+            "UPDATE versions SET seen_from = min(seen_from, ?), seen_to = max(seen_to, ?) "
+            "WHERE article_key = ? AND version = ?",
+            [at, at, key, match[0]],
+        )
+        return StoreOutcome(
+            "unchanged", key, [snapshot_id], reason="an earlier sighting", version=current
+        )
+    number = db.execute(
+        "SELECT max(version) + 1 FROM versions WHERE article_key = ?", [key]
+    ).fetchone()[0]
+    _add_version(db, key, number, content_sha, body_sha, data, snapshot_id, record, at)
+    return StoreOutcome(
+        "changed",
+        key,
+        [snapshot_id],
+        reason=f"an earlier state, fetched before the current one: kept as version {number}",
+        version=current,
+    )
 
 
 def _add_version(
