@@ -445,3 +445,48 @@ def test_the_archive_replays_itself_into_the_same_articles(first_crawl, tmp_path
     assert set(articles(copy)) == set(articles(db))
     for url, (_key, title) in articles(copy).items():
         assert title == articles(db)[url][1]
+
+
+def fixture_site(tmp_path: Path, cases: list[str]) -> Path:
+    """A site folder serving the given fixtures (every page of each) at their URLs."""
+    site = tmp_path / "fixture-site"
+    pages = {}
+    for case in cases:
+        meta = json.loads((FIXTURES / case / "meta.json").read_text("utf-8"))
+        for name, url in {"page.bin": meta["url"], **meta.get("pages", {})}.items():
+            target = site / case / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes((FIXTURES / case / name).read_bytes())
+            pages[url] = {"file": f"{case}/{name}", "headers": meta["headers"]}
+    (site / "manifest.json").write_text(json.dumps({"pages": pages}), "utf-8")
+    return site
+
+
+def test_the_extract_fixtures_list_pages_are_walked_and_every_entry_fetched(tmp_path):
+    """The channel list as its own fixtures reconstruct it (20 dated entries a page, sidebars,
+    sister hosts): every entry of both recorded pages is fetched, the walk goes on to page 3,
+    and the next run fetches the list's first page and no article."""
+    site = fixture_site(
+        tmp_path, ["cpc_list_64387", "cpc_list_64387_p2", "cpc_multipage_2024_c64387-40293310"]
+    )
+    listing = {}
+    for case in ("cpc_list_64387", "cpc_list_64387_p2"):
+        listing[case] = json.loads((FIXTURES / case / "expected.json").read_text("utf-8"))
+    db = tmp_path / "archive.db"
+    first_page = f"{CPC}/GB/64093/64387/index.html"
+    with ReplayServer(site) as server:
+        code, out = crawl(db, server, "-a", f"start_urls={first_page}")
+        first = {h.url for h in server.hits}
+        del server.hits[:]
+        code2, out2 = crawl(db, server, "-a", f"start_urls={first_page}")
+        second = [h.url for h in server.hits]
+    assert code == 0, out
+    assert code2 == 0, out2
+    for case in listing.values():
+        assert set(case["listing"]["entry_urls"]) <= first
+    assert f"{CPC}/GB/64093/64387/index3.html" in first
+    assert MULTIPAGE in articles(db)
+    # Unrecorded entries answered 404: failures, and known as such by the next run.
+    assert not [u for u in second if is_article_url(u)]
+    assert first_page in second
+    assert f"{CPC}/GB/64093/64387/index2.html" not in second
