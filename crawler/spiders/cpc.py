@@ -92,18 +92,22 @@ def listing_kind(entry) -> str:
     return "home" if entry.kind == "home" else "listing"
 
 
+def headers_of(response) -> dict[str, str]:
+    """Response headers as received, repeated ones joined (latin-1: HTTP's own charset)."""
+    return {
+        k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
+    }
+
+
 def fetch_of(response, requested_url: str | None = None) -> Fetch:
     """The response as a Fetch: bytes and headers exactly as received."""
     redirects = response.request.meta.get("redirect_urls") or []
     url = requested_url or (redirects[0] if redirects else response.url)
-    headers = {
-        k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
-    }
     return Fetch(
         url=url,
         body=response.body,
         status=response.status,
-        headers=headers,
+        headers=headers_of(response),
         final_url=response.url if response.url != url else "",
         fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
@@ -184,7 +188,7 @@ class CpcSpider(scrapy.Spider):
             yield CrawledPage(entry.url, [fetch], None, done=not refused(response.status))
             return
         try:
-            listing = parse_listing(response.body, response.url, self.headers_of(response))
+            listing = parse_listing(response.body, response.url, headers_of(response))
         except ListingError as exc:
             logger.error("List page %s is unreadable: %s", response.url, exc)
             yield CrawledPage(entry.url, [fetch], None)
@@ -250,7 +254,7 @@ class CpcSpider(scrapy.Spider):
             # The archive decides: a removal of a known article, or a failures row.
             yield CrawledPage(entry.url, [fetch], None, done=not refused(response.status))
             return
-        result = parse_article(response.body, response.url, self.headers_of(response))
+        result = parse_article(response.body, response.url, headers_of(response))
         rest = self.continuation_urls(response, result)
         if isinstance(result, NotArticle) or not rest:
             yield CrawledPage(entry.url, [fetch], result)
@@ -286,7 +290,7 @@ class CpcSpider(scrapy.Spider):
             reason = f"continuation page {response.request.url} answered HTTP {response.status}"
             yield self.incomplete(entry, fetches, reason)
             return
-        page = parse_article(response.body, response.url, self.headers_of(response))
+        page = parse_article(response.body, response.url, headers_of(response))
         if isinstance(page, NotArticle):
             reason = f"continuation page {response.request.url}: {page.reason}"
             yield self.incomplete(entry, fetches, reason)
@@ -327,13 +331,6 @@ class CpcSpider(scrapy.Spider):
         return CrawledPage(
             entry.url, [fetch], NotArticle(entry.url, "fetch_error", f"{kind}: {reason}")
         )
-
-    @staticmethod
-    def headers_of(response) -> dict[str, str]:
-        return {
-            k.decode("latin-1"): b", ".join(v).decode("latin-1")
-            for k, v in response.headers.items()
-        }
 
     # --- bookkeeping ------------------------------------------------------------------------
 
