@@ -325,8 +325,10 @@ def test_second_crawl_on_a_locked_archive_exits_at_once(tmp_path):
     assert code != 0
     assert "is locked" in out
     assert f"pid {first.pid}" in out
-    # The refused crawl wrote no run row; the first one's is still open.
-    assert query(db, "SELECT count(*) FROM runs") == [(1,)]
+    # The first crawl's run is still open; the refused one is recorded as such.
+    rows = query(db, "SELECT finish_reason, fetched, args FROM runs ORDER BY id")
+    assert [r[:2] for r in rows] == [(None, 0), ("locked", 0)]
+    assert f"pid {first.pid}" in json.loads(rows[1][2])["refused"]
 
 
 def test_stale_lock_of_a_killed_crawl_does_not_block(tmp_path):
