@@ -147,3 +147,27 @@ def test_common_words_rank_only_the_newest_window(db, monkeypatch):
     monkeypatch.setattr(search_mod, "RANK_WINDOW", 1)
     # two articles match 改革; with a window of 1 only the newest archived (doc 3) is ranked
     assert keys(search(db, "改革")) == ["people:3"]
+
+
+def test_common_phrase_is_ranked_by_its_rarest_token_over_the_window(monkeypatch):
+    db = open_archive(":memory:")
+    run = start_run(db, "test")
+    for cid in range(1, 5):
+        add(db, run, cid, f"标题{cid}", ["坚持改革开放。" * cid])
+    add(db, run, 5, "标题五", ["改革。"])
+    monkeypatch.setattr(search_mod, "RANK_WINDOW", 2)
+    hits = search(db, "改革开放")
+    assert sorted(h.key for h in hits) == ["people:3", "people:4"]
+    assert all(h.score is not None for h in hits)
+
+
+def test_phrase_matches_beyond_what_the_proxy_ranks_still_come_back_unranked(monkeypatch):
+    db = open_archive(":memory:")
+    run = start_run(db, "test")
+    add(db, run, 1, "标题一", ["改革开放。"])
+    add(db, run, 2, "标题二", ["改革开放。"])
+    add(db, run, 3, "标题三", ["改革。开放。革开。"])  # every token, not the phrase
+    add(db, run, 4, "标题四", ["改革。开放。革开。"])
+    monkeypatch.setattr(search_mod, "RANK_WINDOW", 2)
+    hits = search(db, "改革开放")
+    assert [(h.key, h.score) for h in hits] == [("people:2", None), ("people:1", None)]

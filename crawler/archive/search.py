@@ -13,7 +13,10 @@ The index (`articles_fts`, FTS5, contentless) holds the bigram-segmented text of
 
 Results are ranked by bm25 (title matches weigh 4x). A very common word can match most of the
 archive; ranking every match would cost time in proportion, so when a query matches more than
-`RANK_WINDOW` articles only the most recently archived `RANK_WINDOW` of them are ranked.
+`RANK_WINDOW` articles only the most recently archived `RANK_WINDOW` of them are ranked. A
+common phrase of several tokens is ranked by its rarest token over that window (see
+_ranked_by_proxy): bm25 of the phrase itself would first check positions in every article
+that holds it.
 Snippets are cut from the stored text itself, never from the segmented index.
 """
 
@@ -27,7 +30,7 @@ from sqlite_utils import Database
 
 from crawler.archive.bigrams import CJK_RUN, TOKEN, normalize, phrase_tokens, segment
 
-RANK_WINDOW = 5000
+RANK_WINDOW = 2000
 SNIPPET_CHARS = 80
 
 
@@ -43,7 +46,7 @@ class Hit:
     published_at: str | None
     source: str
     channel_id: str | None
-    score: float  # bm25: lower is better
+    score: float | None  # bm25: lower is better; None: matched, beyond the ranking window
     snippet: str  # plain text around the first match
     spans: list[tuple[int, int]] = field(default_factory=list)  # matches inside `snippet`
 
@@ -85,6 +88,14 @@ class _Term:
     phrases: list[str]  # FTS5 expressions, all required
     needles: list[str]  # literal strings to highlight
     negated: bool = False
+    tokens: list[list[str]] = field(default_factory=list)  # index tokens of each phrase
+
+
+@dataclass
+class _Parsed:
+    expr: str  # the FTS5 MATCH expression
+    needles: list[str]
+    phrase: list[str] | None  # the tokens, when the query is one phrase of 2+ tokens
 
 
 def _fts_phrase(tokens: list[str]) -> str:
@@ -93,7 +104,8 @@ def _fts_phrase(tokens: list[str]) -> str:
 
 def _parse_term(text: str, negated: bool) -> _Term | None:
     phrases, needles = [], []
-    for tokens in phrase_tokens(text):
+    token_lists = phrase_tokens(text)
+    for tokens in token_lists:
         if len(tokens) == 1 and CJK_RUN.fullmatch(tokens[0]) and len(tokens[0]) == 1:
             phrases.append(f'"{tokens[0]}"*')  # one character: any token starting with it
         else:
@@ -102,11 +114,16 @@ def _parse_term(text: str, negated: bool) -> _Term | None:
         needles.append(m.group())
     if not phrases:
         return None
-    return _Term(phrases, needles, negated)
+    return _Term(phrases, needles, negated, token_lists)
 
 
 def parse_query(query: str) -> tuple[str, list[str]]:
     """The FTS5 MATCH expression for `query` and the literal strings to highlight."""
+    parsed = _parse(query)
+    return parsed.expr, parsed.needles
+
+
+def _parse(query: str) -> _Parsed:
     if query is None or not query.strip():
         raise QueryError("empty query: give one or more words to search for")
     if query.count('"') % 2:
@@ -159,7 +176,12 @@ def parse_query(query: str) -> tuple[str, list[str]]:
     if negatives:
         expr = f"({expr}) NOT (" + " OR ".join(term_expr(t) for t in negatives) + ")"
     needles = [n for g in groups for t in g for n in t.needles]
-    return expr, needles
+    phrase = None
+    if len(groups) == 1 and len(groups[0]) == 1 and not negatives:
+        lists = groups[0][0].tokens
+        if len(lists) == 1 and len(lists[0]) > 1:
+            phrase = lists[0]
+    return _Parsed(expr, needles, phrase)
 
 
 # --- running queries ---
@@ -182,7 +204,8 @@ def search(
     editor: one of the editors, exactly; channel: the channel id. Raises QueryError for a
     query that cannot be run.
     """
-    expr, needles = parse_query(query)
+    parsed = _parse(query)
+    expr, needles = parsed.expr, parsed.needles
     if limit < 1:
         raise QueryError("limit must be at least 1")
     where, params = [], []
@@ -205,7 +228,7 @@ def search(
         if where:
             rows = _ranked_filtered(db, expr, where, params, limit)
         else:
-            rows = _ranked(db, expr, limit)
+            rows = _ranked(db, expr, parsed.phrase, limit)
     except sqlite3.OperationalError as e:
         if "fts5" in str(e) or "syntax" in str(e):
             raise QueryError(f"query cannot be run: {e}") from e
@@ -220,24 +243,73 @@ def search(
 _COLUMNS = "a.key, a.title, a.url, a.published_at, a.source, a.channel_id, a.body_text"
 
 
-def _ranked(db: Database, expr: str, limit: int) -> list[tuple]:
-    # Cheap pass in index order (no ranking): where does the newest RANK_WINDOW'th match sit?
-    cutoff = db.execute(
-        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-        "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-        [expr, RANK_WINDOW - 1],
-    ).fetchone()
-    window, params = "", [expr]
-    if cutoff is not None:
-        window = "AND rowid >= ?"
-        params.append(cutoff[0])
-    sql = (
-        f"WITH top AS (SELECT rowid AS doc_id, rank FROM articles_fts "
-        f"WHERE articles_fts MATCH ? {window} ORDER BY rank LIMIT ?) "
-        f"SELECT {_COLUMNS}, top.rank FROM top JOIN articles a ON a.doc_id = top.doc_id "
-        f"ORDER BY top.rank"
-    )
-    return db.execute(sql, [*params, limit]).fetchall()
+def _ranked(db: Database, expr: str, phrase: list[str] | None, limit: int) -> list[tuple]:
+    # Cheap pass in index order (no ranking): the newest RANK_WINDOW matches.
+    ids = [
+        r[0]
+        for r in db.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+            [expr, RANK_WINDOW],
+        )
+    ]
+    if not ids:
+        return []
+    if phrase is None or len(ids) < RANK_WINDOW:
+        ranked = db.execute(
+            "SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? "
+            "ORDER BY rank LIMIT ?",
+            [expr, ids[-1], limit],
+        ).fetchall()
+    else:
+        ranked = _ranked_by_proxy(db, phrase, ids, limit)
+    return _article_rows(db, ranked)
+
+
+def _ranked_by_proxy(db: Database, phrase: list[str], ids: list[int], limit: int) -> list:
+    """Rank a common phrase by its rarest token.
+
+    bm25 of a phrase first counts every article holding the phrase, checking positions in all
+    of them: at 200k articles that alone takes longer than the whole query may. A token's count
+    comes from its doclist directly. The ranking is by the rarest token of the phrase (which
+    every match contains) over the newest articles holding it, keeping only true matches;
+    matches the window leaves unranked follow, newest first.
+    """
+    cutoffs = []
+    for token in phrase:
+        row = db.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
+            "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+            [_fts_phrase([token]), RANK_WINDOW - 1],
+        ).fetchone()
+        cutoffs.append((row[0] if row else 0, token))
+    cutoff, token = min(cutoffs)  # reaching furthest back for its window: the rarest
+    keep = set(ids)
+    ranked = []
+    for rowid, rank in db.execute(
+        "SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? "
+        "ORDER BY rank",
+        [_fts_phrase([token]), max(cutoff, ids[-1])],
+    ):
+        if rowid in keep:
+            ranked.append((rowid, rank))
+            if len(ranked) == limit:
+                return ranked
+    seen = {r for r, _ in ranked}
+    return ranked + [(r, None) for r in ids if r not in seen][: limit - len(ranked)]
+
+
+def _article_rows(db: Database, ranked: list[tuple]) -> list[tuple]:
+    if not ranked:
+        return []
+    placeholders = ",".join("?" * len(ranked))
+    by_doc = {
+        r[0]: r[1:]
+        for r in db.execute(
+            f"SELECT a.doc_id, {_COLUMNS} FROM articles a WHERE a.doc_id IN ({placeholders})",
+            [doc for doc, _ in ranked],
+        )
+    }
+    return [(*by_doc[doc], rank) for doc, rank in ranked if doc in by_doc]
 
 
 def _ranked_filtered(db: Database, expr: str, where: list[str], params: list, limit: int):
@@ -253,8 +325,12 @@ def _ranked_filtered(db: Database, expr: str, where: list[str], params: list, li
 # --- snippets from the real text ---
 
 
-def _folded(text: str) -> tuple[str, list[int]]:
+def _folded(text: str) -> tuple[str, list[int]] | tuple[str, range]:
     """`text` normalised like the index, with each folded char's index in the original."""
+    folded = normalize(text)
+    if len(folded) == len(text):
+        # The usual case (full-width letters fold one to one): positions are unchanged.
+        return folded, range(len(text))
     out, where = [], []
     for i, ch in enumerate(text):
         for c in normalize(ch):
