@@ -235,6 +235,8 @@ def test_scope_robots_offsite_assets_calendars(first_crawl):
     assert not any("/GB/99999/" in u for u in urls)  # robots.txt Disallow
     assert "http://www.gov.cn/" not in urls
     assert not any("example.org" in u for u in urls)  # an article redirected off the site
+    # List pages are walked on the crawl's own site only, not the whole family's.
+    assert not any(u.startswith("http://www.people.com.cn/") for u in urls)
     assert not any(u.endswith(".png") or "calendar" in u for u in urls)
     assert f"{CPC}/robots.txt" in urls
 

@@ -34,7 +34,6 @@ from crawler.urls import (
     canonical_url,
     is_asset_url,
     is_listing_url,
-    is_site_host,
     parse_article_url,
 )
 
@@ -134,6 +133,7 @@ class CpcSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         if not spider.seed_urls:
             spider.seed_urls = list(crawler.settings.getlist("ARCHIVE_START_URLS"))
+        spider.list_hosts = {urlsplit(u).netloc.lower() for u in spider.seed_urls}
         spider.db = open_archive(crawler.settings.get("ARCHIVE_DB"))
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
@@ -223,8 +223,10 @@ class CpcSpider(scrapy.Spider):
                 continue
             found.append(state.Entry(url, "article", channel, depth))
         for url in listing.list_urls:
-            # Other channels' first pages only: their pagination is walked from page 1.
-            if is_site_host(urlsplit(url).netloc) and listing_page_one(url):
+            # Other channels' first pages only (their pagination is walked from page 1), and
+            # only on the hosts the crawl starts from: the family's other sites link their own
+            # /GB/…/index.html pages (about pages, whole other sites) from every footer.
+            if urlsplit(url).netloc in self.list_hosts and listing_page_one(url):
                 found.append(state.Entry(canonical_url(url), "listing", channel_of(url), depth))
         next_page = listing.next_url
         if next_page and entry.kind == "listing" and self.walk_on(met_known, oldest):
