@@ -494,3 +494,21 @@ def test_the_extract_fixtures_list_pages_are_walked_and_every_entry_fetched(tmp_
     assert not [u for u in second if is_article_url(u)]
     assert first_page in second
     assert f"{CPC}/GB/64093/64387/index2.html" not in second
+
+
+def test_sigint_pauses_the_crawl_and_the_next_run_resumes_it(first_crawl, tmp_path):
+    """What systemd's KillSignal=SIGINT and Ctrl-C do: a graceful stop that keeps the rest."""
+    db = tmp_path / "archive.db"
+    with ReplayServer(SITE, delay=0.05) as server:
+        proc = crawl(db, server, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", wait=False)
+        wait_for(db, "SELECT count(*) FROM articles", at_least=5)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+        assert query(db, "SELECT finish_reason FROM runs") == [("shutdown",)], out
+        assert peek(db, "SELECT count(*) FROM crawl_frontier WHERE state = 'pending'") > 0
+        code, out = crawl(db, server)
+    assert code == 0, out
+    assert "Resuming an interrupted crawl" in out
+    assert set(articles(db)) == set(articles(first_crawl[0]))
+    assert query(db, "SELECT url, count(*) FROM snapshots WHERE status = 200 GROUP BY url "
+                 "HAVING count(*) > 1") == []  # fmt: skip
