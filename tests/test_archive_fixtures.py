@@ -206,6 +206,7 @@ def test_reparse_and_compact_commands(tmp_path):
     db = open_archive(path)
     for (digest,) in db.execute("SELECT sha256 FROM bodies").fetchall():
         assert sha256(snapshot_body(db, digest)) == digest
+    assert search(db, "妇联")[0].key == "people:40294513"  # index merged, still whole
     db.close()
 
 

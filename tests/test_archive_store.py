@@ -186,6 +186,34 @@ def test_same_bytes_different_fetch_time_is_not_a_change_even_if_bytes_differ(db
     assert len(rows(db, "bodies")) == 2  # the bytes themselves are evidence: both kept
 
 
+def test_an_earlier_capture_stored_later_does_not_replace_the_current_state(db, run):
+    # e.g. import-warc of old captures into an archive a crawl has already filled
+    store_fetches(db, run, [fetch(at="2024-09-01T00:00:00Z")], record())
+    older = record(paragraphs=["初稿。"])
+    out = store_fetches(db, run, [fetch(body=page(body="old"), at="2024-08-01T00:00:00Z")], older)
+    assert (out.status, out.version) == ("changed", 1)
+    a = rows(db, "articles")[0]
+    assert (a["version"], a["paragraphs"]) == (
+        1,
+        json.dumps(record().paragraphs, ensure_ascii=False),
+    )
+    assert (a["first_seen"], a["last_seen"]) == ("2024-08-01T00:00:00Z", "2024-09-01T00:00:00Z")
+    assert [(v["version"], v["seen_from"], v["seen_to"]) for v in rows(db, "versions")] == [
+        (1, "2024-09-01T00:00:00Z", "2024-09-01T00:00:00Z"),
+        (2, "2024-08-01T00:00:00Z", "2024-08-01T00:00:00Z"),
+    ]
+    assert article_record(db, KEY) == record()  # the current state, not the highest number
+    assert article_record(db, KEY, 2).paragraphs == ["初稿。"]
+    # an even earlier capture of the current text widens version 1
+    out = store_fetches(db, run, [fetch(at="2024-07-01T00:00:00Z")], record())
+    assert out.status == "unchanged"
+    assert rows(db, "versions")[0]["seen_from"] == "2024-07-01T00:00:00Z"
+    # a removal observed before the last sighting does not remove it
+    out = store_fetches(db, run, [fetch(body=b"x", status=404, at="2024-08-15T00:00:00Z")])
+    assert out.status == "unchanged"
+    assert rows(db, "articles")[0]["removed_at"] is None
+
+
 def test_same_content_id_on_two_hosts_is_one_article_with_two_urls(db, run):
     other = "https://politics.people.com.cn/n1/2024/0807/c1001-40294553.html?utm_source=x"
     store_fetches(db, run, [fetch()], record())
