@@ -106,14 +106,14 @@ class ImportReport:
 
 
 def import_warc(db, path: str | Path, on_record=None) -> ImportReport:
-    """Store every HTML response of a WARC file through store_fetches, in one run.
+    """Store every page response of a WARC file through store_fetches, in one run.
 
     Damaged records become `failures` rows (with a snapshot of the bytes when the record's
-    headers could be read); a continuation page without its first page is quarantined the
-    same way instead of being taken for an article of its own. `on_record(offset)` is called
-    as the file is read (for a progress bar).
+    headers could be read); a continuation page without its first page, and an article with
+    pages missing, are quarantined the same way instead of being taken for articles; fetch
+    errors are stored as the crawl stores them. `on_record(item)` is called for every item
+    read (for a progress bar).
     """
-
     path = Path(path)
     run_id = start_run(db, "import-warc", {"file": str(path)})
     report = ImportReport(run_id)
@@ -147,7 +147,6 @@ def _judge(fetches: list[Fetch]):
     """The parse of a page group, or None to let store_fetches decide (a non-2xx status or an
     empty body). An article whose pager names more pages than the file holds is incomplete: it
     is quarantined rather than stored as if its text were whole."""
-
     if not 200 <= fetches[0].status < 300:
         return None
     for page in fetches[1:]:
@@ -171,7 +170,7 @@ def _judge(fetches: list[Fetch]):
     return result
 
 
-def _reporting(items: Iterable[Fetch | WarcRecordError], on_record) -> Iterator:
+def _reporting(items: Iterable, on_record) -> Iterator:
     for item in items:
         if on_record is not None:
             on_record(item)
@@ -184,7 +183,6 @@ def _quarantine(db, run_id: int, error: WarcRecordError) -> str:
     Not passed to store_fetches: the bytes of a damaged record must not move an article (a
     damaged 404 would otherwise mark a live article removed).
     """
-
     url = error.url or f"{Path(error.path).name}#offset={error.offset}"
     with write_transaction(db):
         snapshot_id = None
@@ -195,7 +193,7 @@ def _quarantine(db, run_id: int, error: WarcRecordError) -> str:
         db.execute(
             "INSERT INTO failures (url, snapshot_id, kind, reason, run_id, at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [url, snapshot_id, "warc_record", f"{error.reason} ({error})", run_id, utcnow()],
+            [url, snapshot_id, "warc_record", str(error), run_id, utcnow()],
         )
         add_counts(db, run_id, failed=1)
     return "failed"
@@ -250,7 +248,6 @@ def export_warc(
     on_record=None,
 ) -> WriteCounts:
     """Write the given snapshots (in that order) as WARC/1.1 with their original bytes."""
-
     warc = WarcOut(out, gzip=gzip, filename=filename, info=info)
     for sid in snapshot_ids:
         fetch = snapshot_fetch(db, sid)
