@@ -302,7 +302,10 @@ def test_kill_and_resume_loses_nothing_and_stores_nothing_twice(tmp_path):
     # Nothing fetched twice but what was in flight at the kill (fetched, never stored).
     stored_before = {u for (u,) in query(db, "SELECT url FROM snapshots WHERE run_id = 1")}
     assert not stored_before & set(second_hits)
-    assert len(set(second_hits) & first_hits) <= 3
+    # (robots.txt is asked again by every new process: not a page.) One request in flight
+    # per host at most (CONCURRENT_REQUESTS_PER_DOMAIN=1), and the site spans six hosts.
+    again = {u for u in set(second_hits) & first_hits if not u.endswith("/robots.txt")}
+    assert len(again) <= 6
     # Nothing lost: the same articles as an uninterrupted crawl of the same site.
     with ReplayServer(SITE, faults=no_faults) as server:
         reference = tmp_path / "reference.db"
