@@ -14,6 +14,8 @@ from warcio.warcwriter import WARCWriter
 from crawler.archive.warc import (
     ORIG_PREFIX,
     REQUESTED_URI_FIELD,
+    FetchError,
+    WarcOut,
     WarcRecordError,
     payload_digest,
     read_warc,
@@ -417,7 +419,7 @@ def test_write_then_read_gives_back_the_same_fetches(tmp_path, gz):
         assert read.status == original.status
         assert read.headers == original.headers
         assert list(read.headers) == list(original.headers)  # order kept too
-        assert read.fetched_at == warc_date(original.fetched_at)
+        assert read.fetched_at == original.fetched_at  # as written, via Cpc-Fetched-At
 
 
 def test_warc_date_is_utc_with_z():
@@ -425,3 +427,40 @@ def test_warc_date_is_utc_with_z():
     assert warc_date("2024-08-07T00:10:00.5Z") == "2024-08-07T00:10:00.500000Z"
     with pytest.raises(ValueError):
         warc_date("")
+
+
+def test_fetch_error_is_written_as_request_and_metadata_never_a_response(tmp_path):
+    error = FetchError(ARTICLE, "2024-08-07T01:00:00.25+00:00", "fetch_error", "timed out")
+    buf = io.BytesIO()
+    out = WarcOut(buf, gzip=True)
+    out.write_error(error)
+    records = [(r.rec_type, r.rec_headers) for r in ArchiveIterator(io.BytesIO(buf.getvalue()))]
+    assert [t for t, _ in records] == ["warcinfo", "request", "metadata"]
+    meta = records[2][1]
+    assert meta.get_header("WARC-Target-URI") == ARTICLE
+    assert meta.get_header("WARC-Date") == "2024-08-07T01:00:00.250000Z"
+    assert meta.get_header("WARC-Concurrent-To") == records[1][1].get_header("WARC-Record-ID")
+    (back,) = read_warc(_write(tmp_path, "e.warc.gz", buf.getvalue()))
+    assert back == error  # the instant as the archive wrote it, the kind and the reason
+
+
+def test_error_answers_for_pages_are_read_whatever_their_type_assets_are_not(tmp_path):
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=False)
+    text = [("Content-Type", "text/plain")]
+    w.write_record(
+        _response(w, ARTICLE, b"Not Found", text, "2024-01-01T00:00:00Z", "404 Not Found")
+    )
+    w.write_record(
+        _response(
+            w,
+            "http://x.people.com.cn/a.jpg",
+            b"gone",
+            text,
+            "2024-01-01T00:00:00Z",
+            "404 Not Found",
+        )
+    )
+    w.write_record(_response(w, OTHER, b"plain", text, "2024-01-01T00:00:00Z"))
+    (page,) = read_warc(_write(tmp_path, "p.warc", buf.getvalue()))
+    assert (page.url, page.status, page.body) == (ARTICLE, 404, b"Not Found")

@@ -13,7 +13,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler.archive.db import open_archive
-from crawler.archive.warc import WarcRecordError
+from crawler.archive.warc import FetchError, WarcRecordError
 from crawler.archive.warc_store import (
     PageGroup,
     export_snapshot_ids,
@@ -325,3 +325,58 @@ def test_round_trip_keeps_wire_headers_and_redirects(tmp_path):
     import_warc(back, path)
     assert _snapshots(back) == _snapshots(db)
     assert _rows(back, ARTICLE_SQL) == _rows(db, ARTICLE_SQL)
+
+
+def test_fetch_errors_and_orphans_keep_their_place_in_the_order(tmp_path):
+    multi = fixture_fetches(MULTIPAGE, T1)
+    error = FetchError(
+        "http://cpc.people.com.cn/n1/2024/0730/c64387-40295004.html", T1, "fetch_error", "timed out"
+    )
+    orphan = Fetch("http://cpc.people.com.cn/n1/2024/0101/c1-1-2.html", b"<html>", 200, {}, "", T1)
+    out = list(group_pages([multi[0], error, orphan, multi[1], multi[2]]))
+    assert [type(x).__name__ for x in out] == ["PageGroup", "FetchError", "PageGroup"]
+    assert len(out[0].fetches) == 3
+    assert out[2].orphan
+
+
+def test_round_trip_of_a_crawl_of_the_recorded_site(tmp_path):
+    """The real spider's archive (redirects, 404s, 500, timeouts, a 10 MB page, multi-page,
+    incomplete articles) goes out as WARC and comes back the same, row for row."""
+    import subprocess
+
+    from crawler.cli.crawl import ROOT, crawl_command, crawl_env
+    from crawler.replay import ReplayServer
+    from tests.site_paths import SITE
+
+    crawled = tmp_path / "crawled.db"
+    with ReplayServer(SITE) as server:
+        done = subprocess.run(
+            crawl_command(crawled, ["-s", "DOWNLOAD_TIMEOUT=1", "-s", "LOG_LEVEL=WARNING"]),
+            env=crawl_env(server.url),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = tmp_path / "crawl.warc.gz"
+    result = CliRunner().invoke(main, ["export-warc", "--db", str(crawled), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    copy = tmp_path / "copy.db"
+    result = CliRunner().invoke(main, ["import-warc", "--db", str(copy), str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)[0]["errors"] == []
+
+    original, back = open_archive(crawled), open_archive(copy)
+    kinds = {r[0] for r in original.execute("SELECT kind FROM failures")}
+    assert {"fetch_error", "http_404", "incomplete", "redirect_home"} <= kinds  # it was tested
+    every = "SELECT * FROM snapshots ORDER BY id"
+    snapshot_columns = "id, url, final_url, status, headers, fetched_at, body_sha256, page"
+    assert _rows(back, f"SELECT {snapshot_columns} FROM snapshots ORDER BY id") == _rows(
+        original, f"SELECT {snapshot_columns} FROM snapshots ORDER BY id"
+    )
+    assert len(_rows(back, every)) == len(_rows(original, every))
+    assert _rows(back, ARTICLE_SQL) == _rows(original, ARTICLE_SQL)
+    assert _rows(back, VERSION_SQL) == _rows(original, VERSION_SQL)
+    failures = "SELECT url, snapshot_id, kind, reason, article_key FROM failures ORDER BY id"
+    assert _rows(back, failures) == _rows(original, failures)

@@ -37,6 +37,7 @@ from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserExce
 from warcio.warcwriter import WARCWriter
 
 from crawler.items import Fetch
+from crawler.urls import is_asset_url
 
 # Headers describing a transformation of the payload on the wire that the stored body no
 # longer carries (Scrapy and warcio both hand over the decoded entity).
@@ -45,7 +46,13 @@ ORIG_PREFIX = "X-Archive-Orig-"
 # Our extension field for a redirected fetch: WARC-Target-URI is where the bytes came from
 # (the final URL), this is the URL that was asked for. Not "WARC-" (reserved by the standard).
 REQUESTED_URI_FIELD = "Cpc-Requested-URI"
+# Our extension field for fetched_at when the archive wrote the instant another way than
+# WARC-Date does (2024-08-07T01:00:00.5+00:00 vs 2024-08-07T01:00:00.500000Z): the same
+# instant, kept as written so an import gives back the same text.
+FETCHED_AT_FIELD = "Cpc-Fetched-At"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Our metadata records for a request that got no response.
+FETCH_ERROR_PROFILE = "https://cpc-archive/warc/fetch-error"
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_MAGIC = b"WARC/1."
 SCAN_BLOCK = 1 << 16
@@ -73,6 +80,18 @@ class WarcRecordError:
         return f"{where}{what}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class FetchError:
+    """A request that got no HTTP response (timeout, connection lost): what the archive keeps
+    as a status-0 snapshot with the reason in `failures`. In a WARC file it is a `request`
+    record and a `metadata` record (FETCH_ERROR_PROFILE) saying why, never a response."""
+
+    url: str
+    fetched_at: str
+    kind: str  # "fetch_error", as the failures row says
+    reason: str
+
+
 class _BadRecord(Exception):
     """A record whose header parsed but whose payload did not: yielded as an error."""
 
@@ -93,11 +112,21 @@ def is_html(headers: dict[str, str]) -> bool:
     return ctype.split(";", 1)[0].strip().lower() in HTML_TYPES
 
 
-def read_warc(path: str | Path) -> Iterator[Fetch | WarcRecordError]:
-    """Every HTML response (and resolved revisit) of a WARC file, in file order.
+def is_page(url: str, status: int, headers: dict[str, str]) -> bool:
+    """What import-warc stores: HTML answers, and any non-2xx answer for a non-asset URL."""
+    if is_asset_url(url):
+        return False
+    return is_html(headers) or not 200 <= status < 300
 
-    Non-HTML responses, requests, metadata and warcinfo records are skipped silently; records
-    that cannot be read yield a `WarcRecordError` and reading goes on after them.
+
+def read_warc(path: str | Path) -> Iterator[Fetch | FetchError | WarcRecordError]:
+    """Every page response (and resolved revisit) of a WARC file, in file order.
+
+    A page response is an HTML one (or one without a Content-Type), or any non-2xx answer for a
+    URL that is not an image, script or stylesheet: a 404 or a redirect says something about
+    the page whatever its body. Other responses, requests, warcinfo and foreign metadata
+    records are skipped silently; our fetch-error metadata records come back as `FetchError`;
+    records that cannot be read yield a `WarcRecordError` and reading goes on after them.
     """
     path = Path(path)
     index = _PayloadIndex()
@@ -148,10 +177,14 @@ def read_warc(path: str | Path) -> Iterator[Fetch | WarcRecordError]:
 
 def _record_to_item(
     record: ArcWarcRecord, lookup: BinaryIO, index: _PayloadIndex, offset: int
-) -> Fetch | None:
+) -> Fetch | FetchError | None:
     rec_type = record.rec_type
     if not rec_type or record.length is None:
         raise _BadRecord("incomplete record header: no WARC-Type or Content-Length (truncated?)")
+    if rec_type == "metadata" and record.rec_headers.get_header("WARC-Profile") == (
+        FETCH_ERROR_PROFILE
+    ):
+        return _fetch_error(record)
     if rec_type not in ("response", "revisit"):
         _drain(record)
         return None
@@ -171,13 +204,13 @@ def _record_to_item(
         raise _BadRecord(f"no HTTP status line in the record (first line: {first[:80]!r})")
     status = _status(record.http_headers) if has_http else 0
     headers = _restore_headers(record.http_headers.headers) if has_http else {}
-    fetched_at = record.rec_headers.get_header("WARC-Date") or ""
+    fetched_at = _fetched_at(record)
     requested = record.rec_headers.get_header(REQUESTED_URI_FIELD) or ""
     url, final_url = (requested, uri) if requested and requested != uri else (uri, "")
 
     if rec_type == "revisit":
         _drain(record)
-        if _get(headers, "content-type") is not None and not is_html(headers):
+        if _get(headers, "content-type") is not None and not is_page(uri, status, headers):
             return None  # an image or script seen again: not fetched back from the file
         original = index.resolve(record, lookup)
         if original is None:
@@ -186,11 +219,11 @@ def _record_to_item(
             )
         if not has_http:  # a revisit may carry no HTTP headers of its own: the original's
             status, headers = original.status, original.headers
-        if not is_html(headers):
+        if not is_page(uri, status, headers):
             return None
         return Fetch(url, original.body, status, headers, final_url, fetched_at)
 
-    if not is_html(headers):
+    if not is_page(uri, status, headers):
         # Not read: its offset is enough for a header-less revisit, which is skipped anyway.
         index.add(record, offset)
         _drain(record)
@@ -205,6 +238,35 @@ def _record_to_item(
     if cut:  # the crawler that wrote the file kept only part of the body
         raise _BadRecord(f"the capture is incomplete (WARC-Truncated: {cut})", fetch)
     return fetch
+
+
+def _fetched_at(record: ArcWarcRecord) -> str:
+    """WARC-Date, or our Cpc-Fetched-At when it names the same instant."""
+    date = record.rec_headers.get_header("WARC-Date") or ""
+    written = record.rec_headers.get_header(FETCHED_AT_FIELD)
+    if written:
+        try:
+            if warc_date(written) == warc_date(date):
+                return written
+        except ValueError:
+            pass
+    return date
+
+
+def _fetch_error(record: ArcWarcRecord) -> FetchError:
+    """Our metadata record for a request that got no response, back as a FetchError."""
+    fields: dict[str, str] = {}
+    for line in record.content_stream().read().decode("utf-8", "replace").splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            fields[name.strip().lower()] = value.strip()
+    h = record.rec_headers
+    return FetchError(
+        url=h.get_header("WARC-Target-URI") or "",
+        fetched_at=_fetched_at(record),
+        kind=fields.get("fetch-error-kind", "fetch_error"),
+        reason=fields.get("fetch-error", "no response"),
+    )
 
 
 def _read_payload(record: ArcWarcRecord) -> tuple[bytes, str]:
@@ -390,6 +452,7 @@ def warc_date(fetched_at: str) -> str:
 class WriteCounts:
     responses: int = 0
     revisits: int = 0
+    errors: int = 0  # requests that got no response (metadata records)
     bytes_in: int = 0  # payload bytes of the exchanges written
 
 
@@ -405,11 +468,39 @@ class WarcOut:
         fields.update(info or {})
         self.writer.write_record(self.writer.create_warcinfo_record(filename, fields))
 
+    def write_error(self, error: FetchError) -> None:
+        """A request that got no response: the request record, and a metadata record (our
+        profile) with the reason. No response record: there was none."""
+        date = warc_date(error.fetched_at)
+        req = self.writer.create_warc_record(
+            error.url,
+            "request",
+            http_headers=_request_headers(error.url),
+            warc_headers_dict={"WARC-Date": date},
+        )
+        self.writer.write_record(req)
+        block = _fields_block({"fetch-error-kind": error.kind, "fetch-error": error.reason})
+        meta = self.writer.create_warc_record(
+            error.url,
+            "metadata",
+            payload=io.BytesIO(block),
+            length=len(block),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict={
+                "WARC-Date": date,
+                **_fetched_at_field(error.fetched_at, date),
+                "WARC-Profile": FETCH_ERROR_PROFILE,
+                "WARC-Concurrent-To": req.rec_headers.get_header("WARC-Record-ID"),
+            },
+        )
+        self.writer.write_record(meta)
+        self.counts.errors += 1
+
     def write(self, fetch: Fetch) -> None:
         uri = fetch.final_url or fetch.url
         date = warc_date(fetch.fetched_at)
         digest = payload_digest(fetch.body)
-        warc_headers = {"WARC-Date": date}
+        warc_headers = {"WARC-Date": date, **_fetched_at_field(fetch.fetched_at, date)}
         if fetch.final_url and fetch.final_url != fetch.url:
             warc_headers[REQUESTED_URI_FIELD] = fetch.url
         http_headers = StatusAndHeaders(
@@ -446,6 +537,14 @@ class WarcOut:
             warc_headers_dict={"WARC-Date": date},
         )
         self.writer.write_request_response_pair(req, resp)
+
+
+def _fetched_at_field(fetched_at: str, date: str) -> dict[str, str]:
+    return {FETCHED_AT_FIELD: fetched_at} if fetched_at != date else {}
+
+
+def _fields_block(fields: dict[str, str]) -> bytes:
+    return "".join(f"{k}: {' '.join(v.split())}\r\n" for k, v in fields.items()).encode()
 
 
 def write_fetches(

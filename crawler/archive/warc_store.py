@@ -3,7 +3,7 @@
 Import feeds every exchange `read_warc` yields through `store_fetches`, like any other source,
 with what a WARC file needs on top: continuation pages gathered with their page 1, and records
 that are damaged, incomplete or orphaned kept as `failures` instead of becoming articles.
-Export writes stored snapshots back out with `WarcOut`, oldest fetch first.
+Export writes stored snapshots back out with `WarcOut`, in the order they were stored.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from crawler.archive.db import write_transaction
 from crawler.archive.runs import add_counts, finish_run, start_run, utcnow
 from crawler.archive.snapshots import insert_snapshot, snapshot_fetch
 from crawler.archive.store import parse_fetches, store_fetches
-from crawler.archive.warc import WarcOut, WarcRecordError, WriteCounts, read_warc
+from crawler.archive.warc import FetchError, WarcOut, WarcRecordError, WriteCounts, read_warc
 from crawler.items import ArticleRecord, Fetch, NotArticle
 from crawler.urls import canonical_url, parse_article_url
 
@@ -35,42 +35,44 @@ class PageGroup:
 
 
 def group_pages(
-    items: Iterable[Fetch | WarcRecordError], window: int = PAGE_WINDOW
-) -> Iterator[PageGroup | WarcRecordError]:
+    items: Iterable[Fetch | FetchError | WarcRecordError], window: int = PAGE_WINDOW
+) -> Iterator[PageGroup | FetchError | WarcRecordError]:
     """Gather continuation pages (-2.html, -3.html, ...) with their page 1, as the archive
     stores a multi-page article in one call.
 
-    Groups come out in the order their first page was read, so successive captures of one
-    article are stored oldest first. A group waits at most `window` records for more pages.
+    Everything comes out in the order it was read (a group where its first page was), so an
+    import stores what an export wrote in the same order, and successive captures of one
+    article oldest first. A group waits at most `window` records for more pages.
     """
-
-    pending: list[_Pending] = []  # in order of their first page
+    pending: list[_Pending] = []  # in the order read
     open_by_key: dict[str, _Pending] = {}
 
-    def flush(upto: int | None) -> Iterator[PageGroup]:
+    def flush(upto: int | None) -> Iterator[PageGroup | FetchError | WarcRecordError]:
         while pending and (upto is None or pending[0].closed or pending[0].start < upto):
             done = pending.pop(0)
             if done.key is not None and open_by_key.get(done.key) is done:
                 del open_by_key[done.key]
-            done.group.fetches.sort(key=_page_number)
-            yield done.group
+            if isinstance(done.item, PageGroup):
+                done.item.fetches.sort(key=_page_number)
+            yield done.item
 
     for index, item in enumerate(items):
-        if isinstance(item, WarcRecordError):
-            yield item
+        if isinstance(item, WarcRecordError | FetchError):
+            pending.append(_Pending(index, None, item, closed=True))
+            yield from flush(index - window)
             continue
         parsed = parse_article_url(item.final_url or item.url)
         key = canonical_url(parsed.first_page_url) if parsed else None
         if parsed is not None and parsed.page > 1:
             owner = open_by_key.get(key)
-            if owner is None or parsed.page in {_page_number(f) for f in owner.group.fetches}:
+            if owner is None or parsed.page in {_page_number(f) for f in owner.item.fetches}:
                 orphan = (
                     f"continuation page {parsed.page} without its first page "
                     f"{parsed.first_page_url} shortly before it in the file"
                 )
-                yield PageGroup([item], orphan=orphan)
+                pending.append(_Pending(index, None, PageGroup([item], orphan), closed=True))
             else:
-                owner.group.fetches.append(item)
+                owner.item.fetches.append(item)
         else:
             started = _Pending(index, key, PageGroup([item]), closed=key is None)
             if key is not None:
@@ -84,10 +86,10 @@ def group_pages(
 
 @dataclass
 class _Pending:
-    start: int  # index of the first page among the records read
-    key: str | None  # canonical URL of page 1, None for a page that has no continuation
-    group: PageGroup
-    closed: bool = False  # no more pages can join it
+    start: int  # index of the record among those read
+    key: str | None  # canonical URL of page 1 while more pages can join, else None
+    item: PageGroup | FetchError | WarcRecordError
+    closed: bool = False  # nothing more can join it
 
 
 def _page_number(fetch: Fetch) -> int:
@@ -104,14 +106,14 @@ class ImportReport:
 
 
 def import_warc(db, path: str | Path, on_record=None) -> ImportReport:
-    """Store every HTML response of a WARC file through store_fetches, in one run.
+    """Store every page response of a WARC file through store_fetches, in one run.
 
     Damaged records become `failures` rows (with a snapshot of the bytes when the record's
-    headers could be read); a continuation page without its first page is quarantined the
-    same way instead of being taken for an article of its own. `on_record(offset)` is called
-    as the file is read (for a progress bar).
+    headers could be read); a continuation page without its first page, and an article with
+    pages missing, are quarantined the same way instead of being taken for articles; fetch
+    errors are stored as the crawl stores them. `on_record(item)` is called for every item
+    read (for a progress bar).
     """
-
     path = Path(path)
     run_id = start_run(db, "import-warc", {"file": str(path)})
     report = ImportReport(run_id)
@@ -121,6 +123,11 @@ def import_warc(db, path: str | Path, on_record=None) -> ImportReport:
             if isinstance(item, WarcRecordError):
                 report.errors.append(item)
                 status = _quarantine(db, run_id, item)
+            elif isinstance(item, FetchError):
+                # as the crawl stores a request that got no answer: status 0, the reason given
+                fetch = Fetch(item.url, b"", 0, {}, "", item.fetched_at)
+                result = NotArticle(item.url, kind=item.kind, reason=item.reason)
+                status = store_fetches(db, run_id, [fetch], result).status
             elif item.orphan:
                 fetch = item.fetches[0]
                 result = NotArticle(fetch.url, kind="orphan_page", reason=item.orphan)
@@ -140,8 +147,13 @@ def _judge(fetches: list[Fetch]):
     """The parse of a page group, or None to let store_fetches decide (a non-2xx status or an
     empty body). An article whose pager names more pages than the file holds is incomplete: it
     is quarantined rather than stored as if its text were whole."""
-
-    if not (200 <= fetches[0].status < 300 and all(f.body for f in fetches)):
+    if not 200 <= fetches[0].status < 300:
+        return None
+    for page in fetches[1:]:
+        if page.status != 200:  # worded as the spider words it, so both sources agree
+            reason = f"continuation page {page.url} answered HTTP {page.status}"
+            return NotArticle(fetches[0].url, kind="incomplete", reason=reason)
+    if not all(f.body for f in fetches):
         return None
     result, _charsets = parse_fetches(fetches)
     if isinstance(result, ArticleRecord) and result.page_count > len(fetches):
@@ -158,7 +170,7 @@ def _judge(fetches: list[Fetch]):
     return result
 
 
-def _reporting(items: Iterable[Fetch | WarcRecordError], on_record) -> Iterator:
+def _reporting(items: Iterable, on_record) -> Iterator:
     for item in items:
         if on_record is not None:
             on_record(item)
@@ -171,7 +183,6 @@ def _quarantine(db, run_id: int, error: WarcRecordError) -> str:
     Not passed to store_fetches: the bytes of a damaged record must not move an article (a
     damaged 404 would otherwise mark a live article removed).
     """
-
     url = error.url or f"{Path(error.path).name}#offset={error.offset}"
     with write_transaction(db):
         snapshot_id = None
@@ -182,17 +193,18 @@ def _quarantine(db, run_id: int, error: WarcRecordError) -> str:
         db.execute(
             "INSERT INTO failures (url, snapshot_id, kind, reason, run_id, at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [url, snapshot_id, "warc_record", f"{error.reason} ({error})", run_id, utcnow()],
+            [url, snapshot_id, "warc_record", str(error), run_id, utcnow()],
         )
         add_counts(db, run_id, failed=1)
     return "failed"
 
 
 def export_snapshot_ids(db, keys: Iterable[str] | None = None) -> list[int]:
-    """Snapshots to export, oldest fetch first: all of them, or those of the given articles
-    (with their continuation pages)."""
+    """Snapshots to export, in the order they were stored (so an import makes the same
+    decisions in the same order): all of them, or those of the given articles with their
+    continuation pages."""
     if keys is None:
-        rows = db.execute("SELECT id FROM snapshots ORDER BY fetched_at, id")
+        rows = db.execute("SELECT id FROM snapshots ORDER BY id")
         return [r[0] for r in rows]
     keys = list(keys)
     ids: set[int] = set()
@@ -216,6 +228,15 @@ def export_snapshot_ids(db, keys: Iterable[str] | None = None) -> list[int]:
     return sorted(ids, key=order.__getitem__)
 
 
+def _fetch_error(db, snapshot_id: int, fetch: Fetch) -> FetchError:
+    row = db.execute(
+        "SELECT kind, reason FROM failures WHERE snapshot_id = ? ORDER BY id LIMIT 1",
+        [snapshot_id],
+    ).fetchone()
+    kind, reason = row if row else ("fetch_error", "no response")
+    return FetchError(fetch.url, fetch.fetched_at, kind, reason)
+
+
 def export_warc(
     db,
     out: BinaryIO,
@@ -227,10 +248,13 @@ def export_warc(
     on_record=None,
 ) -> WriteCounts:
     """Write the given snapshots (in that order) as WARC/1.1 with their original bytes."""
-
     warc = WarcOut(out, gzip=gzip, filename=filename, info=info)
     for sid in snapshot_ids:
-        warc.write(snapshot_fetch(db, sid))
+        fetch = snapshot_fetch(db, sid)
+        if fetch.status == 0:  # no response was received: say so, never write one
+            warc.write_error(_fetch_error(db, sid, fetch))
+        else:
+            warc.write(fetch)
         if on_record is not None:
             on_record(sid)
     return warc.counts

@@ -139,14 +139,15 @@ def export_warc_command(out, query, filters, force, db_path, as_json):
         "snapshots": len(ids),
         "responses": counts.responses,
         "revisits": counts.revisits,
+        "no_response": counts.errors,
         "bytes": out.stat().st_size,
     }
     if as_json:
         print_json(summary)
         return
     console.print(
-        f"Wrote {out}: {counts.responses} responses, {counts.revisits} revisits "
-        f"({summary['bytes']} bytes)"
+        f"Wrote {out}: {counts.responses} responses, {counts.revisits} revisits, "
+        f"{counts.errors} requests without a response ({summary['bytes']} bytes)"
     )
 
 
