@@ -101,7 +101,8 @@ def test_locked_database_is_a_message_not_a_traceback_on_the_command_line(tmp_pa
         holder.rollback()
         holder.close()
     assert result.exit_code == 1
-    assert "Error: the archive is locked by another process after waiting 0.2s" in result.output
+    assert "the archive is locked by another process after waiting 0.2s" in result.output
+    assert result.output.startswith(f"Error: {path}: ")
     assert "Traceback" not in result.output
 
 
@@ -169,6 +170,24 @@ def test_reading_while_a_write_is_open_sees_the_last_committed_state(tmp_path):
         holder.rollback()
         holder.close()
         db.close()
+
+
+def test_a_file_that_is_not_an_archive_is_a_message_not_a_traceback(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are notes, not SQLite" * 100)
+    for args in (["reparse"], ["compact"], ["ingest", "--url", fetch().url, str(path)]):
+        result = CliRunner().invoke(main, [*args, "--db", str(path)])
+        assert result.exit_code == 1, args
+        assert "not a readable archive" in result.output
+        assert "Traceback" not in result.output
+    assert path.read_bytes() == b"these are notes, not SQLite" * 100
+
+
+def test_reparse_of_a_missing_archive_says_so(tmp_path):
+    result = CliRunner().invoke(main, ["reparse", "--db", str(tmp_path / "none.db")])
+    assert result.exit_code == 1
+    assert "no archive at" in result.output
+    assert not (tmp_path / "none.db").exists()
 
 
 def test_empty_file_ingested_on_the_command_line_lands_in_failures(tmp_path):

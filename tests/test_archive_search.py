@@ -149,6 +149,13 @@ def test_common_words_rank_only_the_newest_window(db, monkeypatch):
     assert keys(search(db, "改革")) == ["people:3"]
 
 
+def test_filters_apply_before_the_ranking_window(db, monkeypatch):
+    monkeypatch.setattr(search_mod, "RANK_WINDOW", 1)
+    # the newest match (doc 3) is in channel 1001: the window is the newest match that passes
+    assert keys(search(db, "改革", channel="64094")) == ["people:2"]
+    assert keys(search(db, "深化改革", channel="64094")) == ["people:2"]
+
+
 def test_common_phrase_is_ranked_by_its_rarest_token_over_the_window(monkeypatch):
     db = open_archive(":memory:")
     run = start_run(db, "test")

@@ -202,6 +202,8 @@ def test_an_earlier_capture_stored_later_does_not_replace_the_current_state(db, 
         (1, "2024-09-01T00:00:00Z", "2024-09-01T00:00:00Z"),
         (2, "2024-08-01T00:00:00Z", "2024-08-01T00:00:00Z"),
     ]
+    assert article_record(db, KEY) == record()  # the current state, not the highest number
+    assert article_record(db, KEY, 2).paragraphs == ["初稿。"]
     # an even earlier capture of the current text widens version 1
     out = store_fetches(db, run, [fetch(at="2024-07-01T00:00:00Z")], record())
     assert out.status == "unchanged"

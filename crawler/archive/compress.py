@@ -183,10 +183,19 @@ def drop_unused_dictionaries(db: Database) -> int:
 
 
 def maybe_train(db: Database) -> int | None:
-    """Train and apply the first dictionary once enough bodies exist (later: `compact`)."""
-    if current_dict_id(db) is not None or bodies_without_dict(db) < AUTO_TRAIN_AT:
+    """Train and apply the first dictionary once enough bodies exist (later: `compact`).
+
+    When the bodies do not make a dictionary (too small or too alike), the next attempt waits
+    for AUTO_TRAIN_AT more of them instead of retrying on every store.
+    """
+    if current_dict_id(db) is not None:
+        return None
+    count = bodies_without_dict(db)
+    if count < getattr(db, "_cpc_next_training", AUTO_TRAIN_AT):
         return None
     dict_id = train_dictionary(db)
+    if dict_id is None:
+        db._cpc_next_training = count + AUTO_TRAIN_AT  # type: ignore[attr-defined]
     if dict_id is not None:
         recompress(db, dict_id)
     return dict_id

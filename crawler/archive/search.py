@@ -15,8 +15,9 @@ Results are ranked by bm25 (title matches weigh 4x). A very common word can matc
 archive; ranking every match would cost time in proportion, so when a query matches more than
 `RANK_WINDOW` articles only the most recently archived `RANK_WINDOW` of them are ranked. A
 common phrase of several tokens is ranked by its rarest token over that window (see
-_ranked_by_proxy): bm25 of the phrase itself would first check positions in every article
-that holds it.
+_rank_within): bm25 of the phrase itself would first check positions in every article that
+holds it. Filters (dates, source, editor, channel) apply before the window: the window is the
+newest RANK_WINDOW matches that pass them.
 Snippets are cut from the stored text itself, never from the segmented index.
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
@@ -225,10 +227,7 @@ def search(
         where.append("a.channel_id = ?")
         params.append(str(channel))
     try:
-        if where:
-            rows = _ranked_filtered(db, expr, where, params, limit)
-        else:
-            rows = _ranked(db, expr, parsed.phrase, limit)
+        rows = _ranked(db, expr, parsed.phrase, limit, where, params)
     except sqlite3.OperationalError as e:
         if "fts5" in str(e) or "syntax" in str(e):
             raise QueryError(f"query cannot be run: {e}") from e
@@ -243,52 +242,74 @@ def search(
 _COLUMNS = "a.key, a.title, a.url, a.published_at, a.source, a.channel_id, a.body_text"
 
 
-def _ranked(db: Database, expr: str, phrase: list[str] | None, limit: int) -> list[tuple]:
-    # Cheap pass in index order (no ranking): the newest RANK_WINDOW matches.
-    ids = [
-        r[0]
-        for r in db.execute(
-            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-            [expr, RANK_WINDOW],
+def _ranked(
+    db: Database,
+    expr: str,
+    phrase: list[str] | None,
+    limit: int,
+    where: Sequence[str] = (),
+    params: Sequence = (),
+) -> list[tuple]:
+    # Cheap pass in index order (no ranking): the newest RANK_WINDOW matches (passing filters).
+    if where:
+        sql = (
+            "SELECT articles_fts.rowid FROM articles_fts "
+            "JOIN articles a ON a.doc_id = articles_fts.rowid "
+            f"WHERE articles_fts MATCH ? AND {' AND '.join(where)} "
+            "ORDER BY articles_fts.rowid DESC LIMIT ?"
         )
-    ]
+        ids = [r[0] for r in db.execute(sql, [expr, *params, RANK_WINDOW])]
+    else:
+        ids = [
+            r[0]
+            for r in db.execute(
+                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
+                "ORDER BY rowid DESC LIMIT ?",
+                [expr, RANK_WINDOW],
+            )
+        ]
     if not ids:
         return []
-    if phrase is None or len(ids) < RANK_WINDOW:
+    if not where and (phrase is None or len(ids) < RANK_WINDOW):
         ranked = db.execute(
             "SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? "
             "ORDER BY rank LIMIT ?",
             [expr, ids[-1], limit],
         ).fetchall()
     else:
-        ranked = _ranked_by_proxy(db, phrase, ids, limit)
+        ranked = _rank_within(db, expr, phrase, ids, limit)
     return _article_rows(db, ranked)
 
 
-def _ranked_by_proxy(db: Database, phrase: list[str], ids: list[int], limit: int) -> list:
-    """Rank a common phrase by its rarest token.
+def _rank_within(
+    db: Database, expr: str, phrase: list[str] | None, ids: list[int], limit: int
+) -> list:
+    """Rank the articles `ids` (newest first) without ranking anything much beyond them.
 
-    bm25 of a phrase first counts every article holding the phrase, checking positions in all
-    of them: at 200k articles that alone takes longer than the whole query may. A token's count
-    comes from its doclist directly. The ranking is by the rarest token of the phrase (which
-    every match contains) over the newest articles holding it, keeping only true matches;
-    matches the window leaves unranked follow, newest first.
+    FTS5 cannot rank a given set of rows (each would be a query of its own), only a rowid
+    range: rank the range the ids span and keep the ids. A common phrase of several tokens is
+    ranked by its rarest token, over that token's newest RANK_WINDOW articles at most: bm25 of
+    the phrase itself first checks positions in every article of the archive that holds it.
+    Ids the ranked range does not reach follow unranked, newest first.
     """
-    cutoffs = []
-    for token in phrase:
-        row = db.execute(
-            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-            "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-            [_fts_phrase([token]), RANK_WINDOW - 1],
-        ).fetchone()
-        cutoffs.append((row[0] if row else 0, token))
-    cutoff, token = min(cutoffs)  # reaching furthest back for its window: the rarest
+    rank_expr, start = expr, ids[-1]
+    if phrase is not None and len(ids) == RANK_WINDOW:
+        cutoffs = []
+        for token in phrase:
+            row = db.execute(
+                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
+                "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                [_fts_phrase([token]), RANK_WINDOW - 1],
+            ).fetchone()
+            cutoffs.append((row[0] if row else 0, token))
+        cutoff, token = min(cutoffs)  # reaching furthest back for its window: the rarest
+        rank_expr, start = _fts_phrase([token]), max(cutoff, start)
     keep = set(ids)
     ranked = []
     for rowid, rank in db.execute(
         "SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? "
         "ORDER BY rank",
-        [_fts_phrase([token]), max(cutoff, ids[-1])],
+        [rank_expr, start],
     ):
         if rowid in keep:
             ranked.append((rowid, rank))
@@ -310,16 +331,6 @@ def _article_rows(db: Database, ranked: list[tuple]) -> list[tuple]:
         )
     }
     return [(*by_doc[doc], rank) for doc, rank in ranked if doc in by_doc]
-
-
-def _ranked_filtered(db: Database, expr: str, where: list[str], params: list, limit: int):
-    sql = (
-        f"SELECT {_COLUMNS}, articles_fts.rank FROM articles_fts "
-        f"JOIN articles a ON a.doc_id = articles_fts.rowid "
-        f"WHERE articles_fts MATCH ? AND {' AND '.join(where)} "
-        f"ORDER BY articles_fts.rank LIMIT ?"
-    )
-    return db.execute(sql, [expr, *params, limit]).fetchall()
 
 
 # --- snippets from the real text ---

@@ -12,6 +12,10 @@ through `store_fetches`, so one set of rules decides what an archive holds:
 - a 404/410, a not-found page or a redirect to the home page for a known article sets
   `removed_at` and keeps everything; for an unknown URL it is a failure;
 - a page that cannot become an article goes to `failures` with its reason and snapshot.
+
+What a fetch is (article, removal, failure, page) is judged in crawler.archive.verdict before
+the transaction opens; the read-side helpers the crawl and the commands use live in
+crawler.archive.lookup and are re-exported here.
 """
 
 from __future__ import annotations
@@ -19,25 +23,26 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
 from crawler.archive.compress import maybe_train, sha256
 from crawler.archive.db import write_transaction
 from crawler.archive.diff import paragraph_diff
+from crawler.archive.lookup import (
+    article_record,
+    articles_first_seen_since,
+    fetched_urls,
+    known_article,
+    known_urls,
+)
 from crawler.archive.runs import add_counts, finish_run, start_run, unfinished_runs, utcnow
 from crawler.archive.schema import ARTICLE_JSON_COLUMNS
 from crawler.archive.search import index_article, unindex_article
 from crawler.archive.snapshots import insert_snapshot
+from crawler.archive.verdict import Verdict, judge, parse_fetches
 from crawler.items import ArticleRecord, Fetch, NotArticle
-from crawler.urls import (
-    article_key,
-    canonical_url,
-    is_article_url,
-    is_site_host,
-    parse_article_url,
-)
+from crawler.urls import canonical_url
 
 __all__ = [
     "EDIT_FIELDS",
@@ -70,10 +75,6 @@ EDIT_FIELDS = (
     "print_edition",
     "paragraphs",
 )
-GONE_STATUSES = (404, 410)
-HOME_PATHS = ("", "/", "/index.html", "/index.htm", "/gb/index.html")
-# NotArticle kinds that are pages in their own right, not failed articles.
-NOT_ARTICLE_PAGES = ("listing", "home")
 
 
 @dataclass
@@ -89,120 +90,6 @@ class StoreOutcome:
     snapshot_ids: list[int] = field(default_factory=list)
     reason: str = ""  # why it failed or was skipped
     version: int | None = None  # the article's current version number
-
-
-@dataclass
-class _Decision:
-    status: str  # article, gone, failure, skip
-    record: ArticleRecord | None = None
-    key: str | None = None
-    kind: str = ""
-    reason: str = ""
-
-
-def parse_fetches(fetches: Sequence[Fetch]) -> tuple[ArticleRecord | NotArticle, list[str]]:
-    """Parse page 1 and any continuation pages into one result; also each page's charset."""
-    from crawler.pages.article import merge_pages, parse_article
-
-    pages = [parse_article(f.body, f.final_url or f.url, f.headers) for f in fetches]
-    charsets = [p.encoding for p in pages]
-    first = pages[0]
-    if not isinstance(first, ArticleRecord) or len(pages) == 1:
-        return first, charsets
-    for f, page in zip(fetches[1:], pages[1:], strict=True):
-        if not isinstance(page, ArticleRecord):
-            return NotArticle(
-                url=first.url,
-                kind="incomplete",
-                reason=f"continuation page {f.url} is not readable ({page.kind}: {page.reason})",
-                encoding=first.encoding,
-                parser_version=first.parser_version,
-            ), charsets
-    return merge_pages(first, pages[1:]), charsets
-
-
-def _url_key(url: str) -> str | None:
-    return article_key(url) if is_article_url(url) else None
-
-
-def _redirected_home(fetch: Fetch) -> bool:
-    if not fetch.final_url or canonical_url(fetch.final_url) == canonical_url(fetch.url):
-        return False
-    parts = urlsplit(fetch.final_url)
-    return is_site_host(parts.netloc) and parts.path.lower() in HOME_PATHS
-
-
-def _truncated(fetch: Fetch) -> str:
-    # Every page of the site ends with </body></html> (browser-saved copies at least with
-    # </body>); a body cut off in transit does not, and the record parsed from it could
-    # silently miss the end of the article.
-    tail = fetch.body[-4096:].lower()
-    if b"</html" not in tail and b"</body" not in tail:
-        return f"the page ends before </body> ({len(fetch.body)} bytes): truncated in transit?"
-    return ""
-
-
-def _decide(fetches: Sequence[Fetch], result: ArticleRecord | NotArticle | None) -> _Decision:
-    first = fetches[0]
-    url_key = _url_key(first.url)
-    parsed_url = parse_article_url(first.url)
-    if parsed_url and parsed_url.page > 1:
-        # Page N alone is not the article: stored with page 1 it is merged into it.
-        return _Decision(
-            "skip",
-            kind="continuation",
-            reason=f"continuation page {parsed_url.page} stored without its page 1; "
-            "store it together with page 1 to merge it into the article",
-        )
-    if first.status in GONE_STATUSES:
-        return _Decision(
-            "gone",
-            key=url_key,
-            kind=f"http_{first.status}",
-            reason=f"the server answered {first.status}",
-        )
-    if _redirected_home(first) and url_key:
-        return _Decision(
-            "gone",
-            key=url_key,
-            kind="redirect_home",
-            reason=f"redirected to the home page {first.final_url}",
-        )
-    if first.status == 0 and isinstance(result, NotArticle):
-        # No response at all (timeout, connection lost): the source says why.
-        return _Decision("failure", key=url_key, kind=result.kind, reason=result.reason)
-    if not 200 <= first.status < 300:
-        return _Decision(
-            "failure",
-            key=url_key,
-            kind=f"http_{first.status}",
-            reason=f"the server answered {first.status}",
-        )
-    for f in fetches:
-        if not f.body:
-            return _Decision(
-                "failure", key=url_key, kind="empty", reason=f"empty body (0 bytes) for {f.url}"
-            )
-    assert result is not None
-    if isinstance(result, NotArticle):
-        if result.kind == "not_found":
-            return _Decision("gone", key=url_key, kind="not_found", reason=result.reason)
-        if result.kind == "home" and url_key:
-            return _Decision("gone", key=url_key, kind="redirect_home", reason=result.reason)
-        if result.kind in NOT_ARTICLE_PAGES:
-            return _Decision("skip", key=None, kind=result.kind, reason=result.reason)
-        return _Decision(
-            "failure", key=url_key, kind=result.kind or "not_article", reason=result.reason
-        )
-    key = article_key(result.url or first.url, result.content_id)
-    for f in fetches:
-        if reason := _truncated(f):
-            return _Decision("failure", key=key, kind="truncated", reason=reason)
-    if not result.published_at:
-        return _Decision(
-            "failure", key=key, kind="no_date", reason="no publication date found on the page"
-        )
-    return _Decision("article", record=result, key=key)
 
 
 def store_fetches(
@@ -226,7 +113,7 @@ def store_fetches(
     charsets = [result.encoding] * len(fetches) if result is not None else []
     if result is None and all(f.body for f in fetches) and 200 <= fetches[0].status < 300:
         result, charsets = parse_fetches(fetches)
-    decision = _decide(fetches, result)
+    decision = judge(fetches, result)
     at = fetches[0].fetched_at or utcnow()
     with write_transaction(db):
         if snapshot_ids is None:
@@ -262,7 +149,7 @@ def store_fetches(
 
 
 def _apply(
-    db: Database, run_id: int, fetches: Sequence[Fetch], ids: list[int], d: _Decision, at: str
+    db: Database, run_id: int, fetches: Sequence[Fetch], ids: list[int], d: Verdict, at: str
 ) -> StoreOutcome:
     if d.status == "skip":
         return StoreOutcome("skipped", None, ids, reason=d.reason)
@@ -278,7 +165,7 @@ def _apply(
                 db.execute("UPDATE articles SET removed_at = ? WHERE key = ?", [at, d.key])
                 return StoreOutcome("removed", d.key, ids, reason=d.reason)
             return StoreOutcome("unchanged", d.key, ids, reason=f"still removed: {d.reason}")
-        d = _Decision("failure", key=d.key, kind=d.kind, reason=d.reason)
+        d = Verdict("failure", key=d.key, kind=d.kind, reason=d.reason)
     if d.status == "failure":
         db.execute(
             "INSERT INTO failures (url, snapshot_id, kind, reason, article_key, run_id, at) "
@@ -466,58 +353,3 @@ def _add_version(
             at,
         ],
     )
-
-
-# --- what the crawl and the commands ask of the archive ---
-
-
-def known_article(db: Database, key: str) -> bool:
-    """Whether the archive holds an article under `key` (removed ones included)."""
-    return db.execute("SELECT 1 FROM articles WHERE key = ?", [key]).fetchone() is not None
-
-
-def known_urls(db: Database, urls: Sequence[str]) -> set[str]:
-    """Those of `urls` whose article is already archived (by key, so any host counts)."""
-    known = set()
-    for u in urls:
-        key = _url_key(u)
-        by_key = bool(key) and known_article(db, key)
-        if (
-            by_key
-            or db.execute("SELECT 1 FROM article_urls WHERE url = ?", [canonical_url(u)]).fetchone()
-        ):
-            known.add(u)
-    return known
-
-
-def fetched_urls(db: Database, run_id: int) -> set[str]:
-    """URLs a run has already stored (fetched or failed): what a resumed run need not fetch."""
-    return {r[0] for r in db.execute("SELECT url FROM snapshots WHERE run_id = ?", [run_id])}
-
-
-def articles_first_seen_since(db: Database, date: str) -> list[tuple[str, str]]:
-    """(key, url) of articles first archived on or after `date` (ISO date or instant) and not
-    removed: what a recheck re-fetches to catch edits and removals."""
-    return [
-        (k, u)
-        for k, u in db.execute(
-            "SELECT key, url FROM articles WHERE first_seen >= ? AND removed_at IS NULL "
-            "ORDER BY first_seen",
-            [date],
-        ).fetchall()
-    ]
-
-
-def article_record(db: Database, key: str, version: int | None = None) -> ArticleRecord:
-    """The ArticleRecord of an article's current (or given) version."""
-    sql = "SELECT fields FROM versions WHERE article_key = ?"
-    params: list = [key]
-    if version is not None:
-        sql += " AND version = ?"
-        params.append(version)
-    row = db.execute(sql + " ORDER BY version DESC LIMIT 1", params).fetchone()
-    if row is None:
-        raise KeyError(f"no article {key}" + (f" version {version}" if version else ""))
-    data = json.loads(row[0])
-    data.setdefault("body_text", "\n".join(data.get("paragraphs") or []))
-    return ArticleRecord.from_dict(data)

@@ -8,16 +8,11 @@ from pathlib import Path
 import click
 
 from crawler.archive.compress import drop_unused_dictionaries, recompress, train_dictionary
-from crawler.archive.db import (
-    DEFAULT_BUSY_TIMEOUT,
-    DEFAULT_DB,
-    ArchiveBusyError,
-    open_archive,
-    write_transaction,
-)
+from crawler.archive.db import DEFAULT_BUSY_TIMEOUT, DEFAULT_DB, write_transaction
 from crawler.archive.reparse import reparse
 from crawler.archive.store import finish_run, start_run, store_fetches
 from crawler.cli import main
+from crawler.cli.options import open_db
 from crawler.items import Fetch
 
 db_option = click.option(
@@ -37,13 +32,6 @@ busy_option = click.option(
     type=float,
     help="Seconds to wait for another process's write to finish before giving up.",
 )
-
-
-def _open(db_path: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT):
-    try:
-        return open_archive(db_path, busy_timeout)
-    except ArchiveBusyError as e:
-        raise click.ClickException(str(e)) from e
 
 
 def _parse_header(values: tuple[str, ...]) -> dict[str, str]:
@@ -103,15 +91,10 @@ def ingest(db_path, busy_timeout, url, headers, status, fetched_at, files):
                 fetched_at=when,
             )
         )
-    db = _open(db_path, busy_timeout)
-    try:
+    with open_db(Path(db_path), create=True, busy_timeout=busy_timeout) as db:
         run = start_run(db, "ingest", {"url": url, "files": list(files)})
         out = store_fetches(db, run, fetches)
         finish_run(db, run, "finished")
-    except ArchiveBusyError as e:
-        raise click.ClickException(str(e)) from e
-    finally:
-        db.close()
     snapshots = ", ".join(map(str, out.snapshot_ids))
     line = f"{out.status}: {out.article_key or url} (snapshots {snapshots})"
     if out.reason:
@@ -132,8 +115,7 @@ def reparse_command(db_path, busy_timeout):
     Example:
       cpc-archive reparse --db data/archive.db
     """
-    db = _open(db_path, busy_timeout)
-    try:
+    with open_db(Path(db_path), busy_timeout=busy_timeout) as db:
         run = start_run(db, "reparse")
         with click.progressbar(length=1, label="reparsing") as bar:
 
@@ -143,10 +125,6 @@ def reparse_command(db_path, busy_timeout):
 
             counts = reparse(db, run, progress)
         finish_run(db, run, "finished")
-    except ArchiveBusyError as e:
-        raise click.ClickException(str(e)) from e
-    finally:
-        db.close()
     click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
@@ -171,8 +149,7 @@ def compact(db_path, busy_timeout):
     Example:
       cpc-archive compact --db data/archive.db
     """
-    db = _open(db_path, busy_timeout)
-    try:
+    with open_db(Path(db_path), busy_timeout=busy_timeout) as db:
         before = _stored_bytes(db)
         with write_transaction(db):
             dict_id = train_dictionary(db)
@@ -182,10 +159,6 @@ def compact(db_path, busy_timeout):
             db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
         after = _stored_bytes(db)
         db.vacuum()
-    except ArchiveBusyError as e:
-        raise click.ClickException(str(e)) from e
-    finally:
-        db.close()
     if dict_id is None:
         click.echo("too few pages stored to train a dictionary; nothing changed")
     else:

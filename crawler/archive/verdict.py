@@ -1,0 +1,148 @@
+"""What a fetch is, before anything is written: an article, a removal, a failure, or a page.
+
+The rules, in the order they apply:
+- a continuation page on its own is skipped (stored with page 1, it is merged into it);
+- 404 or 410, or a redirect to the site's home page: the article is gone;
+- no response (status 0) or any other status outside 2xx: a failure with the status;
+- an empty body: a failure;
+- the parser's not-found page (even served with 200) is a removal, its home page for an article
+  URL a redirect home, list pages and the home page are pages in their own right (skipped),
+  anything else it could not read a failure with its reason;
+- an article whose page ends before </body> is a truncated page, one without a date a failure;
+- the rest is an article, keyed by crawler.urls.article_key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from crawler.items import ArticleRecord, Fetch, NotArticle
+from crawler.urls import (
+    article_key,
+    canonical_url,
+    is_article_url,
+    is_site_host,
+    parse_article_url,
+)
+
+GONE_STATUSES = (404, 410)
+HOME_PATHS = ("", "/", "/index.html", "/index.htm", "/gb/index.html")
+# NotArticle kinds that are pages in their own right, not failed articles.
+NOT_ARTICLE_PAGES = ("listing", "home")
+
+
+@dataclass
+class Verdict:
+    status: str  # article, gone, failure, skip
+    record: ArticleRecord | None = None
+    key: str | None = None
+    kind: str = ""
+    reason: str = ""
+
+
+def parse_fetches(fetches: Sequence[Fetch]) -> tuple[ArticleRecord | NotArticle, list[str]]:
+    """Parse page 1 and any continuation pages into one result; also each page's charset."""
+    from crawler.pages.article import merge_pages, parse_article
+
+    pages = [parse_article(f.body, f.final_url or f.url, f.headers) for f in fetches]
+    charsets = [p.encoding for p in pages]
+    first = pages[0]
+    if not isinstance(first, ArticleRecord) or len(pages) == 1:
+        return first, charsets
+    for f, page in zip(fetches[1:], pages[1:], strict=True):
+        if not isinstance(page, ArticleRecord):
+            return NotArticle(
+                url=first.url,
+                kind="incomplete",
+                reason=f"continuation page {f.url} is not readable ({page.kind}: {page.reason})",
+                encoding=first.encoding,
+                parser_version=first.parser_version,
+            ), charsets
+    return merge_pages(first, pages[1:]), charsets
+
+
+def url_key(url: str) -> str | None:
+    return article_key(url) if is_article_url(url) else None
+
+
+def _redirected_home(fetch: Fetch) -> bool:
+    if not fetch.final_url or canonical_url(fetch.final_url) == canonical_url(fetch.url):
+        return False
+    parts = urlsplit(fetch.final_url)
+    return is_site_host(parts.netloc) and parts.path.lower() in HOME_PATHS
+
+
+def _truncated(fetch: Fetch) -> str:
+    # Every page of the site ends with </body></html> (browser-saved copies at least with
+    # </body>); a body cut off in transit does not, and the record parsed from it could
+    # silently miss the end of the article.
+    tail = fetch.body[-4096:].lower()
+    if b"</html" not in tail and b"</body" not in tail:
+        return f"the page ends before </body> ({len(fetch.body)} bytes): truncated in transit?"
+    return ""
+
+
+def judge(fetches: Sequence[Fetch], result: ArticleRecord | NotArticle | None) -> Verdict:
+    """The verdict on page 1 (and its continuation pages) given their parse."""
+    first = fetches[0]
+    key_of_url = url_key(first.url)
+    parsed_url = parse_article_url(first.url)
+    if parsed_url and parsed_url.page > 1:
+        # Page N alone is not the article: stored with page 1 it is merged into it.
+        return Verdict(
+            "skip",
+            kind="continuation",
+            reason=f"continuation page {parsed_url.page} stored without its page 1; "
+            "store it together with page 1 to merge it into the article",
+        )
+    if first.status in GONE_STATUSES:
+        return Verdict(
+            "gone",
+            key=key_of_url,
+            kind=f"http_{first.status}",
+            reason=f"the server answered {first.status}",
+        )
+    if _redirected_home(first) and key_of_url:
+        return Verdict(
+            "gone",
+            key=key_of_url,
+            kind="redirect_home",
+            reason=f"redirected to the home page {first.final_url}",
+        )
+    if first.status == 0 and isinstance(result, NotArticle):
+        # No response at all (timeout, connection lost): the source says why.
+        return Verdict("failure", key=key_of_url, kind=result.kind, reason=result.reason)
+    if not 200 <= first.status < 300:
+        return Verdict(
+            "failure",
+            key=key_of_url,
+            kind=f"http_{first.status}",
+            reason=f"the server answered {first.status}",
+        )
+    for f in fetches:
+        if not f.body:
+            return Verdict(
+                "failure", key=key_of_url, kind="empty", reason=f"empty body (0 bytes) for {f.url}"
+            )
+    assert result is not None
+    if isinstance(result, NotArticle):
+        if result.kind == "not_found":
+            return Verdict("gone", key=key_of_url, kind="not_found", reason=result.reason)
+        if result.kind == "home" and key_of_url:
+            return Verdict("gone", key=key_of_url, kind="redirect_home", reason=result.reason)
+        if result.kind in NOT_ARTICLE_PAGES:
+            return Verdict("skip", key=None, kind=result.kind, reason=result.reason)
+        return Verdict(
+            "failure", key=key_of_url, kind=result.kind or "not_article", reason=result.reason
+        )
+    key = article_key(result.url or first.url, result.content_id)
+    for f in fetches:
+        if reason := _truncated(f):
+            return Verdict("failure", key=key, kind="truncated", reason=reason)
+    if not result.published_at:
+        return Verdict(
+            "failure", key=key, kind="no_date", reason="no publication date found on the page"
+        )
+    return Verdict("article", record=result, key=key)
