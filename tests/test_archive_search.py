@@ -93,6 +93,14 @@ def test_filters(db):
     assert keys(search(db, "改革", editor="王珂园")) == ["people:2", "people:3"]
     assert keys(search(db, "改革", editor="王")) == []
     assert len(search(db, "改革", limit=1)) == 1
+    assert keys(search(db, "改革", until="2024-08")) == ["people:2"]  # all of August
+    assert keys(search(db, "改革", since="2024-09", until="2024-09")) == ["people:3"]
+    assert keys(search(db, "改革", until="2024")) == ["people:2", "people:3"]
+
+
+def test_a_date_that_is_not_one_is_a_query_error(db):
+    with pytest.raises(QueryError, match="'yesterday' is not a date"):
+        search(db, "改革", since="yesterday")
 
 
 def test_snippet_is_cut_from_the_real_text_with_highlights(db):

@@ -202,7 +202,8 @@ def search(
 ) -> list[Hit]:
     """Articles matching `query`, best first, with a snippet around the first match.
 
-    since/until: publication dates (YYYY-MM-DD, inclusive); source: part of the 来源 name;
+    since/until: publication dates (YYYY-MM-DD, YYYY-MM or YYYY, inclusive); source: part of
+    the 来源 name;
     editor: one of the editors, exactly; channel: the channel id. Raises QueryError for a
     query that cannot be run.
     """
@@ -211,12 +212,13 @@ def search(
     if limit < 1:
         raise QueryError("limit must be at least 1")
     where, params = [], []
-    if since:
-        where.append("substr(a.published_at, 1, 10) >= ?")
-        params.append(since)
-    if until:
-        where.append("substr(a.published_at, 1, 10) <= ?")
-        params.append(until)
+    for value, op in ((since, ">="), (until, "<=")):
+        if value:
+            if not _DATE.fullmatch(value):
+                raise QueryError(f"{value!r} is not a date: use YYYY-MM-DD, YYYY-MM or YYYY")
+            # compare as many characters as given: until=2024-08 takes all of August
+            where.append(f"substr(a.published_at, 1, {len(value)}) {op} ?")
+            params.append(value)
     if source:
         where.append("instr(a.source, ?) > 0")
         params.append(source)
@@ -239,6 +241,7 @@ def search(
     return hits
 
 
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 _COLUMNS = "a.key, a.title, a.url, a.published_at, a.source, a.channel_id, a.body_text"
 
 
