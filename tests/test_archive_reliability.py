@@ -14,12 +14,14 @@ from click.testing import CliRunner
 
 from crawler.archive.compress import sha256
 from crawler.archive.db import ArchiveBusyError, open_archive
+from crawler.archive.search import search
 from crawler.archive.snapshots import snapshot_body
 from crawler.archive.store import start_run, store_fetches
 from crawler.cli import main
 from tests.archive_helpers import fetch, record
 
 ROOT = Path(__file__).resolve().parents[1]
+STATE_TABLES = ("articles", "versions", "article_urls", "failures", "snapshots")
 
 # A writer storing `count` distinct fetches one call at a time, printing each committed id.
 WRITER = """
@@ -204,4 +206,51 @@ def test_empty_file_ingested_on_the_command_line_lands_in_failures(tmp_path):
     assert db.execute("SELECT kind, finish_reason, failed FROM runs").fetchall() == [
         ("ingest", "finished", 1)
     ]
+    db.close()
+
+
+REPARSER = """
+import sys
+from crawler.archive.db import open_archive
+from crawler.archive.reparse import reparse
+from crawler.archive.store import start_run
+
+db = open_archive(sys.argv[1])
+run = start_run(db, "reparse")
+reparse(db, run, lambda done, total: print(done, total, flush=True))
+print("finished", flush=True)
+"""
+
+
+def test_killed_reparse_leaves_the_archive_as_it_was(tmp_path):
+    from tests.test_archive_fixtures import CASES, fixture_fetches
+
+    path = tmp_path / "a.db"
+    db = open_archive(path)
+    run = start_run(db, "test")
+    for n in range(8):  # the fixture site fetched 8 times: a few hundred snapshot groups
+        for case in CASES:
+            store_fetches(db, run, fixture_fetches(case, at=f"2024-08-1{n}T00:00:00Z"))
+    before = {t: list(db.query(f"SELECT * FROM {t} ORDER BY rowid")) for t in STATE_TABLES}
+    db.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", REPARSER, str(path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in proc.stdout:
+        done, total = map(int, line.split())
+        if done == total // 2:
+            break
+    os.kill(proc.pid, signal.SIGKILL)  # halfway through re-deriving everything
+    proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
+    assert integrity(path) == "ok"
+    db = open_archive(path)
+    after = {t: list(db.query(f"SELECT * FROM {t} ORDER BY rowid")) for t in STATE_TABLES}
+    assert after == before
+    assert [h.key for h in search(db, "妇联")][:1] == ["people:40294513"]
     db.close()
