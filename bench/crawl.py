@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -88,8 +89,6 @@ def our_crawl(site: Path, db: Path) -> tuple[dict, list[tuple[float, float]]]:
         samples: list[tuple[float, float]] = []
         start = time.monotonic()
         log_lines: list[str] = []
-        import threading
-
         reader = threading.Thread(target=lambda: log_lines.extend(proc.stderr), daemon=True)
         reader.start()
         while proc.poll() is None:

@@ -394,6 +394,8 @@ def recorded_site(out: Path) -> dict:
         ("http://www.gov.cn/", "中国政府网（站外）"),
         (f"{CPC}/img/2016cpc/images/logo.png", "图片资源"),
         (f"{CPC}/GB/64093/64387/calendar.html?date=2024-08-01", "日历"),
+        # A list page of another site of the family, as every footer links one: not crawled.
+        ("http://www.people.com.cn/GB/50142/420117/index.html", "关于人民网"),
     ]
     pages.append(
         Page(

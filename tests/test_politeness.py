@@ -120,3 +120,20 @@ def test_placeholder_contact_is_used_with_a_warning(caplog):
     crawler = get_crawler(CpcSpider, settings_dict={"ARCHIVE_CONTACT": "mailto:op@example.org"})
     ArchiveUserAgentMiddleware.from_crawler(crawler)
     assert "ARCHIVE_CONTACT is the placeholder" in caplog.text
+
+
+def test_politeness_is_on_by_default():
+    from scrapy.settings import Settings
+
+    from crawler import settings as project
+
+    s = Settings()
+    s.setmodule(project, priority="project")
+    assert s.getbool("ROBOTSTXT_OBEY")
+    assert s.getbool("AUTOTHROTTLE_ENABLED")
+    assert s.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 2
+    assert s.getfloat("DOWNLOAD_DELAY") > 0
+    assert s["DOWNLOADER_MIDDLEWARES"]["crawler.crawl.retry.RetryAfterMiddleware"]
+    assert s["DOWNLOADER_MIDDLEWARES"]["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
+    assert "crawler.crawl.ban.BanDetector" in s["EXTENSIONS"]
+    assert s.get("ARCHIVE_DB") == "data/archive.db"

@@ -13,13 +13,15 @@ from scrapy import signals
 from twisted.internet import task
 
 from crawler.archive.db import open_archive
-from crawler.archive.runs import finish_run, unfinished_runs
+from crawler.archive.runs import finish_run, start_run, unfinished_runs
 from crawler.crawl import state
 
 logger = logging.getLogger(__name__)
 
 # Finish reason of a crawl run found open by the next crawl (its process was killed).
 INTERRUPTED = "interrupted"
+# Finish reason of a crawl refused because another one holds the archive.
+LOCKED = "locked"
 
 
 class RunLock:
@@ -37,6 +39,8 @@ class RunLock:
             stale = state.acquire_lock(db, settings.getfloat("ARCHIVE_LOCK_STALE_AFTER"))
         except state.ArchiveLocked as exc:
             logger.critical("Archive %s is locked: %s", path, exc)
+            # A scheduled run that could not start leaves its trace in `runs` too.
+            finish_run(db, start_run(db, "crawl", {"refused": str(exc)}), LOCKED)
             db.close()
             raise
         if stale:

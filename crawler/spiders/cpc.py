@@ -34,7 +34,6 @@ from crawler.urls import (
     canonical_url,
     is_asset_url,
     is_listing_url,
-    is_site_host,
     parse_article_url,
 )
 
@@ -92,18 +91,22 @@ def listing_kind(entry) -> str:
     return "home" if entry.kind == "home" else "listing"
 
 
+def headers_of(response) -> dict[str, str]:
+    """Response headers as received, repeated ones joined (latin-1: HTTP's own charset)."""
+    return {
+        k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
+    }
+
+
 def fetch_of(response, requested_url: str | None = None) -> Fetch:
     """The response as a Fetch: bytes and headers exactly as received."""
     redirects = response.request.meta.get("redirect_urls") or []
     url = requested_url or (redirects[0] if redirects else response.url)
-    headers = {
-        k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
-    }
     return Fetch(
         url=url,
         body=response.body,
         status=response.status,
-        headers=headers,
+        headers=headers_of(response),
         final_url=response.url if response.url != url else "",
         fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
@@ -130,6 +133,7 @@ class CpcSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         if not spider.seed_urls:
             spider.seed_urls = list(crawler.settings.getlist("ARCHIVE_START_URLS"))
+        spider.list_hosts = {urlsplit(u).netloc.lower() for u in spider.seed_urls}
         spider.db = open_archive(crawler.settings.get("ARCHIVE_DB"))
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
@@ -184,7 +188,7 @@ class CpcSpider(scrapy.Spider):
             yield CrawledPage(entry.url, [fetch], None, done=not refused(response.status))
             return
         try:
-            listing = parse_listing(response.body, response.url, self.headers_of(response))
+            listing = parse_listing(response.body, response.url, headers_of(response))
         except ListingError as exc:
             logger.error("List page %s is unreadable: %s", response.url, exc)
             yield CrawledPage(entry.url, [fetch], None)
@@ -219,8 +223,10 @@ class CpcSpider(scrapy.Spider):
                 continue
             found.append(state.Entry(url, "article", channel, depth))
         for url in listing.list_urls:
-            # Other channels' first pages only: their pagination is walked from page 1.
-            if is_site_host(urlsplit(url).netloc) and listing_page_one(url):
+            # Other channels' first pages only (their pagination is walked from page 1), and
+            # only on the hosts the crawl starts from: the family's other sites link their own
+            # /GB/…/index.html pages (about pages, whole other sites) from every footer.
+            if urlsplit(url).netloc in self.list_hosts and listing_page_one(url):
                 found.append(state.Entry(canonical_url(url), "listing", channel_of(url), depth))
         next_page = listing.next_url
         if next_page and entry.kind == "listing" and self.walk_on(met_known, oldest):
@@ -250,7 +256,7 @@ class CpcSpider(scrapy.Spider):
             # The archive decides: a removal of a known article, or a failures row.
             yield CrawledPage(entry.url, [fetch], None, done=not refused(response.status))
             return
-        result = parse_article(response.body, response.url, self.headers_of(response))
+        result = parse_article(response.body, response.url, headers_of(response))
         rest = self.continuation_urls(response, result)
         if isinstance(result, NotArticle) or not rest:
             yield CrawledPage(entry.url, [fetch], result)
@@ -286,7 +292,7 @@ class CpcSpider(scrapy.Spider):
             reason = f"continuation page {response.request.url} answered HTTP {response.status}"
             yield self.incomplete(entry, fetches, reason)
             return
-        page = parse_article(response.body, response.url, self.headers_of(response))
+        page = parse_article(response.body, response.url, headers_of(response))
         if isinstance(page, NotArticle):
             reason = f"continuation page {response.request.url}: {page.reason}"
             yield self.incomplete(entry, fetches, reason)
@@ -327,13 +333,6 @@ class CpcSpider(scrapy.Spider):
         return CrawledPage(
             entry.url, [fetch], NotArticle(entry.url, "fetch_error", f"{kind}: {reason}")
         )
-
-    @staticmethod
-    def headers_of(response) -> dict[str, str]:
-        return {
-            k.decode("latin-1"): b", ".join(v).decode("latin-1")
-            for k, v in response.headers.items()
-        }
 
     # --- bookkeeping ------------------------------------------------------------------------
 
