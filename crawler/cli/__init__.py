@@ -13,4 +13,5 @@ def main() -> None:
 
 
 # Each module adds its commands to `main`; keep one import per line (sorted).
+from crawler.cli import archive  # noqa: E402, F401, I001
 from crawler.cli import extract  # noqa: E402, F401

@@ -1,0 +1,192 @@
+"""The content-addressed body store: each distinct body once, zstd-compressed with a dictionary.
+
+Pages of one site share most of their bytes (navigation, scripts, footers), so a zstd dictionary
+trained on the site's own pages shrinks each body far below what per-file gzip can. Dictionaries
+live in the `dictionaries` table and never change once written; every body records the one it
+was compressed with (NULL: compressed without one), so bodies written before a dictionary
+existed, or with an older one, stay readable. `train_dictionary` makes a new one from the
+stored bodies and `recompress` moves older bodies onto it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import UTC, datetime
+
+import zstandard
+from sqlite_utils import Database
+
+# Compression level: with a dictionary, levels above this cost much more time for little gain.
+LEVEL = 9
+# Train the first dictionary automatically once this many bodies are stored without one.
+AUTO_TRAIN_AT = 200
+DICT_SIZE = 192 * 1024
+# Bodies sampled when training (the newest first: they show the current templates).
+TRAIN_SAMPLES = 2000
+
+
+class BodyCorrupt(RuntimeError):
+    """A stored body does not decompress to the bytes its sha256 names."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _cache(db: Database) -> dict:
+    # Per connection: dictionaries and compressors built from `dictionaries` rows. A rollback
+    # can undo a dictionary whose id is then reused: db.forget_caches drops this then.
+    cache = getattr(db, "_cpc_zstd", None)
+    if cache is None:
+        cache = {"dicts": {}, "compressors": {}}
+        db._cpc_zstd = cache  # type: ignore[attr-defined]
+    return cache
+
+
+def _compressor(db: Database, dict_id: int | None) -> zstandard.ZstdCompressor:
+    # Building a compressor digests its dictionary: far dearer than compressing one page.
+    cache = _cache(db)["compressors"]
+    if dict_id not in cache:
+        d = _dict(db, dict_id) if dict_id is not None else None
+        cache[dict_id] = zstandard.ZstdCompressor(level=LEVEL, dict_data=d)
+    return cache[dict_id]
+
+
+def _dict(db: Database, dict_id: int) -> zstandard.ZstdCompressionDict:
+    cache = _cache(db)["dicts"]
+    if dict_id not in cache:
+        row = db.execute("SELECT data FROM dictionaries WHERE id = ?", [dict_id]).fetchone()
+        if row is None:
+            raise BodyCorrupt(f"dictionary {dict_id} is missing")
+        cache[dict_id] = zstandard.ZstdCompressionDict(row[0])
+    return cache[dict_id]
+
+
+def current_dict_id(db: Database) -> int | None:
+    row = db.execute("SELECT max(id) FROM dictionaries").fetchone()
+    return row[0]
+
+
+def compress(db: Database, body: bytes, dict_id: int | None) -> bytes:
+    return _compressor(db, dict_id).compress(body)
+
+
+def put_body(db: Database, body: bytes) -> str:
+    """Store `body` unless a body with the same sha256 is there already; return the sha256."""
+    digest = sha256(body)
+    if db.execute("SELECT 1 FROM bodies WHERE sha256 = ?", [digest]).fetchone():
+        return digest
+    dict_id = current_dict_id(db)
+    data = compress(db, body, dict_id)
+    db.execute(
+        "INSERT INTO bodies (sha256, size, stored_size, codec, dict_id, data) "
+        "VALUES (?, ?, ?, 'zstd', ?, ?)",
+        [digest, len(body), len(data), dict_id, data],
+    )
+    return digest
+
+
+def get_body(db: Database, digest: str) -> bytes:
+    """The exact bytes stored under `digest`; KeyError when unknown, BodyCorrupt when damaged."""
+    row = db.execute(
+        "SELECT codec, dict_id, data, size FROM bodies WHERE sha256 = ?", [digest]
+    ).fetchone()
+    if row is None:
+        raise KeyError(f"no body {digest}")
+    codec, dict_id, data, size = row
+    if codec == "raw":
+        body = data
+    else:
+        d = _dict(db, dict_id) if dict_id is not None else None
+        dctx = zstandard.ZstdDecompressor(dict_data=d) if d else zstandard.ZstdDecompressor()
+        try:
+            body = dctx.decompress(data, max_output_size=max(size, 1))
+        except zstandard.ZstdError as e:
+            raise BodyCorrupt(f"body {digest} does not decompress: {e}") from e
+    if sha256(body) != digest:
+        raise BodyCorrupt(f"body {digest} decompresses to bytes with another sha256")
+    return body
+
+
+def bodies_without_dict(db: Database) -> int:
+    return db.execute("SELECT count(*) FROM bodies WHERE dict_id IS NULL").fetchone()[0]
+
+
+def train_dictionary(
+    db: Database, samples: int = TRAIN_SAMPLES, size: int = DICT_SIZE, seed: int = 0
+) -> int | None:
+    """Train a dictionary on up to `samples` stored bodies; return its id (None: too few bodies).
+
+    Needs a few dozen distinct bodies to say anything about the site; below that it does nothing.
+    """
+    digests = [
+        r[0]
+        for r in db.execute(
+            "SELECT sha256 FROM bodies WHERE size > 0 ORDER BY rowid DESC LIMIT ?", [samples]
+        ).fetchall()
+    ]
+    if len(digests) < 20:
+        return None
+    bodies = [get_body(db, d) for d in digests]
+    random.Random(seed).shuffle(bodies)
+    try:
+        # Fixed cover parameters (k, d): the parameter search zstd does otherwise costs seconds
+        # for a dictionary within 1-2% of this one on the site's pages.
+        trained = zstandard.train_dictionary(size, bodies, k=2048, d=8, threads=-1)
+    except zstandard.ZstdError:
+        return None  # too little material for a dictionary of this size
+    data = trained.as_bytes()
+    cur = db.execute(
+        "INSERT INTO dictionaries (created_at, samples, size, data) VALUES (?, ?, ?, ?)",
+        [datetime.now(UTC).isoformat(timespec="seconds"), len(bodies), len(data), data],
+    )
+    return cur.lastrowid
+
+
+def recompress(db: Database, dict_id: int, batch: int = 500) -> int:
+    """Re-encode every body not yet on dictionary `dict_id` with it; return how many moved.
+
+    Keeps the old encoding when the new one is not smaller.
+    """
+    moved = 0
+    last = ""
+    while True:
+        rows = db.execute(
+            "SELECT sha256 FROM bodies WHERE (dict_id IS NULL OR dict_id != ?) AND sha256 > ? "
+            "ORDER BY sha256 LIMIT ?",
+            [dict_id, last, batch],
+        ).fetchall()
+        if not rows:
+            return moved
+        for (digest,) in rows:
+            body = get_body(db, digest)
+            data = compress(db, body, dict_id)
+            old = db.execute("SELECT stored_size FROM bodies WHERE sha256 = ?", [digest])
+            if len(data) < old.fetchone()[0]:
+                db.execute(
+                    "UPDATE bodies SET data = ?, stored_size = ?, codec = 'zstd', dict_id = ? "
+                    "WHERE sha256 = ?",
+                    [data, len(data), dict_id, digest],
+                )
+                moved += 1
+        last = rows[-1][0]
+
+
+def drop_unused_dictionaries(db: Database) -> int:
+    """Delete dictionaries no body needs any more (the newest is always kept)."""
+    cur = db.execute(
+        "DELETE FROM dictionaries WHERE id != (SELECT max(id) FROM dictionaries) "
+        "AND id NOT IN (SELECT DISTINCT dict_id FROM bodies WHERE dict_id IS NOT NULL)"
+    )
+    return cur.rowcount
+
+
+def maybe_train(db: Database) -> int | None:
+    """Train and apply the first dictionary once enough bodies exist (later: `compact`)."""
+    if current_dict_id(db) is not None or bodies_without_dict(db) < AUTO_TRAIN_AT:
+        return None
+    dict_id = train_dictionary(db)
+    if dict_id is not None:
+        recompress(db, dict_id)
+    return dict_id

@@ -1,0 +1,106 @@
+"""Opening the archive: one SQLite file, WAL, a busy timeout, foreign keys, migrations applied."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from crawler.archive.schema import apply_migrations
+
+DEFAULT_DB = "data/archive.db"
+# Seconds a writer waits for another writer's transaction before giving up.
+DEFAULT_BUSY_TIMEOUT = 30.0
+
+
+class ArchiveBusyError(RuntimeError):
+    """Another process held the archive's write lock for longer than the busy timeout."""
+
+
+def open_archive(
+    path: str | Path = DEFAULT_DB, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+) -> Database:
+    """Open (creating if needed) the archive at `path`, ":memory:" for a throwaway one.
+
+    WAL lets readers (search, Datasette) run while a crawl writes; the busy timeout makes a second
+    writer wait its turn instead of failing at once.
+    """
+    memory = str(path) == ":memory:"
+    if not memory:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(":memory:" if memory else str(path), timeout=busy_timeout)
+    db = Database(conn)
+    try:
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        db.execute("PRAGMA foreign_keys = ON")
+        if not memory:
+            with busy_errors(busy_timeout):
+                db.enable_wal()
+        # NORMAL in WAL keeps every committed transaction across a process crash (only an OS
+        # crash can lose the last ones), at a fraction of FULL's fsyncs.
+        db.execute("PRAGMA synchronous = NORMAL")
+        with busy_errors(busy_timeout):
+            apply_migrations(db)
+    except BaseException:
+        conn.close()
+        raise
+    return db
+
+
+@contextlib.contextmanager
+def busy_errors(timeout: float | None = None) -> Iterator[None]:
+    """Turn SQLite's "database is locked" into an ArchiveBusyError that says what to do."""
+    try:
+        yield
+    except sqlite3.OperationalError as e:
+        if "locked" in str(e) or "busy" in str(e):
+            waited = f" after waiting {timeout:g}s" if timeout is not None else ""
+            raise ArchiveBusyError(
+                f"the archive is locked by another process{waited} ({e}); "
+                "try again when it finishes, or raise the busy timeout"
+            ) from e
+        raise
+
+
+@contextlib.contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """One write transaction, taking the write lock up front.
+
+    BEGIN IMMEDIATE waits (busy timeout) for the lock before reading anything, so two writers
+    queue instead of one failing when it upgrades a read transaction to a write. Nested calls
+    become savepoints of the outer transaction.
+    """
+    if db.conn.in_transaction:
+        try:
+            with db.atomic():
+                yield db
+        except BaseException:
+            forget_caches(db)
+            raise
+        return
+    with busy_errors(_busy_timeout(db)):
+        db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        with busy_errors(_busy_timeout(db)):
+            db.conn.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        forget_caches(db)
+        raise
+
+
+def forget_caches(db: Database) -> None:
+    """Drop what modules cached from rows on this connection (attributes named _cpc_*).
+
+    After a rollback such rows may never have existed, and their ids can be reused.
+    """
+    for name in [n for n in vars(db) if n.startswith("_cpc_")]:
+        delattr(db, name)
+
+
+def _busy_timeout(db: Database) -> float:
+    return db.conn.execute("PRAGMA busy_timeout").fetchone()[0] / 1000

@@ -1,0 +1,65 @@
+"""Runs: one row per crawl, import, ingest or reparse, with its counts and how it ended."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from crawler.archive.db import write_transaction
+
+COUNTS = ("fetched", "new", "changed", "unchanged", "removed", "failed")
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def start_run(db: Database, kind: str, args: Mapping[str, Any] | None = None) -> int:
+    """A new run of `kind` ("crawl", "ingest", "import-warc", "reparse", ...); its id."""
+    with write_transaction(db):
+        cur = db.execute(
+            "INSERT INTO runs (kind, started_at, args) VALUES (?, ?, ?)",
+            [kind, utcnow(), json.dumps(dict(args or {}), ensure_ascii=False, default=str)],
+        )
+    return cur.lastrowid
+
+
+def finish_run(
+    db: Database, run_id: int, reason: str, counts: Mapping[str, int] | None = None
+) -> None:
+    """Close run `run_id` with its finish reason ("finished", "shutdown", "banned", ...).
+
+    store_fetches keeps the counts up to date as it goes (so a killed run still has them);
+    `counts`, when given, overwrites the named ones.
+    """
+    sets, params = ["finished_at = ?", "finish_reason = ?"], [utcnow(), reason]
+    for name, value in (counts or {}).items():
+        if name not in COUNTS:
+            raise ValueError(f"unknown run count {name!r}; known: {', '.join(COUNTS)}")
+        sets.append(f"[{name}] = ?")
+        params.append(int(value))
+    with write_transaction(db):
+        cur = db.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", [*params, run_id])
+        if cur.rowcount != 1:
+            raise KeyError(f"no run {run_id}")
+
+
+def add_counts(db: Database, run_id: int, **counts: int) -> None:
+    """Add to a run's counts (inside the caller's transaction)."""
+    sets = [f"[{k}] = [{k}] + ?" for k in counts]
+    if sets:
+        db.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id = ?", [*counts.values(), run_id])
+
+
+def unfinished_runs(db: Database, kind: str | None = None) -> list[int]:
+    """Ids of runs that never finished (killed, or still going), newest first."""
+    sql = "SELECT id FROM runs WHERE finished_at IS NULL"
+    params: list = []
+    if kind:
+        sql += " AND kind = ?"
+        params.append(kind)
+    return [r[0] for r in db.execute(sql + " ORDER BY id DESC", params).fetchall()]

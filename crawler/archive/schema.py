@@ -1,0 +1,212 @@
+"""The archive schema, as an ordered list of sqlite-utils migrations applied on open.
+
+Each migration is a function registered on `MIGRATIONS`, in the order it must run; sqlite-utils
+records applied names in `_sqlite_migrations`, so an archive opened by a newer version gets
+exactly the steps it is missing. To change the schema, append a new function at the end: never
+edit or reorder one that has shipped.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+MIGRATIONS = Migrations("cpc-archive")
+
+# Columns of `articles` holding lists or objects, stored as JSON text.
+ARTICLE_JSON_COLUMNS = (
+    "authors",
+    "editors",
+    "print_edition",
+    "breadcrumbs",
+    "keywords",
+    "images",
+    "paragraphs",
+    "page_urls",
+)
+
+
+@MIGRATIONS(name="001_runs_bodies_snapshots")
+def _runs_bodies_snapshots(db: Database) -> None:
+    db["runs"].create(
+        {
+            "id": int,
+            "kind": str,  # crawl, ingest, import-warc, reparse, ...
+            "started_at": str,
+            "finished_at": str,
+            "finish_reason": str,
+            "args": str,  # JSON of the options the run was started with
+            "fetched": int,
+            "new": int,
+            "changed": int,
+            "unchanged": int,
+            "removed": int,
+            "failed": int,
+        },
+        pk="id",
+        not_null={"kind", "started_at"},
+        defaults={k: 0 for k in ("fetched", "new", "changed", "unchanged", "removed", "failed")},
+    )
+    db["dictionaries"].create(
+        {
+            "id": int,
+            "created_at": str,
+            "samples": int,  # bodies it was trained on
+            "size": int,
+            "data": bytes,
+        },
+        pk="id",
+        not_null={"data"},
+    )
+    db["bodies"].create(
+        {
+            "sha256": str,  # of the raw bytes: the content address
+            "size": int,  # raw length in bytes
+            "stored_size": int,  # length of `data`
+            "codec": str,  # "zstd" (data compressed) or "raw"
+            "dict_id": int,  # the zstd dictionary used, NULL for none
+            "data": bytes,
+        },
+        pk="sha256",
+        not_null={"size", "codec", "data"},
+        foreign_keys=[("dict_id", "dictionaries", "id")],
+    )
+    db["snapshots"].create(
+        {
+            "id": int,
+            "url": str,
+            "final_url": str,
+            "status": int,
+            "headers": str,  # JSON object of the response headers as received
+            "fetched_at": str,
+            "body_sha256": str,
+            "size": int,
+            "charset": str,  # the charset the parser decoded the bytes with
+            "run_id": int,
+            "group_id": int,  # id of the first snapshot stored in the same call (page 1)
+            "page": int,  # 1 for a page 1, N for a continuation page
+            "article_key": str,  # the article this fetch was about, NULL when none
+        },
+        pk="id",
+        not_null={"url", "status", "fetched_at", "body_sha256", "run_id"},
+        foreign_keys=[("body_sha256", "bodies", "sha256"), ("run_id", "runs", "id")],
+    )
+    db["snapshots"].create_index(["url"])
+    db["snapshots"].create_index(["article_key"])
+    db["snapshots"].create_index(["body_sha256"])
+    db["snapshots"].create_index(["group_id"])
+    db["snapshots"].create_index(["run_id"])
+
+
+@MIGRATIONS(name="002_articles_versions_failures")
+def _articles_versions_failures(db: Database) -> None:
+    db["articles"].create(
+        {
+            "key": str,  # crawler.urls.article_key
+            "doc_id": int,  # stable integer id, the rowid of the article in the search index
+            "url": str,
+            "canonical_url": str,
+            "content_id": str,
+            "channel_id": str,
+            "title": str,
+            "pretitle": str,
+            "subtitle": str,
+            "original_title": str,
+            "published_at": str,
+            "source": str,
+            "source_url": str,
+            "authors": str,
+            "editors": str,
+            "print_edition": str,
+            "breadcrumbs": str,
+            "keywords": str,
+            "description": str,
+            "images": str,
+            "paragraphs": str,
+            "body_text": str,
+            "page_count": int,
+            "page_urls": str,
+            "encoding": str,
+            "template": str,
+            "parser_version": str,
+            "first_seen": str,
+            "last_seen": str,
+            "removed_at": str,
+            "version": int,  # number of the current version
+            "snapshot_id": int,  # the fetch (page 1) the current version came from
+            "last_snapshot_id": int,  # the latest fetch that saw the article
+            "body_sha256": str,  # raw bytes of that page-1 snapshot
+            "text_sha256": str,  # of body_text: how reprints are recognised
+            "content_sha256": str,  # of the edit-relevant fields: how changes are recognised
+            "reprint_of": str,  # key of the earlier article with the same text
+        },
+        pk="key",
+        not_null={"doc_id", "url", "first_seen", "last_seen"},
+        foreign_keys=[("snapshot_id", "snapshots", "id")],
+    )
+    db["articles"].create_index(["doc_id"], unique=True)
+    db["articles"].create_index(["first_seen"])
+    db["articles"].create_index(["published_at"])
+    db["articles"].create_index(["text_sha256"])
+    db["articles"].create_index(["channel_id"])
+    db["article_urls"].create(
+        {
+            "url": str,  # canonical URL
+            "article_key": str,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="url",
+        not_null={"article_key"},
+        foreign_keys=[("article_key", "articles", "key")],
+    )
+    db["article_urls"].create_index(["article_key"])
+    db["versions"].create(
+        {
+            "id": int,
+            "article_key": str,
+            "version": int,  # 1, 2, ... per article
+            "content_sha256": str,
+            "body_sha256": str,
+            "fields": str,  # JSON of the whole ArticleRecord of this state
+            "snapshot_id": int,
+            "parser_version": str,
+            "seen_from": str,
+            "seen_to": str,  # last fetch that still saw this state
+        },
+        pk="id",
+        not_null={"article_key", "version", "fields", "seen_from"},
+        foreign_keys=[("article_key", "articles", "key"), ("snapshot_id", "snapshots", "id")],
+    )
+    db["versions"].create_index(["article_key", "version"], unique=True)
+    db["failures"].create(
+        {
+            "id": int,
+            "url": str,
+            "snapshot_id": int,
+            "kind": str,  # not_found, empty, no_date, truncated, unreadable, ...
+            "reason": str,
+            "article_key": str,
+            "run_id": int,
+            "at": str,
+        },
+        pk="id",
+        not_null={"url", "kind", "reason"},
+        foreign_keys=[("snapshot_id", "snapshots", "id"), ("run_id", "runs", "id")],
+    )
+    db["failures"].create_index(["snapshot_id"])
+    db["failures"].create_index(["kind"])
+
+
+@MIGRATIONS(name="003_search_index")
+def _search_index(db: Database) -> None:
+    # Contentless: the index holds bigram-segmented title and body, the text itself stays in
+    # `articles`. rowid = articles.doc_id. Title matches weigh more in bm25.
+    db.execute(
+        "CREATE VIRTUAL TABLE articles_fts USING fts5("
+        "title, body, content='', tokenize='ascii', columnsize=1)"
+    )
+    db.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('rank', 'bm25(4.0, 1.0)')")
+
+
+def apply_migrations(db: Database) -> None:
+    MIGRATIONS.apply(db)

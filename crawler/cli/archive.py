@@ -1,0 +1,191 @@
+"""Archive commands: ingest a saved page, reparse stored snapshots, compact the body store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from crawler.archive.compress import drop_unused_dictionaries, recompress, train_dictionary
+from crawler.archive.db import (
+    DEFAULT_BUSY_TIMEOUT,
+    DEFAULT_DB,
+    ArchiveBusyError,
+    open_archive,
+    write_transaction,
+)
+from crawler.archive.reparse import reparse
+from crawler.archive.store import finish_run, start_run, store_fetches
+from crawler.cli import main
+from crawler.items import Fetch
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    default=DEFAULT_DB,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The archive database.",
+)
+
+
+busy_option = click.option(
+    "--busy-timeout",
+    default=DEFAULT_BUSY_TIMEOUT,
+    show_default=True,
+    type=float,
+    help="Seconds to wait for another process's write to finish before giving up.",
+)
+
+
+def _open(db_path: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT):
+    try:
+        return open_archive(db_path, busy_timeout)
+    except ArchiveBusyError as e:
+        raise click.ClickException(str(e)) from e
+
+
+def _parse_header(values: tuple[str, ...]) -> dict[str, str]:
+    headers = {}
+    for value in values:
+        name, sep, content = value.partition(":")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{value!r} is not 'Name: value'", param_hint="--header")
+        headers[name.strip()] = content.strip()
+    return headers
+
+
+@main.command()
+@db_option
+@busy_option
+@click.option("--url", required=True, help="The URL the page was served from.")
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="'NAME: VALUE'",
+    help="A response header as served (repeatable), e.g. the Content-Type with its charset.",
+)
+@click.option(
+    "--status", default=200, show_default=True, help="The HTTP status it was served with."
+)
+@click.option(
+    "--fetched-at",
+    help="When the page was fetched (ISO 8601); default: the file's modification time.",
+)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def ingest(db_path, busy_timeout, url, headers, status, fetched_at, files):
+    """Store a saved page as a fetch: snapshot + article (or a failures row).
+
+    FILE is the page as saved, byte for byte; further FILEs are its continuation pages
+    (-2.html, -3.html, ... in order, their URLs derived from --url).
+
+    \b
+    Example:
+      cpc-archive ingest --db data/archive.db \\
+        --url http://cpc.people.com.cn/n1/2024/0807/c64094-40294553.html \\
+        --header 'Content-Type: text/html; charset=GB2312' page.html page-2.html
+    """
+    header_map = _parse_header(headers)
+    fetches = []
+    for i, path in enumerate(files, 1):
+        page_url = url if i == 1 else url.replace(".html", f"-{i}.html")
+        when = fetched_at or datetime.fromtimestamp(Path(path).stat().st_mtime, UTC).isoformat(
+            timespec="seconds"
+        ).replace("+00:00", "Z")
+        fetches.append(
+            Fetch(
+                url=page_url,
+                body=Path(path).read_bytes(),
+                status=status,
+                headers=header_map,
+                fetched_at=when,
+            )
+        )
+    db = _open(db_path, busy_timeout)
+    try:
+        run = start_run(db, "ingest", {"url": url, "files": list(files)})
+        out = store_fetches(db, run, fetches)
+        finish_run(db, run, "finished")
+    except ArchiveBusyError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        db.close()
+    snapshots = ", ".join(map(str, out.snapshot_ids))
+    line = f"{out.status}: {out.article_key or url} (snapshots {snapshots})"
+    if out.reason:
+        line += f" - {out.reason}"
+    click.echo(line)
+
+
+@main.command(name="reparse")
+@db_option
+@busy_option
+def reparse_command(db_path, busy_timeout):
+    """Re-extract every stored snapshot with the current parser; fetch nothing.
+
+    Articles, versions, URLs, failures and the search index are derived again from the stored
+    bytes, in one transaction; the run row counts what changed.
+
+    \b
+    Example:
+      cpc-archive reparse --db data/archive.db
+    """
+    db = _open(db_path, busy_timeout)
+    try:
+        run = start_run(db, "reparse")
+        with click.progressbar(length=1, label="reparsing") as bar:
+
+            def progress(done, total):
+                bar.length = total
+                bar.update(1)
+
+            counts = reparse(db, run, progress)
+        finish_run(db, run, "finished")
+    except ArchiveBusyError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        db.close()
+    click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def _stored_bytes(db) -> int:
+    return db.execute(
+        "SELECT (SELECT coalesce(sum(stored_size), 0) FROM bodies) + "
+        "(SELECT coalesce(sum(size), 0) FROM dictionaries)"
+    ).fetchone()[0]
+
+
+@main.command()
+@db_option
+@busy_option
+def compact(db_path, busy_timeout):
+    """Train a compression dictionary on the stored pages and recompress every body with it.
+
+    Run it now and then as the archive grows (the first dictionary is trained automatically
+    once a few hundred pages are stored); then VACUUM returns the freed space to the disk.
+
+    \b
+    Example:
+      cpc-archive compact --db data/archive.db
+    """
+    db = _open(db_path, busy_timeout)
+    try:
+        before = _stored_bytes(db)
+        with write_transaction(db):
+            dict_id = train_dictionary(db)
+            moved = recompress(db, dict_id) if dict_id is not None else 0
+            drop_unused_dictionaries(db)
+        after = _stored_bytes(db)
+        db.vacuum()
+    except ArchiveBusyError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        db.close()
+    if dict_id is None:
+        click.echo("too few pages stored to train a dictionary; nothing changed")
+    else:
+        click.echo(
+            f"dictionary {dict_id}: {moved} bodies recompressed, {before} -> {after} bytes stored"
+        )

@@ -1,0 +1,187 @@
+"""reparse and the body store's dictionaries, with a stand-in parser."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+import zstandard
+
+from crawler.archive import compress
+from crawler.archive.compress import BodyCorrupt, get_body, maybe_train, sha256
+from crawler.archive.db import open_archive
+from crawler.archive.reparse import reparse
+from crawler.archive.search import search
+from crawler.archive.store import start_run, store_fetches
+from tests.archive_fakeparser import make_parser
+from tests.archive_helpers import URL, fetch, page
+
+
+@pytest.fixture
+def db():
+    db = open_archive(":memory:")
+    yield db
+    db.close()
+
+
+def use_parser(monkeypatch, **kw):
+    monkeypatch.setitem(sys.modules, "crawler.pages.article", make_parser(**kw))
+
+
+def url(n: int) -> str:
+    return URL.replace("40294553", str(40000000 + n))
+
+
+def test_store_parses_page_one_and_continuation_pages_when_no_result_given(db, monkeypatch):
+    use_parser(monkeypatch)
+    run = start_run(db, "test")
+    p2 = URL.replace(".html", "-2.html")
+    out = store_fetches(
+        db, run, [fetch(body=page("标题", "一|二")), fetch(p2, body=page("标题", "三"))]
+    )
+    assert (out.status, out.article_key) == ("new", "people:40294553")
+    row = db.execute("SELECT paragraphs, page_count, parser_version FROM articles").fetchone()
+    assert row == ('["一", "二", "三"]', 2, "fake-1")
+    assert [r[0] for r in db.execute("SELECT charset FROM snapshots")] == ["utf-8", "utf-8"]
+
+
+def test_unreadable_continuation_page_quarantines_the_article(db, monkeypatch):
+    use_parser(monkeypatch)
+    run = start_run(db, "test")
+    p2 = URL.replace(".html", "-2.html")
+    out = store_fetches(db, run, [fetch(body=page("标题", "一")), fetch(p2, body=b"<html></html>")])
+    assert out.status == "failed"
+    kind, reason = db.execute("SELECT kind, reason FROM failures").fetchone()
+    assert kind == "incomplete"
+    assert reason == f"continuation page {p2} is not readable (unreadable: no title or body)"
+
+
+def test_reparse_rederives_everything_from_snapshots_and_fetches_nothing(db, monkeypatch):
+    use_parser(monkeypatch, version="fake-1")
+    run = start_run(db, "crawl")
+    store_fetches(db, run, [fetch(url(1), page("改革", "甲|乙"))])
+    store_fetches(db, run, [fetch(url(1), page("改革", "甲|乙|丙"), at="2024-08-08T00:00:00Z")])
+    store_fetches(db, run, [fetch(url(2), page("nodate", "丁"))])
+    store_fetches(db, run, [fetch(url(3), page("妇联", "戊"))])
+    snapshots_before = list(db.query("SELECT * FROM snapshots ORDER BY id"))
+    bodies_before = db.execute("SELECT count(*) FROM bodies").fetchone()[0]
+
+    use_parser(monkeypatch, version="fake-2", title_suffix="（修订）")
+    rerun = start_run(db, "reparse")
+    counts = reparse(db, rerun)
+
+    # article 1 (2 versions) and 3 changed by the new parser; page 2 still has no date
+    assert counts == {"new": 0, "changed": 2, "unchanged": 0, "removed": 0, "failed": 1}
+    assert db.execute("SELECT count(*) FROM bodies").fetchone()[0] == bodies_before
+    assert [s["id"] for s in db.query("SELECT id FROM snapshots")] == [
+        s["id"] for s in snapshots_before
+    ]
+    rows = list(db.query("SELECT key, title, version, parser_version, first_seen FROM articles"))
+    assert rows == [
+        {
+            "key": "people:40000001",
+            "title": "改革（修订）",
+            "version": 2,
+            "parser_version": "fake-2",
+            "first_seen": "2024-08-07T01:00:00Z",
+        },
+        {
+            "key": "people:40000003",
+            "title": "妇联（修订）",
+            "version": 1,
+            "parser_version": "fake-2",
+            "first_seen": "2024-08-07T01:00:00Z",
+        },
+    ]
+    assert db.execute("SELECT run_id, kind FROM failures").fetchall() == [(rerun, "no_date")]
+    assert sorted(h.key for h in search(db, "修订")) == ["people:40000001", "people:40000003"]
+    run_row = db.execute("SELECT fetched, changed, failed FROM runs WHERE id = ?", [rerun])
+    assert run_row.fetchone() == (0, 2, 1)
+
+
+def test_reparse_turns_a_quarantined_page_into_an_article_when_the_parser_learns(db, monkeypatch):
+    use_parser(monkeypatch)
+    run = start_run(db, "crawl")
+    store_fetches(db, run, [fetch(url(1), b"<html>no title</html>")])
+    assert db.execute("SELECT count(*) FROM failures").fetchone()[0] == 1
+
+    learned = make_parser(version="fake-2")
+    original = learned.parse_article
+    learned.parse_article = lambda body, u, h=None: original(page("学会了", "正文"), u, h)
+    monkeypatch.setitem(sys.modules, "crawler.pages.article", learned)
+    counts = reparse(db, start_run(db, "reparse"))
+    assert counts["new"] == 1
+    assert db.execute("SELECT count(*) FROM failures").fetchone()[0] == 0
+    assert [h.key for h in search(db, "学会")] == ["people:40000001"]
+
+
+def test_first_dictionary_is_trained_automatically_and_older_bodies_stay_readable(db, monkeypatch):
+    monkeypatch.setattr(compress, "AUTO_TRAIN_AT", 40)
+    monkeypatch.setattr(compress, "DICT_SIZE", 4096)
+    run = start_run(db, "test")
+    bodies = []
+    for n in range(60):
+        body = page(
+            f"第{n}篇", "<div class='nav'>人民网 首页 时政 党建</div>" * 20 + f"正文{n}" * 5
+        )
+        bodies.append(body)
+        store_fetches(db, run, [fetch(url(n), body)], _record(n))
+    dict_ids = [r[0] for r in db.execute("SELECT dict_id FROM bodies ORDER BY rowid")]
+    assert db.execute("SELECT count(*) FROM dictionaries").fetchone()[0] == 1
+    assert dict_ids[:40] == [1] * 40  # recompressed when the dictionary was trained
+    assert dict_ids[40:] == [1] * 20  # compressed with it from then on
+    assert all(get_body(db, sha256(b)) == b for b in bodies)
+    assert maybe_train(db) is None  # only the first dictionary is automatic
+
+
+def test_body_stored_without_a_dictionary_is_readable_after_one_exists(db, monkeypatch):
+    monkeypatch.setattr(compress, "DICT_SIZE", 4096)
+    run = start_run(db, "test")
+    store_fetches(db, run, [fetch(url(0), page("旧", "x"))], _record(0))
+    for n in range(1, 30):
+        store_fetches(db, run, [fetch(url(n), page(f"新{n}", "人民网" * 50))], _record(n))
+    old_digest = sha256(page("旧", "x"))
+    db.execute(
+        "UPDATE bodies SET dict_id = NULL, data = ? WHERE sha256 = ?",
+        [compress.compress(db, page("旧", "x"), None), old_digest],
+    )
+    assert compress.train_dictionary(db) == 1
+    assert get_body(db, old_digest) == page("旧", "x")
+
+
+def test_damaged_body_is_reported_not_returned(db):
+    run = start_run(db, "test")
+    store_fetches(db, run, [fetch()], _record(0))
+    digest = db.execute("SELECT sha256 FROM bodies").fetchone()[0]
+    db.execute("UPDATE bodies SET data = ? WHERE sha256 = ?", [b"\x00garbage", digest])
+    with pytest.raises(BodyCorrupt):
+        get_body(db, digest)
+
+
+def _record(n):
+    from tests.archive_helpers import record
+
+    return record(url(n), content_id=str(40000000 + n), title=f"第{n}篇")
+
+
+def test_dictionary_rolled_back_is_forgotten_so_its_id_can_be_reused(db, monkeypatch):
+    from crawler.archive.db import write_transaction
+
+    monkeypatch.setattr(compress, "DICT_SIZE", 4096)
+    run = start_run(db, "test")
+    for n in range(30):
+        store_fetches(
+            db, run, [fetch(url(n), page(f"第{n}篇", "人民网" * 40 + str(n)))], _record(n)
+        )
+    with pytest.raises(RuntimeError), write_transaction(db):
+        assert compress.train_dictionary(db, seed=1) == 1
+        compress.put_body(db, page("回滚", "人民网" * 40))  # compressed with dictionary 1
+        raise RuntimeError("the transaction fails")
+    assert compress.train_dictionary(db, samples=25) == 1  # same id, other content
+    body = page("新", "人民网" * 40)
+    digest = compress.put_body(db, body)
+    # decode with what the database holds, as a fresh connection would
+    (stored_dict,) = db.execute("SELECT data FROM dictionaries WHERE id = 1").fetchone()
+    (data,) = db.execute("SELECT data FROM bodies WHERE sha256 = ?", [digest]).fetchone()
+    fresh = zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(stored_dict))
+    assert fresh.decompress(data) == body

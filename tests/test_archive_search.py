@@ -1,0 +1,173 @@
+"""Full-text search: 2-character Chinese words, phrases, filters, snippets, malformed queries."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.archive import search as search_mod
+from crawler.archive.bigrams import segment
+from crawler.archive.db import open_archive
+from crawler.archive.search import QueryError, parse_query, search
+from crawler.archive.store import start_run, store_fetches
+from tests.archive_helpers import fetch, page, record
+
+BASE = "http://cpc.people.com.cn/n1/2024/{mmdd}/c{ch}-{cid}.html"
+
+
+def add(db, run, cid, title, paragraphs, *, mmdd="0807", ch="64094", **kw):
+    url = BASE.format(mmdd=mmdd, ch=ch, cid=cid)
+    rec = record(url, content_id=str(cid), title=title, paragraphs=paragraphs, **kw)
+    rec.channel_id = ch
+    store_fetches(db, run, [fetch(url, body=page(title, str(cid)))], rec)
+    return f"people:{cid}"
+
+
+@pytest.fixture
+def db():
+    db = open_archive(":memory:")
+    run = start_run(db, "test")
+    add(db, run, 1, "全国各级妇联深入学习全会精神", ["妇联组织团结引领广大妇女。"])
+    add(db, run, 2, "进一步全面深化改革", ["改革开放是决定当代中国命运的关键一招。"], mmdd="0901")
+    add(
+        db,
+        run,
+        3,
+        "推进中国式现代化",
+        ["坚持党的全面领导，深化改革。", "WTO 与 Ｃｈｉｎａ 2024。"],
+        published_at="2024-09-10T10:00:00+08:00",
+        ch="1001",
+    )
+    yield db
+    db.close()
+
+
+def keys(hits):
+    return sorted(h.key for h in hits)
+
+
+def test_segment_writes_bigrams_and_the_last_character():
+    assert segment("改革开放，党") == "改革 革开 开放 放 党"
+    assert segment("WTO 与 Ｃｈｉｎａ 2024") == "wto 与 china 2024"
+
+
+def test_two_character_word_is_found_inside_a_sentence(db):
+    assert keys(search(db, "妇联")) == ["people:1"]
+    assert keys(search(db, "改革")) == ["people:2", "people:3"]
+
+
+def test_four_character_phrase_needs_the_characters_in_sequence(db):
+    assert keys(search(db, "改革开放")) == ["people:2"]
+    assert keys(search(db, "深化改革")) == ["people:2", "people:3"]
+    assert search(db, "改革妇联") == []
+
+
+def test_single_character_is_found_wherever_it_stands(db):
+    # 党 ends the run in 党的 (as first char) and nowhere else in these texts
+    assert keys(search(db, "党")) == ["people:3"]
+    assert keys(search(db, "妇")) == ["people:1"]
+
+
+def test_ascii_words_are_case_and_width_folded(db):
+    assert keys(search(db, "wto")) == ["people:3"]
+    assert keys(search(db, "CHINA")) == ["people:3"]
+
+
+def test_and_or_not(db):
+    assert keys(search(db, "改革 现代化")) == ["people:3"]
+    assert keys(search(db, "妇联 OR 开放")) == ["people:1", "people:2"]
+    assert keys(search(db, "改革 -开放")) == ["people:3"]
+
+
+def test_title_matches_rank_first(db):
+    hits = search(db, "改革")
+    assert hits[0].key == "people:2"  # 改革 in the title and the body
+    assert hits[0].score < hits[1].score
+
+
+def test_filters(db):
+    assert keys(search(db, "改革", since="2024-09-05")) == ["people:3"]
+    assert keys(search(db, "改革", until="2024-09-05")) == ["people:2"]
+    assert keys(search(db, "改革", channel="1001")) == ["people:3"]
+    assert keys(search(db, "改革", source="妇女报")) == ["people:2", "people:3"]
+    assert keys(search(db, "改革", source="新华社")) == []
+    assert keys(search(db, "改革", editor="王珂园")) == ["people:2", "people:3"]
+    assert keys(search(db, "改革", editor="王")) == []
+    assert len(search(db, "改革", limit=1)) == 1
+
+
+def test_snippet_is_cut_from_the_real_text_with_highlights(db):
+    (hit,) = search(db, "改革开放")
+    assert hit.snippet == "改革开放是决定当代中国命运的关键一招。"
+    assert hit.spans == [(0, 4)]
+    assert hit.highlighted() == "[改革开放]是决定当代中国命运的关键一招。"
+    assert (hit.title, hit.url) == (
+        "进一步全面深化改革",
+        BASE.format(mmdd="0901", ch="64094", cid=2),
+    )
+    (hit,) = search(db, "china")
+    assert (
+        hit.highlighted("<b>", "</b>")
+        == "坚持党的全面领导，深化改革。 WTO 与 <b>Ｃｈｉｎａ</b> 2024。"
+    )
+
+
+def test_index_follows_a_changed_article(db):
+    run = start_run(db, "test")
+    add(db, run, 1, "全国各级工会深入学习", ["工会组织团结引领广大职工。"])
+    assert search(db, "妇联") == []
+    assert keys(search(db, "工会")) == ["people:1"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "empty query"),
+        ("   ", "empty query"),
+        ('"改革 开放', "unbalanced quotes"),
+        ("，。！", "nothing searchable"),
+        ("-改革", "not only excluded"),
+        ("OR 改革", "OR needs a word"),
+        ("改革 OR", "OR needs a word"),
+        ('""', "nothing searchable"),
+    ],
+)
+def test_malformed_queries_raise_a_clear_query_error(db, query, message):
+    with pytest.raises(QueryError, match=message):
+        search(db, query)
+
+
+def test_fts_syntax_characters_are_quoted_not_interpreted(db):
+    # NEAR, *, ^ and parentheses are plain text to the user, never FTS5 operators
+    assert search(db, "NEAR(改革") == []
+    expr, _ = parse_query("a*b ^c")
+    assert expr == '("a" AND "b") AND "c"'
+
+
+def test_common_words_rank_only_the_newest_window(db, monkeypatch):
+    monkeypatch.setattr(search_mod, "RANK_WINDOW", 1)
+    # two articles match 改革; with a window of 1 only the newest archived (doc 3) is ranked
+    assert keys(search(db, "改革")) == ["people:3"]
+
+
+def test_common_phrase_is_ranked_by_its_rarest_token_over_the_window(monkeypatch):
+    db = open_archive(":memory:")
+    run = start_run(db, "test")
+    for cid in range(1, 5):
+        add(db, run, cid, f"标题{cid}", ["坚持改革开放。" * cid])
+    add(db, run, 5, "标题五", ["改革。"])
+    monkeypatch.setattr(search_mod, "RANK_WINDOW", 2)
+    hits = search(db, "改革开放")
+    assert sorted(h.key for h in hits) == ["people:3", "people:4"]
+    assert all(h.score is not None for h in hits)
+
+
+def test_phrase_matches_beyond_what_the_proxy_ranks_still_come_back_unranked(monkeypatch):
+    db = open_archive(":memory:")
+    run = start_run(db, "test")
+    add(db, run, 1, "标题一", ["改革开放。"])
+    add(db, run, 2, "标题二", ["改革开放。"])
+    add(db, run, 3, "标题三", ["改革。开放。革开。"])  # every token, not the phrase
+    add(db, run, 4, "标题四", ["改革。开放。革开。"])
+    monkeypatch.setattr(search_mod, "RANK_WINDOW", 2)
+    hits = search(db, "改革开放")
+    assert [(h.key, h.score) for h in hits] == [("people:2", None), ("people:1", None)]
