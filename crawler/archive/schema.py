@@ -208,5 +208,18 @@ def _search_index(db: Database) -> None:
     db.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('rank', 'bm25(4.0, 1.0)')")
 
 
+@MIGRATIONS(name="005_browse_views")
+def _browse_views(db: Database) -> None:
+    # For browsing (crawler/datasette/metadata.yml): Datasette facets only on columns, and the
+    # month of publication is not one in `articles`.
+    db.create_view(
+        "article_list",
+        "SELECT key, title, substr(published_at, 1, 7) AS month, published_at, source, "
+        "editors, channel_id, version, removed_at, first_seen, last_seen, url, reprint_of "
+        "FROM articles",
+        replace=True,  # an archive that already has the view (from a development build)
+    )
+
+
 def apply_migrations(db: Database) -> None:
     MIGRATIONS.apply(db)

@@ -1,0 +1,236 @@
+"""WARC files into and out of the archive: what `import-warc` and `export-warc` do.
+
+Import feeds every exchange `read_warc` yields through `store_fetches`, like any other source,
+with what a WARC file needs on top: continuation pages gathered with their page 1, and records
+that are damaged, incomplete or orphaned kept as `failures` instead of becoming articles.
+Export writes stored snapshots back out with `WarcOut`, oldest fetch first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from crawler.archive.db import write_transaction
+from crawler.archive.runs import add_counts, finish_run, start_run, utcnow
+from crawler.archive.snapshots import insert_snapshot, snapshot_fetch
+from crawler.archive.store import parse_fetches, store_fetches
+from crawler.archive.warc import WarcOut, WarcRecordError, WriteCounts, read_warc
+from crawler.items import ArticleRecord, Fetch, NotArticle
+from crawler.urls import canonical_url, parse_article_url
+
+# How many records a multi-page article's first page waits for its continuation pages.
+PAGE_WINDOW = 64
+
+
+@dataclass
+class PageGroup:
+    """Page 1 of a page and the continuation pages found for it, in page order; or one
+    continuation page whose first page is not in the file (`orphan` says so)."""
+
+    fetches: list[Fetch]
+    orphan: str = ""
+
+
+def group_pages(
+    items: Iterable[Fetch | WarcRecordError], window: int = PAGE_WINDOW
+) -> Iterator[PageGroup | WarcRecordError]:
+    """Gather continuation pages (-2.html, -3.html, ...) with their page 1, as the archive
+    stores a multi-page article in one call.
+
+    Groups come out in the order their first page was read, so successive captures of one
+    article are stored oldest first. A group waits at most `window` records for more pages.
+    """
+
+    pending: list[_Pending] = []  # in order of their first page
+    open_by_key: dict[str, _Pending] = {}
+
+    def flush(upto: int | None) -> Iterator[PageGroup]:
+        while pending and (upto is None or pending[0].closed or pending[0].start < upto):
+            done = pending.pop(0)
+            if done.key is not None and open_by_key.get(done.key) is done:
+                del open_by_key[done.key]
+            done.group.fetches.sort(key=_page_number)
+            yield done.group
+
+    for index, item in enumerate(items):
+        if isinstance(item, WarcRecordError):
+            yield item
+            continue
+        parsed = parse_article_url(item.final_url or item.url)
+        key = canonical_url(parsed.first_page_url) if parsed else None
+        if parsed is not None and parsed.page > 1:
+            owner = open_by_key.get(key)
+            if owner is None or parsed.page in {_page_number(f) for f in owner.group.fetches}:
+                orphan = (
+                    f"continuation page {parsed.page} without its first page "
+                    f"{parsed.first_page_url} shortly before it in the file"
+                )
+                yield PageGroup([item], orphan=orphan)
+            else:
+                owner.group.fetches.append(item)
+        else:
+            started = _Pending(index, key, PageGroup([item]), closed=key is None)
+            if key is not None:
+                if key in open_by_key:
+                    open_by_key[key].closed = True  # a later capture of the same article
+                open_by_key[key] = started
+            pending.append(started)
+        yield from flush(index - window)
+    yield from flush(None)
+
+
+@dataclass
+class _Pending:
+    start: int  # index of the first page among the records read
+    key: str | None  # canonical URL of page 1, None for a page that has no continuation
+    group: PageGroup
+    closed: bool = False  # no more pages can join it
+
+
+def _page_number(fetch: Fetch) -> int:
+
+    parsed = parse_article_url(fetch.final_url or fetch.url)
+    return parsed.page if parsed else 1
+
+
+@dataclass
+class ImportReport:
+    run_id: int
+    counts: dict[str, int] = field(default_factory=dict)  # outcome status -> number of pages
+    errors: list[WarcRecordError] = field(default_factory=list)
+
+
+def import_warc(db, path: str | Path, on_record=None) -> ImportReport:
+    """Store every HTML response of a WARC file through store_fetches, in one run.
+
+    Damaged records become `failures` rows (with a snapshot of the bytes when the record's
+    headers could be read); a continuation page without its first page is quarantined the
+    same way instead of being taken for an article of its own. `on_record(offset)` is called
+    as the file is read (for a progress bar).
+    """
+
+    path = Path(path)
+    run_id = start_run(db, "import-warc", {"file": str(path)})
+    report = ImportReport(run_id)
+    reason = "finished"
+    try:
+        for item in group_pages(_reporting(read_warc(path), on_record)):
+            if isinstance(item, WarcRecordError):
+                report.errors.append(item)
+                status = _quarantine(db, run_id, item)
+            elif item.orphan:
+                fetch = item.fetches[0]
+                result = NotArticle(fetch.url, kind="orphan_page", reason=item.orphan)
+                status = store_fetches(db, run_id, item.fetches, result).status
+            else:
+                status = store_fetches(db, run_id, item.fetches, _judge(item.fetches)).status
+            report.counts[status] = report.counts.get(status, 0) + 1
+    except BaseException as e:
+        reason = "interrupted" if isinstance(e, KeyboardInterrupt) else f"error: {e}"
+        raise
+    finally:
+        finish_run(db, run_id, reason)
+    return report
+
+
+def _judge(fetches: list[Fetch]):
+    """The parse of a page group, or None to let store_fetches decide (a non-2xx status or an
+    empty body). An article whose pager names more pages than the file holds is incomplete: it
+    is quarantined rather than stored as if its text were whole."""
+
+    if not (200 <= fetches[0].status < 300 and all(f.body for f in fetches)):
+        return None
+    result, _charsets = parse_fetches(fetches)
+    if isinstance(result, ArticleRecord) and result.page_count > len(fetches):
+        have = {canonical_url(f.final_url or f.url) for f in fetches}
+        missing = [u for u in result.page_urls if canonical_url(u) not in have]
+        return NotArticle(
+            fetches[0].url,
+            kind="incomplete",
+            reason=f"{len(fetches)} of {result.page_count} pages in the WARC file; missing: "
+            + (", ".join(missing) or "unknown"),
+            encoding=result.encoding,
+            parser_version=result.parser_version,
+        )
+    return result
+
+
+def _reporting(items: Iterable[Fetch | WarcRecordError], on_record) -> Iterator:
+    for item in items:
+        if on_record is not None:
+            on_record(item)
+        yield item
+
+
+def _quarantine(db, run_id: int, error: WarcRecordError) -> str:
+    """A damaged record as a `failures` row, with its bytes as a snapshot when there are any.
+
+    Not passed to store_fetches: the bytes of a damaged record must not move an article (a
+    damaged 404 would otherwise mark a live article removed).
+    """
+
+    url = error.url or f"{Path(error.path).name}#offset={error.offset}"
+    with write_transaction(db):
+        snapshot_id = None
+        if error.fetch is not None:
+            fetched_at = error.fetch.fetched_at or utcnow()
+            snapshot_id = insert_snapshot(db, run_id, error.fetch, fetched_at=fetched_at)
+            add_counts(db, run_id, fetched=1)
+        db.execute(
+            "INSERT INTO failures (url, snapshot_id, kind, reason, run_id, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [url, snapshot_id, "warc_record", f"{error.reason} ({error})", run_id, utcnow()],
+        )
+        add_counts(db, run_id, failed=1)
+    return "failed"
+
+
+def export_snapshot_ids(db, keys: Iterable[str] | None = None) -> list[int]:
+    """Snapshots to export, oldest fetch first: all of them, or those of the given articles
+    (with their continuation pages)."""
+    if keys is None:
+        rows = db.execute("SELECT id FROM snapshots ORDER BY fetched_at, id")
+        return [r[0] for r in rows]
+    keys = list(keys)
+    ids: set[int] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        ids.update(
+            r[0]
+            for r in db.execute(
+                f"SELECT s.id FROM snapshots s WHERE s.article_key IN ({marks}) OR s.group_id IN "
+                f"(SELECT g.id FROM snapshots g WHERE g.article_key IN ({marks}))",
+                [*chunk, *chunk],
+            )
+        )
+    if not ids:
+        return []
+    order = {
+        r[0]: i
+        for i, r in enumerate(db.execute("SELECT id FROM snapshots ORDER BY fetched_at, id"))
+    }
+    return sorted(ids, key=order.__getitem__)
+
+
+def export_warc(
+    db,
+    out: BinaryIO,
+    snapshot_ids: Iterable[int],
+    *,
+    gzip: bool = True,
+    filename: str = "",
+    info=None,
+    on_record=None,
+) -> WriteCounts:
+    """Write the given snapshots (in that order) as WARC/1.1 with their original bytes."""
+
+    warc = WarcOut(out, gzip=gzip, filename=filename, info=info)
+    for sid in snapshot_ids:
+        warc.write(snapshot_fetch(db, sid))
+        if on_record is not None:
+            on_record(sid)
+    return warc.counts

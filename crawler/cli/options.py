@@ -1,0 +1,201 @@
+"""What the archive-reading commands share: --db, --json, the article filters, opening the
+archive with an error a user can act on, output as a rich table or JSON, and progress bars.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import sqlite3
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from sqlite_utils import Database
+
+DEFAULT_DB = "data/archive.db"
+# Read commands wait this long for a writer's lock, then say so instead of hanging.
+READ_BUSY_TIMEOUT = 5.0
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True)
+
+
+def db_option(f: Callable) -> Callable:
+    return click.option(
+        "--db",
+        "db_path",
+        default=DEFAULT_DB,
+        show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The archive file.",
+    )(f)
+
+
+def json_option(f: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")(f)
+
+
+def _iso_date(ctx, param, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2024-08-07") from None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which articles a command works on (the same meaning as crawler.archive.search)."""
+
+    since: str | None = None  # publication date, YYYY-MM-DD, inclusive
+    until: str | None = None
+    source: str | None = None  # part of the 来源 name
+    editor: str | None = None  # one editor, exactly
+    channel: str | None = None  # channel id
+
+    def as_kwargs(self) -> dict[str, str | None]:
+        return {
+            "since": self.since,
+            "until": self.until,
+            "source": self.source,
+            "editor": self.editor,
+            "channel": self.channel,
+        }
+
+    def any(self) -> bool:
+        return any(self.as_kwargs().values())
+
+
+def filter_options(f: Callable) -> Callable:
+    """--since/--until/--source/--editor/--channel, collected into a `filters` argument."""
+    opts = [
+        click.option("--since", callback=_iso_date, help="Published on or after (YYYY-MM-DD)."),
+        click.option("--until", callback=_iso_date, help="Published on or before (YYYY-MM-DD)."),
+        click.option("--source", help="来源 name contains this (e.g. 人民日报)."),
+        click.option("--editor", help="Edited by this person (exact name, e.g. 王珂园)."),
+        click.option("--channel", help="Channel id from the URL (e.g. 64094)."),
+    ]
+
+    @functools.wraps(f)  # keeps the options already declared on `f`
+    def wrapper(*args, since, until, source, editor, channel, **kwargs):
+        kwargs["filters"] = Filters(since, until, source, editor, channel)
+        return f(*args, **kwargs)
+
+    for opt in reversed(opts):
+        wrapper = opt(wrapper)
+    return wrapper
+
+
+class ArchiveMissing(click.ClickException):
+    exit_code = 1
+
+
+@contextlib.contextmanager
+def open_db(
+    path: Path, *, create: bool = False, busy_timeout: float | None = None
+) -> Iterator[Database]:
+    """The archive at `path` for the duration of a command, closed afterwards; errors while
+    opening or using it become one-line messages (ClickException) instead of tracebacks.
+
+    Read commands wait READ_BUSY_TIMEOUT for a lock; writers pass the archive's own timeout.
+    """
+    from crawler.archive.db import open_archive
+
+    if not create and str(path) != ":memory:" and not path.exists():
+        raise ArchiveMissing(
+            f"no archive at {path}: crawl or import into it first "
+            "(`cpc-archive import-warc --db ...`), or point --db at an existing archive"
+        )
+    with archive_errors(path):
+        timeout = READ_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        db = open_archive(path, busy_timeout=timeout)
+        try:
+            yield db
+        finally:
+            db.conn.close()
+
+
+@contextlib.contextmanager
+def archive_errors(path: Path | str) -> Iterator[None]:
+    """SQLite and archive errors as one-line messages instead of tracebacks."""
+    from crawler.archive.compress import BodyCorrupt
+    from crawler.archive.db import ArchiveBusyError
+
+    try:
+        yield
+    except ArchiveBusyError as e:
+        raise click.ClickException(f"{path}: {e}") from e
+    except BodyCorrupt as e:
+        raise click.ClickException(f"{path}: a stored page is damaged: {e}") from e
+    except sqlite3.DatabaseError as e:
+        text = str(e)
+        if "locked" in text or "busy" in text:
+            text = f"the archive is locked by another process ({text}); try again when it finishes"
+        elif "not a database" in text or "malformed" in text:
+            text = f"not a readable archive ({text})"
+        raise click.ClickException(f"{path}: {text}") from e
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, UTF-8 and unescaped so Chinese stays readable."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:
+    t = Table(title=title, title_justify="left", show_lines=False)
+    for column in columns:
+        t.add_column(column, overflow="fold")
+    for row in rows:
+        t.add_row(*("" if v is None else str(v) for v in row))
+    return t
+
+
+def progress() -> Progress:
+    """A progress bar on stderr, so stdout stays clean for JSON and pipes."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+def output_path(out: Path, *, force: bool, suffix: str = "") -> Path:
+    """The file the user named, made safe to write.
+
+    A `..` component is refused (a name like exports/../../etc/x would leave the directory the
+    user named); an existing file is only replaced with --force; missing parent directories are
+    created. `suffix` is appended when the name has no extension ("exports/may" -> ".jsonl").
+    """
+    if any(part == ".." for part in out.parts):
+        raise click.BadParameter(
+            f"{out}: '..' is not allowed in an output path", param_hint="--out"
+        )
+    if suffix and not out.suffix:
+        out = out.with_name(out.name + suffix)
+    if out.exists() and out.is_dir():
+        raise click.BadParameter(f"{out} is a directory: name a file", param_hint="--out")
+    if out.exists() and not force:
+        raise click.ClickException(f"{out} exists: pass --force to overwrite it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
