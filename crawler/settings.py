@@ -1,6 +1,7 @@
 """Scrapy settings for cpc-archive. Only settings in use, each with the reason it is set.
 
-Our own settings are prefixed ARCHIVE_.
+Our own settings are prefixed ARCHIVE_. Politeness is on by default; tests and the bench relax
+it with `-s` on the command line, never here.
 """
 
 BOT_NAME = "cpc-archive"
@@ -9,3 +10,98 @@ NEWSPIDER_MODULE = "crawler.spiders"
 
 # The embedded archive every component writes to unless told otherwise.
 ARCHIVE_DB = "data/archive.db"
+
+# Where the crawl starts: the home page and the channel list pages it is known to have.
+# Overridable per run with `-a start_urls=URL,URL`.
+ARCHIVE_START_URLS = [
+    "http://cpc.people.com.cn/",
+    "http://cpc.people.com.cn/GB/64093/64387/index.html",
+    "http://cpc.people.com.cn/GB/64093/64094/index.html",
+    "http://cpc.people.com.cn/GB/164113/index.html",
+    "http://cpc.people.com.cn/GB/117005/index.html",
+]
+
+# Site operators must be able to reach whoever runs a crawl; the User-Agent carries this.
+ARCHIVE_CONTACT = "https://github.com/cpc-archive/cpc-archive"
+
+# --- politeness -----------------------------------------------------------------------------
+
+# The site says what may be crawled; we obey.
+ROBOTSTXT_OBEY = True
+# The token robots.txt rules for us would name (the User-Agent is set after robots are checked).
+ROBOTSTXT_USER_AGENT = "cpc-archive"
+# Adapt the pace to the server's latency instead of a fixed hammering rate.
+AUTOTHROTTLE_ENABLED = True
+# First delay before AutoThrottle has measured anything: be slow until we know better.
+AUTOTHROTTLE_START_DELAY = 2.0
+# Aim for one request in flight per host on average.
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# Floor of the delay between two requests to one host, whatever AutoThrottle measures.
+DOWNLOAD_DELAY = 0.5
+# A hard ceiling of two requests at once per host (the issue's politeness rule).
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Slow or stuck responses must not hold a slot for Scrapy's default three minutes.
+DOWNLOAD_TIMEOUT = 30
+# Real pages are well under 1 MB; anything past this is not a page worth keeping whole.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+
+# Our retry middleware replaces Scrapy's: same codes, plus backoff and Retry-After.
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Backoff base: the Nth retry waits base * 2**(N-1) seconds unless Retry-After says otherwise.
+ARCHIVE_RETRY_BACKOFF = 2.0
+# A Retry-After longer than this is capped: the ban detector handles servers that want us gone.
+ARCHIVE_RETRY_AFTER_MAX = 600.0
+
+# Ban detection: look at the last WINDOW responses; if at least RATIO of them are 403/429,
+# stop the crawl with finish reason "banned" rather than keep knocking.
+ARCHIVE_BAN_WINDOW = 20
+ARCHIVE_BAN_RATIO = 0.8
+
+# --- scope ----------------------------------------------------------------------------------
+
+# Pagination chains and link chains longer than this are a trap, not a site.
+DEPTH_LIMIT = 2000
+# Pages per run; 0 means no limit. Set it (or -s) to cap a run; the rest resumes next run.
+CLOSESPIDER_PAGECOUNT = 0
+
+# --- components -----------------------------------------------------------------------------
+
+DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's RetryMiddleware ignores Retry-After and retries at once; ours waits.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.crawl.retry.RetryAfterMiddleware": 550,
+    # Scrapy's fixed USER_AGENT cannot carry ARCHIVE_CONTACT set on the command line.
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "crawler.crawl.useragent.ArchiveUserAgentMiddleware": 500,
+    # Before RedirectMiddleware (600) sees the response: a redirect off the site is kept as
+    # a failure instead of being followed and then dropped without a trace by offsite.
+    "crawler.crawl.offsite.OffsiteRedirects": 650,
+}
+EXTENSIONS = {
+    # One crawl per archive at a time; a killed crawl's stale lock is taken over.
+    "crawler.crawl.runlock.RunLock": 100,
+    "crawler.crawl.ban.BanDetector": 500,
+    # The telnet console listens on a port; an archival crawler has no use for it.
+    "scrapy.extensions.telnet.TelnetConsole": None,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ArchivePipeline": 300,
+}
+
+# The pipeline writes to SQLite synchronously, one page at a time; Scrapy's default of 100
+# parallel item workers per response only adds task churn (a measurable share of the bench).
+CONCURRENT_ITEMS = 4
+
+# The crawl frontier in the archive is the duplicate filter. Scrapy's would also drop a
+# redirect to a URL already fetched (the home page), and its article would vanish unrecorded.
+DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
+
+# Every status reaches the spider: a 404 or a final 500 is evidence (removal, failure row).
+HTTPERROR_ALLOW_ALL = True
+# How often the run lock's heartbeat is written, and when a silent lock counts as stale.
+ARCHIVE_LOCK_HEARTBEAT = 30.0
+ARCHIVE_LOCK_STALE_AFTER = 600.0
+
+# One line per page at DEBUG drowns what a scheduled run's log should show.
+LOG_LEVEL = "INFO"

@@ -208,6 +208,31 @@ def _search_index(db: Database) -> None:
     db.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('rank', 'bm25(4.0, 1.0)')")
 
 
+@MIGRATIONS(name="004_crawl_state")
+def _crawl_state(db: Database) -> None:
+    # The crawl frontier: every URL of the current crawl, pending until handled, so a crawl
+    # killed at any moment resumes without fetching or storing anything twice (crawler.crawl.state).
+    db["crawl_frontier"].create(
+        {
+            "url": str,  # the URL to fetch (page 1 for articles)
+            "kind": str,  # "home", "listing", "article" or "recheck"
+            "channel": str,  # the channel list the URL was found on, "" when none
+            "depth": int,  # link depth from the start URLs
+            "state": str,  # "pending" or "done"
+            "added_at": str,
+            "done_at": str,
+        },
+        pk="url",
+        not_null={"kind", "state"},
+        defaults={"channel": "", "depth": 0, "state": "pending"},
+    )
+    db["crawl_frontier"].create_index(["state"])
+    # The run lock: the one process crawling into this archive, and its last sign of life.
+    db["crawl_lock"].create(
+        {"id": int, "pid": int, "host": str, "started_at": str, "heartbeat_at": str}, pk="id"
+    )
+
+
 @MIGRATIONS(name="005_browse_views")
 def _browse_views(db: Database) -> None:
     # For browsing (crawler/datasette/metadata.yml): Datasette facets only on columns, and the

@@ -168,6 +168,9 @@ def _decide(fetches: Sequence[Fetch], result: ArticleRecord | NotArticle | None)
             kind="redirect_home",
             reason=f"redirected to the home page {first.final_url}",
         )
+    if first.status == 0 and isinstance(result, NotArticle):
+        # No response at all (timeout, connection lost): the source says why.
+        return _Decision("failure", key=url_key, kind=result.kind, reason=result.reason)
     if not 200 <= first.status < 300:
         return _Decision(
             "failure",
@@ -341,7 +344,10 @@ def _save_record(
         "FROM articles WHERE key = ?",
         [key],
     ).fetchone()
-    values = _article_values(data)
+    # Record fields the schema has no column for yet (a parser newer than the archive) stay
+    # in the version's JSON fields; the articles row takes the columns it has.
+    columns = db["articles"].columns_dict
+    values = {k: v for k, v in _article_values(data).items() if k in columns}
     values.update(
         key=key,
         snapshot_id=snapshot_id,

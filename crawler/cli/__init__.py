@@ -15,6 +15,7 @@ def main() -> None:
 # Each module adds its commands to `main`; keep one import per line (sorted).
 from crawler.cli import archive  # noqa: E402, F401, I001
 from crawler.cli import browse  # noqa: E402, F401
+from crawler.cli import crawl  # noqa: E402, F401
 from crawler.cli import export  # noqa: E402, F401
 from crawler.cli import extract  # noqa: E402, F401
 from crawler.cli import query  # noqa: E402, F401

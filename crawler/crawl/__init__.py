@@ -1,0 +1,1 @@
+"""Crawl machinery around the spider: politeness components, run lock, persistent frontier."""

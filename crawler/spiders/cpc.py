@@ -1,0 +1,350 @@
+"""The cpc spider: crawl policy only (what to fetch next, what makes one article).
+
+Discovery: the home page and channel list pages, their pagination (下一页 / indexN), every
+people.com.cn-family article linked from them and its continuation pages (-2.html, …), merged
+into one article. Page meaning comes from crawler.pages, storage from the pipeline, and the
+crawl state (frontier) lives in the archive so a killed crawl resumes without fetching or
+storing anything twice.
+
+Arguments (`-a name=value`):
+  start_urls    comma-separated URLs replacing ARCHIVE_START_URLS
+  since         YYYY-MM-DD: walk list pages back to this date, past articles already archived
+  recheck_days  N: re-fetch articles first seen in the last N days (edits, removals)
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+
+from crawler.archive.db import open_archive
+from crawler.archive.store import articles_first_seen_since, known_article
+from crawler.crawl import state
+from crawler.crawl.item import CrawledPage
+from crawler.items import ArticleRecord, Fetch, NotArticle
+from crawler.pages.article import merge_pages, parse_article
+from crawler.pages.listing import ListingError, parse_listing
+from crawler.urls import (
+    LISTING_RE,
+    article_key,
+    canonical_url,
+    is_asset_url,
+    is_listing_url,
+    is_site_host,
+    parse_article_url,
+)
+
+logger = logging.getLogger(__name__)
+
+# Articles before list pages: a fetched article leaves memory as soon as it is stored.
+PRIORITY = {"continuation": 30, "article": 20, "recheck": 20, "listing": 0, "home": 0}
+
+
+def parse_since(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"since must be YYYY-MM-DD, got {value!r}") from exc
+
+
+def url_date(url: str) -> date | None:
+    """The publication day an article URL carries (/n1/2024/0807/...), if any."""
+    parsed = urlsplit(url).path.split("/")
+    if len(parsed) > 3 and parsed[2].isdigit() and len(parsed[3]) == 4 and parsed[3].isdigit():
+        try:
+            return date(int(parsed[2]), int(parsed[3][:2]), int(parsed[3][2:]))
+        except ValueError:
+            return None
+    return None
+
+
+def entry_date(value: str | None) -> date | None:
+    """The day of a date printed beside a list link ("2024-08-07", "2024-08-07T08:02…")."""
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def channel_of(url: str) -> str:
+    """The channel a list page belongs to: its path without the index file."""
+    m = LISTING_RE.match(urlsplit(url).path)
+    return m["path"] if m else ""
+
+
+def listing_page_one(url: str) -> bool:
+    m = LISTING_RE.match(urlsplit(url).path)
+    return bool(m) and m["page"] in ("", "1")
+
+
+def refused(status: int) -> bool:
+    """The server refused or failed: worth asking again when an interrupted crawl resumes."""
+    return status in (403, 429) or status >= 500
+
+
+def listing_kind(entry) -> str:
+    return "home" if entry.kind == "home" else "listing"
+
+
+def fetch_of(response, requested_url: str | None = None) -> Fetch:
+    """The response as a Fetch: bytes and headers exactly as received."""
+    redirects = response.request.meta.get("redirect_urls") or []
+    url = requested_url or (redirects[0] if redirects else response.url)
+    headers = {
+        k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
+    }
+    return Fetch(
+        url=url,
+        body=response.body,
+        status=response.status,
+        headers=headers,
+        final_url=response.url if response.url != url else "",
+        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+class CpcSpider(scrapy.Spider):
+    name = "cpc"
+    # Offsite requests (a redirect off the site, say) are dropped by Scrapy before fetching.
+    allowed_domains = ("people.com.cn", "people.cn")
+
+    def __init__(self, *args, start_urls=None, since=None, recheck_days=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seed_urls = [u.strip() for u in (start_urls or "").split(",") if u.strip()]
+        self.since = parse_since(since)
+        self.recheck_days = int(recheck_days) if recheck_days not in (None, "") else None
+        self.run_args = {
+            k: v
+            for k, v in (("start_urls", start_urls), ("since", since), ("recheck", recheck_days))
+            if v
+        }
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if not spider.seed_urls:
+            spider.seed_urls = list(crawler.settings.getlist("ARCHIVE_START_URLS"))
+        spider.db = open_archive(crawler.settings.get("ARCHIVE_DB"))
+        crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
+        return spider
+
+    # --- what to fetch first ----------------------------------------------------------------
+
+    async def start(self):
+        resumed = state.pending(self.db)
+        if resumed:
+            logger.info("Resuming an interrupted crawl: %d URLs pending", len(resumed))
+            for entry in resumed:
+                if entry.kind == "article" and known_article(self.db, article_key(entry.url)):
+                    # Stored before the kill, not yet marked done: nothing to fetch.
+                    state.mark_done(self.db, entry.url)
+                    continue
+                yield self.request(entry)
+            return
+        # A fresh crawl: forget what a stopped one left done (banned, or capped by a limit).
+        state.clear(self.db)
+        seeds = [state.Entry(url, self.kind_of(url)) for url in self.seed_urls]
+        if self.recheck_days:
+            since = datetime.now(UTC) - timedelta(days=self.recheck_days)
+            recent = articles_first_seen_since(self.db, since.isoformat())
+            seeds += [state.Entry(canonical_url(url), "recheck") for _key, url in recent]
+        for entry in state.enqueue(self.db, seeds):
+            yield self.request(entry)
+
+    @staticmethod
+    def kind_of(url: str) -> str:
+        if parse_article_url(url):
+            return "article"
+        return "listing" if is_listing_url(url) else "home"
+
+    def request(self, entry: state.Entry) -> scrapy.Request:
+        callback = self.parse_article_page if entry.kind in ("article", "recheck") else self.parse
+        return scrapy.Request(
+            entry.url,
+            callback=callback,
+            errback=self.fetch_failed,
+            priority=PRIORITY[entry.kind],
+            meta={"entry": entry, "depth": entry.depth},
+        )
+
+    # --- list pages and the home page -------------------------------------------------------
+
+    def parse(self, response):
+        entry: state.Entry = response.meta["entry"]
+        fetch = fetch_of(response, entry.url)
+        if response.status != 200:
+            logger.warning("List page %s answered %d", response.url, response.status)
+            yield CrawledPage(entry.url, [fetch], None, done=not refused(response.status))
+            return
+        try:
+            listing = parse_listing(response.body, response.url, self.headers_of(response))
+        except ListingError as exc:
+            logger.error("List page %s is unreadable: %s", response.url, exc)
+            yield CrawledPage(entry.url, [fetch], None)
+            return
+        depth = response.meta.get("depth", 0) + 1
+        channel = channel_of(response.url) or entry.channel
+        # The list itself, in page order, with the dates printed beside the links; then the
+        # article links elsewhere on the page (sidebars), followed but never a reason to stop.
+        articles: dict[str, tuple[date | None, bool]] = {}
+        for links, in_list in ((listing.entries, True), (listing.other_articles, False)):
+            for link in links:
+                article = parse_article_url(link.url)
+                if article is None or is_asset_url(link.url):
+                    continue
+                first = canonical_url(article.first_page_url)
+                if first not in articles:
+                    articles[first] = (entry_date(link.date) or url_date(first), in_list)
+        # Known from an earlier run: archived, and not found (again) by this crawl.
+        this_crawl = state.kinds(self.db, list(articles))
+        met_known, oldest = False, None
+        found: list[state.Entry] = []
+        for url, (day, in_list) in articles.items():
+            if in_list and day is not None:
+                oldest = day if oldest is None else min(oldest, day)
+            if self.since and day is not None and day < self.since:
+                continue
+            if url in this_crawl:
+                met_known = met_known or (in_list and this_crawl[url] == "recheck")
+                continue
+            if known_article(self.db, article_key(url)) or state.settled(self.db, url):
+                met_known = met_known or in_list
+                continue
+            found.append(state.Entry(url, "article", channel, depth))
+        for url in listing.list_urls:
+            # Other channels' first pages only: their pagination is walked from page 1.
+            if is_site_host(urlsplit(url).netloc) and listing_page_one(url):
+                found.append(state.Entry(canonical_url(url), "listing", channel_of(url), depth))
+        next_page = listing.next_url
+        if next_page and entry.kind == "listing" and self.walk_on(met_known, oldest):
+            found.append(state.Entry(canonical_url(next_page), "listing", channel, depth))
+        for added in state.enqueue(self.db, found):
+            yield self.request(added)
+        # Snapshotted like every fetch; marked done in the frontier once stored.
+        what = NotArticle(entry.url, listing_kind(entry), f"{listing_kind(entry)} page, crawled")
+        yield CrawledPage(entry.url, [fetch], what)
+
+    def walk_on(self, met_known: bool, oldest: date | None) -> bool:
+        """Whether to read the channel's next list page.
+
+        Incremental: stop at the first page holding an article already archived. Backfill
+        (`since`): walk on past archived articles until the page reaches back before `since`.
+        """
+        if self.since:
+            return oldest is None or oldest >= self.since
+        return not met_known
+
+    # --- articles ---------------------------------------------------------------------------
+
+    def parse_article_page(self, response):
+        entry: state.Entry = response.meta["entry"]
+        fetch = fetch_of(response, entry.url)
+        if response.status != 200:
+            # The archive decides: a removal of a known article, or a failures row.
+            yield CrawledPage(entry.url, [fetch], None, done=not refused(response.status))
+            return
+        result = parse_article(response.body, response.url, self.headers_of(response))
+        rest = self.continuation_urls(response, result)
+        if isinstance(result, NotArticle) or not rest:
+            yield CrawledPage(entry.url, [fetch], result)
+            return
+        yield self.next_page(entry, [fetch], [result], rest)
+
+    def continuation_urls(self, response, result) -> list[str]:
+        """Pages 2..N of the article on this page, in order, from the parser's pager links."""
+        first = parse_article_url(response.url)
+        if first is None or not isinstance(result, ArticleRecord):
+            return []
+        pages = {}
+        for url in result.page_urls:
+            parsed = parse_article_url(url)
+            if parsed and parsed.content_id == first.content_id and parsed.page > 1:
+                pages[parsed.page] = canonical_url(url)
+        return [pages[n] for n in sorted(pages)]
+
+    def next_page(self, entry, fetches, records, rest):
+        return scrapy.Request(
+            rest[0],
+            callback=self.parse_continuation,
+            errback=self.continuation_failed,
+            priority=PRIORITY["continuation"],
+            meta={"entry": entry, "fetches": fetches, "records": records, "rest": rest[1:]},
+        )
+
+    def parse_continuation(self, response):
+        meta = response.meta
+        entry, fetches, records = meta["entry"], [*meta["fetches"]], [*meta["records"]]
+        fetches.append(fetch_of(response, response.request.url))
+        if response.status != 200:
+            reason = f"continuation page {response.request.url} answered HTTP {response.status}"
+            yield self.incomplete(entry, fetches, reason)
+            return
+        page = parse_article(response.body, response.url, self.headers_of(response))
+        if isinstance(page, NotArticle):
+            reason = f"continuation page {response.request.url}: {page.reason}"
+            yield self.incomplete(entry, fetches, reason)
+            return
+        records.append(page)
+        if meta["rest"]:
+            yield self.next_page(entry, fetches, records, meta["rest"])
+            return
+        yield CrawledPage(entry.url, fetches, merge_pages(records[0], records[1:]))
+
+    def continuation_failed(self, failure):
+        meta = failure.request.meta
+        reason = f"continuation page {failure.request.url} failed: {failure.getErrorMessage()}"
+        return self.incomplete(meta["entry"], [*meta["fetches"]], reason)
+
+    @staticmethod
+    def incomplete(entry, fetches, reason) -> CrawledPage:
+        # Never a partial article: the pages fetched are kept, the article waits for a re-crawl.
+        return CrawledPage(entry.url, fetches, NotArticle(entry.url, "incomplete", reason))
+
+    def fetch_failed(self, failure):
+        """No response at all (timeout, connection lost, truncated body, robots.txt).
+
+        The failure is stored (an empty fetch, status 0, and the reason in `failures`) so
+        nothing is dropped silently; a URL robots.txt forbids is only logged.
+        """
+        request = failure.request
+        entry: state.Entry = request.meta["entry"]
+        reason = failure.getErrorMessage() or failure.type.__name__
+        if failure.check(scrapy.exceptions.IgnoreRequest):
+            # robots.txt forbids it: not fetched, nothing to store.
+            logger.info("Not fetching %s: %s", request.url, reason)
+            state.mark_done(self.db, entry.url)
+            return None
+        kind = failure.type.__name__
+        # An empty Fetch with status 0 records that the request was made and got nothing.
+        fetch = Fetch(url=entry.url, body=b"", status=0, fetched_at=datetime.now(UTC).isoformat())
+        return CrawledPage(
+            entry.url, [fetch], NotArticle(entry.url, "fetch_error", f"{kind}: {reason}")
+        )
+
+    @staticmethod
+    def headers_of(response) -> dict[str, str]:
+        return {
+            k.decode("latin-1"): b", ".join(v).decode("latin-1")
+            for k, v in response.headers.items()
+        }
+
+    # --- bookkeeping ------------------------------------------------------------------------
+
+    def item_scraped(self, item):
+        if item.done:
+            state.mark_done(self.db, item.frontier_url)
+
+    def spider_closed(self, reason):
+        if reason == "finished":
+            state.clear(self.db)
+        else:
+            left = len(state.pending(self.db))
+            logger.info("Crawl stopped (%s): %d URLs pending for the next run", reason, left)
+        self.db.close()
