@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from crawler.archive.db import open_archive
 from crawler.archive.selection import ARTICLE_COLUMNS, VERSION_COLUMNS
 from crawler.cli import main
-from tests.use_helpers import ADDED, OLD_KEY, SEED_KEY, T1, T2, build_fixture_archive
+from tests.fixture_archive import ADDED, OLD_KEY, SEED_KEY, T1, T2, build_fixture_archive
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 import crawler.cli.options as options
 from crawler.archive.db import open_archive
 from crawler.cli import main
-from tests.use_helpers import (
+from tests.fixture_archive import (
     ADDED,
     MULTIPAGE,
     OLD_KEY,

@@ -12,7 +12,7 @@ from crawler.archive.db import open_archive
 from crawler.cli import main
 from crawler.datasette.app import load_metadata, make_datasette
 from crawler.datasette.plugin import cpc_fts, cpc_query_error, cpc_snippet
-from tests.use_helpers import OLD_KEY, SEED_KEY, build_fixture_archive
+from tests.fixture_archive import OLD_KEY, SEED_KEY, build_fixture_archive
 
 
 @pytest.fixture(scope="module")

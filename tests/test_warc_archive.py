@@ -23,7 +23,7 @@ from crawler.archive.warc_store import (
 )
 from crawler.cli import main
 from crawler.items import Fetch
-from tests.use_helpers import MULTIPAGE, SEED, T1, build_fixture_archive, fixture_fetches
+from tests.fixture_archive import MULTIPAGE, SEED, T1, build_fixture_archive, fixture_fetches
 
 
 @pytest.fixture(scope="module")
