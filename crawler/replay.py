@@ -290,6 +290,12 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+class ReplayHTTPServer(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 refuses connections when a crawl opens a burst of
+    # them at once; a refused connection would look like a fault the recording does not have.
+    request_queue_size = 128
+
+
 class ReplayServer:
     """The proxy on 127.0.0.1, served from a thread; `port=0` picks a free port."""
 
@@ -305,7 +311,7 @@ class ReplayServer:
             source = open_source(source)
         self.replay = Replay(source, dict(faults or {}), delay)
         handler = type("Handler", (ProxyHandler,), {"replay": self.replay})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd = ReplayHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.thread: threading.Thread | None = None
 

@@ -404,7 +404,7 @@ def test_recheck_days_records_edits_and_removals(tmp_path):
         code, out = crawl(db, server, "-a", "recheck_days=1")
         rechecked = {h.url for h in server.hits}
     assert code == 0, out
-    assert {edited, removed} <= rechecked
+    assert {edited, removed} <= rechecked, out
     versions = "SELECT count(*) FROM versions WHERE article_key = ?"
     assert query(db, versions, ["people:40296001"]) == [(2,)]
     (body,) = query(db, "SELECT body_text FROM articles WHERE url = ?", [edited])[0]
