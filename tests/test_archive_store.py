@@ -45,6 +45,12 @@ def rows(db, table, **where):
     return list(db.query(sql + " ORDER BY rowid", list(where.values())))
 
 
+def test_article_from_a_damaged_page_says_how_many_bytes_were_unreadable(db, run):
+    store_fetches(db, run, [fetch(body=page("妇联"))], record(decode_errors=3))
+    assert rows(db, "articles")[0]["decode_errors"] == 3
+    assert article_record(db, KEY).decode_errors == 3
+
+
 def test_new_article_row_holds_every_field_and_its_provenance(db, run):
     f = fetch(body=page("妇联"), headers={"Content-Type": "text/html"})
     out = store_fetches(db, run, [f], record())
@@ -90,6 +96,7 @@ def test_new_article_row_holds_every_field_and_its_provenance(db, run):
         "text_sha256": sha256("\n".join(paragraphs).encode()),
         "content_sha256": article["content_sha256"],
         "reprint_of": None,
+        "decode_errors": 0,
     }
     assert rows(db, "snapshots") == [
         {

@@ -246,5 +246,16 @@ def _browse_views(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="006_articles_decode_errors")
+def _articles_decode_errors(db: Database) -> None:
+    # A record from a damaged page says so itself: how many byte sequences were unreadable in
+    # the charset used (ArticleRecord.decode_errors). 0 for every article stored before.
+    db["articles"].add_column("decode_errors", int, not_null_default=0)
+
+
 def apply_migrations(db: Database) -> None:
     MIGRATIONS.apply(db)
+
+
+def pending_migrations(db: Database) -> list[str]:
+    return [m.name for m in MIGRATIONS.pending(db)]
