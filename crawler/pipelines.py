@@ -4,26 +4,25 @@ from __future__ import annotations
 
 from scrapy import signals
 
-from crawler.archive.db import open_archive
 from crawler.archive.store import finish_run, start_run, store_fetches
+from crawler.crawl.archive import open_crawl_archive
 
 
 class ArchivePipeline:
-    def __init__(self, crawler, path: str):
+    def __init__(self, crawler):
         self.crawler = crawler
-        self.path = path
         self.db = None
         self.run_id: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        pipeline = cls(crawler, crawler.settings.get("ARCHIVE_DB"))
+        pipeline = cls(crawler)
         # Pipelines close before the finish reason is known; spider_closed carries it.
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     def open_spider(self):
-        self.db = open_archive(self.path)
+        self.db = open_crawl_archive(self.crawler.settings)
         spider = self.crawler.spider
         self.run_id = start_run(self.db, "crawl", args=getattr(spider, "run_args", None))
 

@@ -10,6 +10,8 @@ NEWSPIDER_MODULE = "crawler.spiders"
 
 # The embedded archive every component writes to unless told otherwise.
 ARCHIVE_DB = "data/archive.db"
+# Seconds a write waits for another writer (a reparse, an ingest) before the crawl gives up.
+ARCHIVE_BUSY_TIMEOUT = 30.0
 
 # Where the crawl starts: the home page and the channel list pages it is known to have.
 # Overridable per run with `-a start_urls=URL,URL`.

@@ -12,9 +12,9 @@ import logging
 from scrapy import signals
 from twisted.internet import task
 
-from crawler.archive.db import open_archive
 from crawler.archive.runs import finish_run, start_run, unfinished_runs
 from crawler.crawl import state
+from crawler.crawl.archive import open_crawl_archive
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class RunLock:
     def from_crawler(cls, crawler):
         settings = crawler.settings
         path = settings.get("ARCHIVE_DB")
-        db = open_archive(path)
+        db = open_crawl_archive(settings)
         try:
             stale = state.acquire_lock(db, settings.getfloat("ARCHIVE_LOCK_STALE_AFTER"))
         except state.ArchiveLocked as exc:

@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 
-from crawler.archive.db import open_archive
 from crawler.archive.store import articles_first_seen_since, known_article
 from crawler.crawl import state
+from crawler.crawl.archive import open_crawl_archive
 from crawler.crawl.item import CrawledPage
 from crawler.items import ArticleRecord, Fetch, NotArticle
 from crawler.pages.article import merge_pages, parse_article
@@ -134,7 +134,7 @@ class CpcSpider(scrapy.Spider):
         if not spider.seed_urls:
             spider.seed_urls = list(crawler.settings.getlist("ARCHIVE_START_URLS"))
         spider.list_hosts = {urlsplit(u).netloc.lower() for u in spider.seed_urls}
-        spider.db = open_archive(crawler.settings.get("ARCHIVE_DB"))
+        spider.db = open_crawl_archive(crawler.settings)
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         return spider
