@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlite_utils import Database
 
 from crawler.archive.compress import sha256
 from crawler.archive.db import ArchiveBusyError, open_archive
+from crawler.archive.schema import pending_migrations
 from crawler.archive.search import search
 from crawler.archive.snapshots import snapshot_body
 from crawler.archive.store import start_run, store_fetches
@@ -154,6 +156,37 @@ def test_two_writers_at_once_both_finish_and_the_archive_is_intact(tmp_path):
     db = open_archive(path)
     assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 160
     assert db.execute("SELECT sum(fetched), sum(new) FROM runs").fetchone() == (160, 160)
+    db.close()
+
+
+OPEN_NEW_ARCHIVE = """
+import sys
+from crawler.archive.db import open_archive
+from crawler.archive.schema import pending_migrations
+db = open_archive(sys.argv[1])
+print(len(pending_migrations(db)), db.journal_mode)
+"""
+
+
+def test_processes_creating_one_new_archive_at_once_all_open_it(tmp_path):
+    path = tmp_path / "new.db"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_NEW_ARCHIVE, str(path)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, [err for _, err in outputs]
+    assert [out.strip() for out, _ in outputs] == ["0 wal"] * 6
+    assert integrity(path) == "ok"
+    db = open_archive(path)
+    applied = db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
+    assert applied == len(pending_migrations(Database(memory=True)))
     db.close()
 
 

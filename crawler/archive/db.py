@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from crawler.archive.schema import apply_migrations
+from crawler.archive.schema import apply_migrations, pending_migrations
 
 DEFAULT_DB = "data/archive.db"
 # Seconds a writer waits for another writer's transaction before giving up.
@@ -37,17 +38,48 @@ def open_archive(
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         db.execute("PRAGMA foreign_keys = ON")
         if not memory:
-            with busy_errors(busy_timeout):
-                db.enable_wal()
+            _enable_wal(db, busy_timeout)
         # NORMAL in WAL keeps every committed transaction across a process crash (only an OS
         # crash can lose the last ones), at a fraction of FULL's fsyncs.
         db.execute("PRAGMA synchronous = NORMAL")
         with busy_errors(busy_timeout):
-            apply_migrations(db)
+            _migrate(db)
     except BaseException:
         conn.close()
         raise
     return db
+
+
+def _migrate(db: Database) -> None:
+    """Apply pending migrations under the write lock, so two processes opening a new archive at
+    once take turns and the second finds nothing left to do. An up-to-date archive (every open
+    but the first) takes no lock, so readers never wait on a crawl here."""
+    if not pending_migrations(db):
+        return
+    with write_transaction(db):
+        apply_migrations(db)
+
+
+def _enable_wal(db: Database, busy_timeout: float) -> None:
+    """Switch a new archive to WAL; an archive already in WAL is left as it is.
+
+    Two processes creating the same archive at once can both want the switch; SQLite then
+    answers one of them "locked" at once, without waiting, to avoid a deadlock. Retry that
+    until the busy timeout has passed, as any other lock wait would.
+    """
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            if db.journal_mode != "wal":
+                db.enable_wal()
+            return
+        except sqlite3.OperationalError as e:
+            if time.monotonic() >= deadline:
+                with busy_errors(busy_timeout):
+                    raise
+            if "locked" not in str(e) and "busy" not in str(e):
+                raise
+            time.sleep(0.05)
 
 
 @contextlib.contextmanager
