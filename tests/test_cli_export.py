@@ -44,6 +44,8 @@ def test_jsonl_has_one_article_per_line_in_column_order(archive, tmp_path):
     assert seed["version"] == 2
     assert seed["urls"] == ["http://cpc.people.com.cn/n1/2024/0807/c64094-40294513.html"]
     assert ADDED in seed["body_text"]
+    assert seed["decode_errors"] == 0  # GBK bytes read cleanly as GB18030
+    assert seed["encoding"] == "gb18030"
     old = next(r for r in rows if r["key"] == OLD_KEY)
     assert old["removed_at"] == T2
     # without a query, oldest publication first

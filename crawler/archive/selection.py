@@ -53,6 +53,7 @@ ARTICLE_COLUMNS = (
     "encoding",
     "template",
     "parser_version",
+    "decode_errors",  # byte sequences invalid in that encoding, read as U+FFFD (0: clean)
 )
 
 # One row per version: every distinct state an article had.
@@ -87,6 +88,7 @@ VERSION_COLUMNS = (
     "encoding",
     "template",
     "parser_version",
+    "decode_errors",
 )
 
 LIST_COLUMNS = frozenset(
