@@ -7,6 +7,9 @@ it with `-s` on the command line, never here.
 BOT_NAME = "cpc-archive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# Our `crawl` replaces Scrapy's: a crawl the run lock refuses ends with its one CRITICAL line
+# and exit status 1, not with asyncio's "Task exception was never retrieved" traceback.
+COMMANDS_MODULE = "crawler.commands"
 
 # The embedded archive every component writes to unless told otherwise.
 ARCHIVE_DB = "data/archive.db"

@@ -327,9 +327,12 @@ def test_second_crawl_on_a_locked_archive_exits_at_once(tmp_path):
         finally:
             first.kill()
             first.communicate()
-    assert code != 0
+    assert code == 1
     assert "is locked" in out
     assert f"pid {first.pid}" in out
+    # The CRITICAL line says it all: no asyncio "never retrieved" bootstrap traceback.
+    assert "Traceback" not in out
+    assert "Task exception was never retrieved" not in out
     # The first crawl's run is still open; the refused one is recorded as such.
     rows = query(db, "SELECT finish_reason, fetched, args FROM runs ORDER BY id")
     assert [r[:2] for r in rows] == [(None, 0), ("locked", 0)]
