@@ -190,8 +190,8 @@ def test_dictionary_rolled_back_is_forgotten_so_its_id_can_be_reused(db, monkeyp
 def test_bodies_that_make_no_dictionary_are_not_retrained_on_every_store(db, monkeypatch):
     monkeypatch.setattr(compress, "AUTO_TRAIN_AT", 5)
     calls = []
-    real = compress.train_dictionary
-    monkeypatch.setattr(compress, "train_dictionary", lambda d: calls.append(1) or real(d))
+    real = compress.train
+    monkeypatch.setattr(compress, "train", lambda d: calls.append(1) or real(d))
     run = start_run(db, "test")
     for n in range(12):  # 12 bodies: too few (< 20) to train on
         store_fetches(db, run, [fetch(url(n), page(f"第{n}篇", "x"))], _record(n))

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 import zstandard
 from sqlite_utils import Database
 
+from crawler.archive.db import write_transaction
+
 # Compression level: with a dictionary, levels above this cost much more time for little gain.
 LEVEL = 9
 # Train the first dictionary automatically once this many bodies are stored without one.
@@ -24,6 +26,9 @@ AUTO_TRAIN_AT = 200
 DICT_SIZE = 192 * 1024
 # Bodies sampled when training (the newest first: they show the current templates).
 TRAIN_SAMPLES = 2000
+# Bodies the automatic training re-encodes per write transaction: each holds the write lock
+# for a few tens of milliseconds, so a crawl's writes never queue behind the whole archive.
+RECOMPRESS_BATCH = 50
 
 
 class BodyCorrupt(RuntimeError):
@@ -113,12 +118,12 @@ def bodies_without_dict(db: Database) -> int:
     return db.execute("SELECT count(*) FROM bodies WHERE dict_id IS NULL").fetchone()[0]
 
 
-def train_dictionary(
+def train(
     db: Database, samples: int = TRAIN_SAMPLES, size: int = DICT_SIZE, seed: int = 0
-) -> int | None:
-    """Train a dictionary on up to `samples` stored bodies; return its id (None: too few bodies).
+) -> tuple[bytes, int] | None:
+    """A dictionary trained on up to `samples` stored bodies, and how many it saw; writes nothing.
 
-    Needs a few dozen distinct bodies to say anything about the site; below that it does nothing.
+    Needs a few dozen distinct bodies to say anything about the site; below that: None.
     """
     digests = [
         r[0]
@@ -136,40 +141,56 @@ def train_dictionary(
         trained = zstandard.train_dictionary(size, bodies, k=2048, d=8, threads=-1)
     except zstandard.ZstdError:
         return None  # too little material for a dictionary of this size
-    data = trained.as_bytes()
+    return trained.as_bytes(), len(bodies)
+
+
+def add_dictionary(db: Database, data: bytes, samples: int) -> int:
     cur = db.execute(
         "INSERT INTO dictionaries (created_at, samples, size, data) VALUES (?, ?, ?, ?)",
-        [datetime.now(UTC).isoformat(timespec="seconds"), len(bodies), len(data), data],
+        [datetime.now(UTC).isoformat(timespec="seconds"), samples, len(data), data],
     )
     return cur.lastrowid
+
+
+def train_dictionary(
+    db: Database, samples: int = TRAIN_SAMPLES, size: int = DICT_SIZE, seed: int = 0
+) -> int | None:
+    """Train a dictionary on up to `samples` stored bodies and store it; return its id (None:
+    too few bodies)."""
+    trained = train(db, samples, size, seed)
+    return add_dictionary(db, *trained) if trained is not None else None
 
 
 def recompress(db: Database, dict_id: int, batch: int = 500) -> int:
     """Re-encode every body not yet on dictionary `dict_id` with it; return how many moved.
 
-    Keeps the old encoding when the new one is not smaller.
+    Each batch of bodies is its own write transaction (a savepoint inside the caller's, if it
+    has one), so other writers wait for one batch, never for the whole archive. Every body is
+    readable throughout: a row changes its data and dict_id together, onto a dictionary already
+    committed. Keeps the old encoding when the new one is not smaller.
     """
     moved = 0
     last = ""
     while True:
-        rows = db.execute(
-            "SELECT sha256 FROM bodies WHERE (dict_id IS NULL OR dict_id != ?) AND sha256 > ? "
-            "ORDER BY sha256 LIMIT ?",
-            [dict_id, last, batch],
-        ).fetchall()
+        with write_transaction(db):
+            rows = db.execute(
+                "SELECT sha256 FROM bodies WHERE (dict_id IS NULL OR dict_id != ?) "
+                "AND sha256 > ? ORDER BY sha256 LIMIT ?",
+                [dict_id, last, batch],
+            ).fetchall()
+            for (digest,) in rows:
+                body = get_body(db, digest)
+                data = compress(db, body, dict_id)
+                old = db.execute("SELECT stored_size FROM bodies WHERE sha256 = ?", [digest])
+                if len(data) < old.fetchone()[0]:
+                    db.execute(
+                        "UPDATE bodies SET data = ?, stored_size = ?, codec = 'zstd', "
+                        "dict_id = ? WHERE sha256 = ?",
+                        [data, len(data), dict_id, digest],
+                    )
+                    moved += 1
         if not rows:
             return moved
-        for (digest,) in rows:
-            body = get_body(db, digest)
-            data = compress(db, body, dict_id)
-            old = db.execute("SELECT stored_size FROM bodies WHERE sha256 = ?", [digest])
-            if len(data) < old.fetchone()[0]:
-                db.execute(
-                    "UPDATE bodies SET data = ?, stored_size = ?, codec = 'zstd', dict_id = ? "
-                    "WHERE sha256 = ?",
-                    [data, len(data), dict_id, digest],
-                )
-                moved += 1
         last = rows[-1][0]
 
 
@@ -185,6 +206,10 @@ def drop_unused_dictionaries(db: Database) -> int:
 def maybe_train(db: Database) -> int | None:
     """Train and apply the first dictionary once enough bodies exist (later: `compact`).
 
+    Called after a store's transaction has committed, it holds the write lock only for short
+    transactions: training reads bodies and computes without it, the dictionary is inserted in
+    one transaction, and the older bodies move onto it RECOMPRESS_BATCH at a time. Inside a
+    caller's transaction (reparse) all of it is part of that transaction instead.
     When the bodies do not make a dictionary (too small or too alike), the next attempt waits
     for AUTO_TRAIN_AT more of them instead of retrying on every store.
     """
@@ -193,9 +218,13 @@ def maybe_train(db: Database) -> int | None:
     count = bodies_without_dict(db)
     if count < getattr(db, "_cpc_next_training", AUTO_TRAIN_AT):
         return None
-    dict_id = train_dictionary(db)
-    if dict_id is None:
+    trained = train(db)
+    if trained is None:
         db._cpc_next_training = count + AUTO_TRAIN_AT  # type: ignore[attr-defined]
-    if dict_id is not None:
-        recompress(db, dict_id)
+        return None
+    with write_transaction(db):
+        if current_dict_id(db) is not None:
+            return None  # another writer trained one meanwhile: its bodies use that one
+        dict_id = add_dictionary(db, *trained)
+    recompress(db, dict_id, batch=RECOMPRESS_BATCH)
     return dict_id

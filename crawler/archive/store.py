@@ -143,8 +143,10 @@ def store_fetches(
         outcome = _apply(db, run_id, fetches, ids, decision, at)
         if outcome.status != "skipped":
             add_counts(db, run_id, **{outcome.status: 1})
-        if snapshot_ids is None:
-            maybe_train(db)
+    if snapshot_ids is None:
+        # After the commit: the first dictionary's training takes the write lock only in short
+        # transactions of its own (compress.maybe_train), not inside this page's.
+        maybe_train(db)
     return outcome
 
 
