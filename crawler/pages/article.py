@@ -17,7 +17,7 @@ from lxml import etree
 from crawler.items import ArticleRecord, Image, NotArticle
 from crawler.pages import selectors as S
 from crawler.pages.body import absolute, fallback_body_root, read_body
-from crawler.pages.css import Index, Roots, may_match, tag_text
+from crawler.pages.css import Index, Roots, may_match, tag_text, text_content
 from crawler.pages.decode import Decoded, decode_html
 from crawler.pages.normalize import (
     EDITOR_LINE_RE,
@@ -47,7 +47,9 @@ _KEYWORD_SEP_RE = re.compile(r"[\s,，;；、]+")
 _HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/GB/index.html"})
 _DATED_LINK_RE = re.compile(r"\d{4}[-年/.]\d{1,2}[-月/.]\d{1,2}")
 
-_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+# Plain lxml elements, not lxml.html's: their class lookup is a Python call for every element
+# the parser hands out, and the parser touches every element of a page.
+_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
 
 
 def _meta(doc: etree._Element) -> dict[str, str]:
@@ -87,7 +89,7 @@ _EDITOR_TEXT = etree.XPath(
 def _editor_line_anywhere(doc: etree._Element) -> list[str]:
     """An unknown layout: the first short element whose whole text is an editor line."""
     for el in _EDITOR_TEXT(doc):
-        text = clean_text(el.text_content())
+        text = clean_text(text_content(el))
         if len(text) <= 60 and EDITOR_LINE_RE.match(text):
             return editor_names(text)
     return []
@@ -129,7 +131,7 @@ def _record(
     source_text = index.first_text(page, template.source) if template.source else ""
     source, source_url = "", ""
     for a in index.select(page, template.source_link):
-        name = clean_text(a.text_content())
+        name = clean_text(text_content(a))
         if name:
             source, source_url = name, absolute(url, a.get("href"))
             break
@@ -171,9 +173,7 @@ def _record(
         editors=editors,
         print_edition=edition or body.print_edition,
         breadcrumbs=[
-            t
-            for a in index.select(doc, template.breadcrumbs)
-            if (t := clean_text(a.text_content()))
+            t for a in index.select(doc, template.breadcrumbs) if (t := clean_text(text_content(a)))
         ],
         keywords=[k for k in _KEYWORD_SEP_RE.split(meta.get(S.META["keywords"], "")) if k],
         description=meta.get(S.META["description"], ""),
@@ -210,13 +210,13 @@ def _not_article_by_page(doc: etree._Element, url: str) -> tuple[str, str] | Non
 def _looks_like_listing(index: Index) -> bool:
     doc = index.doc
     has_next = any(
-        S.LISTING_NEXT_TEXT in clean_text(el.text_content())
+        S.LISTING_NEXT_TEXT in clean_text(text_content(el))
         for el in index.select(doc, S.LISTING_PAGER)
     )
     dated = sum(
         1
         for li in doc.iter("li")
-        if li.find(".//a") is not None and _DATED_LINK_RE.search(li.text_content() or "")
+        if li.find(".//a") is not None and _DATED_LINK_RE.search(text_content(li) or "")
     )
     return dated >= S.LISTING_MIN_DATED_LINKS and (
         has_next or dated >= 2 * S.LISTING_MIN_DATED_LINKS

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property, lru_cache
 
 from cssselect import HTMLTranslator
 from lxml import etree
@@ -66,6 +66,9 @@ def may_match(selector: str, page: bytes) -> bool:
     return all(marker in page for marker in _markers(selector))
 
 
+# An element's text, as lxml.html's text_content() gives it, for plain lxml elements.
+text_content = etree.XPath("string()", smart_strings=False)
+
 # Where selectors are evaluated: a template's scope element first, then the whole page.
 Roots = etree._Element | tuple[etree._Element, ...]
 
@@ -106,8 +109,13 @@ def _parsed(selector: str) -> tuple[tuple[_Step, ...], tuple[str, ...]] | None:
     return tuple(steps), combinators
 
 
+@lru_cache(maxsize=4096)  # pages of one site share most of their class attributes
+def _class_tokens(value: str) -> frozenset[str]:
+    return frozenset(t for t in _CLASS_SPACE_RE.split(value) if t)
+
+
 class Index:
-    """One page's elements by id, by class and by position, built in one walk of the tree.
+    """One page's elements by id and by class, built in one walk of the tree.
 
     A template tries dozens of selectors per page, and each XPath evaluation walked the whole
     tree again. With the index a selector starts from the elements its first step names (an
@@ -121,20 +129,21 @@ class Index:
         self._ids: dict[str, etree._Element] = {}
         self._classes: dict[str, list[etree._Element]] = {}
         self._tokens: dict[etree._Element, frozenset[str]] = {}
-        # Every element's place in the document; holding them also keeps their proxies alive,
-        # so walking the tree again later does not build new ones.
-        self._position: dict[etree._Element, int] = {}
-        for position, el in enumerate(doc.iter(etree.Element)):
-            self._position[el] = position
+        for el in doc.iter(etree.Element):
             value = el.get("class")
             if value:
-                tokens = frozenset(t for t in _CLASS_SPACE_RE.split(value) if t)
+                tokens = _class_tokens(value)
                 self._tokens[el] = tokens
                 for token in tokens:
                     self._classes.setdefault(token, []).append(el)
             value = el.get("id")
             if value is not None:
                 self._ids.setdefault(value, el)
+
+    @cached_property
+    def _position(self) -> dict[etree._Element, int]:
+        """Every element's place in the document (only nested matches need it)."""
+        return {el: i for i, el in enumerate(self.doc.iter(etree.Element))}
 
     def _matches(self, el: etree._Element, step: _Step) -> bool:
         if step.tag is not None and el.tag != step.tag:
@@ -211,7 +220,7 @@ class Index:
             for sel in selectors:
                 for el in self.find(root, sel):
                     matched = True
-                    text = clean_text(el.text_content())
+                    text = clean_text(text_content(el))
                     if text:
                         return text
             if matched:  # the fields are in this root, even if empty: no looking further out
@@ -222,7 +231,7 @@ class Index:
 def tag_text(doc: etree._Element, tag: str) -> str:
     """The text of the first <tag> that has any (a C-level walk, no XPath)."""
     for el in doc.iter(tag):
-        text = clean_text(el.text_content())
+        text = clean_text(text_content(el))
         if text:
             return text
     return ""
