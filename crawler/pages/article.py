@@ -257,8 +257,9 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
     meta = _meta(doc)
     index = Index(doc)
     for template in S.TEMPLATE_ORDER:
-        detect = tuple(sel for sel in template.detect if may_match(sel, clean))
-        if not detect or not index.select(doc, detect):
+        # The index answers first (a lookup, where the byte check scans the page); the byte
+        # check still runs on a match, so what detects a layout is what it was.
+        if not any(index.find(doc, sel) and may_match(sel, clean) for sel in template.detect):
             continue
         roots = index.select(doc, template.body)
         if roots:

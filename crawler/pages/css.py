@@ -202,7 +202,18 @@ class Index:
 
     def find_all(self, root: etree._Element, selectors: Sequence[str]) -> set[etree._Element]:
         """Every element any of the selectors matches under `root`."""
-        return {el for sel in selectors for el in self.find(root, sel)}
+        found: set[etree._Element] = set()
+        tags = []  # bare tag names ("script", "form"): one walk finds them all
+        for sel in selectors:
+            parsed = _parsed(sel)
+            step = parsed[0][0] if parsed and len(parsed[0]) == 1 else None
+            if step and step.tag and step.id is None and not step.classes:
+                tags.append(step.tag)
+            else:
+                found.update(self.find(root, sel))
+        if tags:
+            found.update(root.iter(*tags))
+        return found
 
     def select(self, roots: Roots, selectors: Sequence[str]) -> list[etree._Element]:
         """In the first root where any selector matches: the elements of the first that does."""
