@@ -109,6 +109,10 @@ def _parsed(selector: str) -> tuple[tuple[_Step, ...], tuple[str, ...]] | None:
     return tuple(steps), combinators
 
 
+_CLASS_ATTRIBUTES = etree.XPath("//@class")
+_ID_ATTRIBUTES = etree.XPath("//@id")
+
+
 @lru_cache(maxsize=4096)  # pages of one site share most of their class attributes
 def _class_tokens(value: str) -> frozenset[str]:
     return frozenset(t for t in _CLASS_SPACE_RE.split(value) if t)
@@ -129,16 +133,17 @@ class Index:
         self._ids: dict[str, etree._Element] = {}
         self._classes: dict[str, list[etree._Element]] = {}
         self._tokens: dict[etree._Element, frozenset[str]] = {}
-        for el in doc.iter(etree.Element):
-            value = el.get("class")
+        # The attributes, not every element: most elements have neither, and asking each of
+        # them costs more than the two XPath walks. Both come in document order.
+        for value in _CLASS_ATTRIBUTES(doc):
             if value:
+                el = value.getparent()
                 tokens = _class_tokens(value)
                 self._tokens[el] = tokens
                 for token in tokens:
                     self._classes.setdefault(token, []).append(el)
-            value = el.get("id")
-            if value is not None:
-                self._ids.setdefault(value, el)
+        for value in _ID_ATTRIBUTES(doc):
+            self._ids.setdefault(str(value), value.getparent())
 
     @cached_property
     def _position(self) -> dict[etree._Element, int]:
