@@ -198,7 +198,14 @@ class Index:
         if parsed is None:
             return compiled((selector,))(root)
         steps, combinators = parsed
-        found = self._first(root, steps[0])
+        first = steps[0]
+        # Most selectors name a class or id the page does not have: answer those at once.
+        if first.id is not None:
+            if first.id not in self._ids:
+                return []
+        elif first.classes and first.classes[0] not in self._classes:
+            return []
+        found = self._first(root, first)
         for step, combinator in zip(steps[1:], combinators, strict=True):
             if not found:
                 break
