@@ -1,5 +1,7 @@
-"""Named CSS selectors: compiled once to XPath, evaluated in their declared try order.
+"""Named CSS selectors, evaluated in their declared try order.
 
+The parser asks a page's `Index` (elements by id and class, built once per page); `compiled`
+is the XPath meaning the index reproduces, and answers any selector the index does not parse.
 cssselect turns "#p_title" into a walk over every element of the page; libxml2's HTML parser
 already indexes ids, so a selector whose first step names an id starts from `id('…')`
 instead: the same elements for pages with unique ids (HTML requires them), in a fraction of
