@@ -121,7 +121,7 @@ def _class_tokens(value: str) -> frozenset[str]:
 
 
 class Index:
-    """One page's elements by id and by class, built in one walk of the tree.
+    """One page's elements by id and by class, built once per page.
 
     A template tries dozens of selectors per page, and each XPath evaluation walked the whole
     tree again. With the index a selector starts from the elements its first step names (an
