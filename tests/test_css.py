@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import lxml.html
@@ -9,7 +10,10 @@ import pytest
 from lxml.cssselect import CSSSelector
 
 from crawler.pages import selectors as S
-from crawler.pages.css import compiled, css_to_xpath, may_match
+from crawler.pages.css import Index, compiled, css_to_xpath, may_match
+from crawler.pages.decode import decode_html
+
+PARSER = lxml.html.HTMLParser(encoding="utf-8")  # comments kept: the index must skip them
 
 PAGE = b"""<html><body><div class="route" id="rwb_navpath"><a href="/">a</a><a href="/b">b</a></div>
 <div class="box_con x" id="rwb_zw"><p>t</p><div class="zdfy"><a href="/2">2</a></div></div>
@@ -61,3 +65,39 @@ def test_may_match_on_a_real_page() -> None:
     ).read_bytes()
     assert may_match("div.rm_txt div.col-1", raw)
     assert not may_match("div#picG", raw)
+
+
+def _declared_selectors() -> list[str]:
+    out = [*S.COMMON_EXCLUDE, *S.CAPTION_BLOCKS, *S.LISTING_PAGER]
+    for template in (*S.TEMPLATE_ORDER, S.FALLBACK):
+        for field in dataclasses.fields(template):
+            value = getattr(template, field.name)
+            if isinstance(value, tuple):
+                out.extend(value)
+    return list(dict.fromkeys(out))
+
+
+@pytest.mark.parametrize(
+    "page", sorted(Path(__file__).parent.glob("fixtures/*/page*.bin")), ids=lambda p: p.parent.name
+)
+def test_index_finds_what_xpath_finds(page: Path) -> None:
+    decoded = decode_html(page.read_bytes())
+    doc = lxml.html.document_fromstring(decoded.text.encode("utf-8"), parser=PARSER)
+    index = Index(doc)
+    selectors = _declared_selectors()
+    # Roots: the page, and every element a selector finds (scopes, bodies, links, …).
+    roots = [doc, *dict.fromkeys(el for sel in selectors for el in compiled((sel,))(doc))]
+    for root in roots:
+        for sel in selectors:
+            assert index.find(root, sel) == compiled((sel,))(root), (root, sel)
+
+
+def test_index_on_nested_and_duplicate_markup() -> None:
+    doc = lxml.html.document_fromstring(
+        b'<html><body><div class="a" id="x"><p>1</p><div class="a b"><p>2</p><a>3</a></div>'
+        b'<p>4</p></div><div id="x" class="a"><p>5</p></div><p class="c\xc2\xa0d">6</p>'
+        b"</body></html>"
+    )
+    index = Index(doc)
+    for sel in ("div.a p", "div.a > p", "#x p", "div.a.b > *", ".a *", "p.c", "#x", "div#x > p"):
+        assert index.find(doc, sel) == compiled((sel,))(doc), sel

@@ -17,7 +17,7 @@ from lxml import etree
 from crawler.items import ArticleRecord, Image, NotArticle
 from crawler.pages import selectors as S
 from crawler.pages.body import absolute, fallback_body_root, read_body
-from crawler.pages.css import Roots, first_text, may_match, select, tag_text
+from crawler.pages.css import Index, Roots, may_match, tag_text, text_content
 from crawler.pages.decode import Decoded, decode_html
 from crawler.pages.normalize import (
     EDITOR_LINE_RE,
@@ -47,7 +47,9 @@ _KEYWORD_SEP_RE = re.compile(r"[\s,，;；、]+")
 _HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/GB/index.html"})
 _DATED_LINK_RE = re.compile(r"\d{4}[-年/.]\d{1,2}[-月/.]\d{1,2}")
 
-_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+# Plain lxml elements, not lxml.html's: their class lookup is a Python call for every element
+# the parser hands out, and the parser touches every element of a page.
+_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
 
 
 def _meta(doc: etree._Element) -> dict[str, str]:
@@ -62,11 +64,11 @@ def _meta(doc: etree._Element) -> dict[str, str]:
 # --- fields --------------------------------------------------------------------------------------
 
 
-def _pages(doc: Roots, template: S.Template, url: str) -> list[str]:
+def _pages(index: Index, roots: Roots, template: S.Template, url: str) -> list[str]:
     """Every page of a multi-page article, first page first, from the pager links."""
     this = parse_article_url(url) if url else None
     urls: list[str] = []
-    for a in select(doc, template.pager):
+    for a in index.select(roots, template.pager):
         href = absolute(url, a.get("href"))
         target = parse_article_url(href) if href else None
         if target is None or (this and target.first_page_url != this.first_page_url):
@@ -87,7 +89,7 @@ _EDITOR_TEXT = etree.XPath(
 def _editor_line_anywhere(doc: etree._Element) -> list[str]:
     """An unknown layout: the first short element whose whole text is an editor line."""
     for el in _EDITOR_TEXT(doc):
-        text = clean_text(el.text_content())
+        text = clean_text(text_content(el))
         if len(text) <= 60 and EDITOR_LINE_RE.match(text):
             return editor_names(text)
     return []
@@ -106,29 +108,30 @@ def _title_from_head(doc: etree._Element) -> str:
 
 
 def _record(
-    doc: etree._Element,
+    index: Index,
     template: S.Template,
     body_root: etree._Element,
     url: str,
     decoded: Decoded,
     meta: dict[str, str],
 ) -> ArticleRecord:
-    body = read_body(body_root, template, url)
-    scope = select(doc, template.scope)
+    doc = index.doc
+    body = read_body(index, body_root, template, url)
+    scope = index.select(doc, template.scope)
     page = (scope[0], doc) if scope else doc
     if len(body.images) == 1 and not body.images[0].caption and template.caption:
         # A gallery page prints one picture with its caption in a paragraph of its own.
-        body.images[0] = Image(body.images[0].src, first_text(page, template.caption))
-    title = first_text(page, template.title) if template.title else ""
+        body.images[0] = Image(body.images[0].src, index.first_text(page, template.caption))
+    title = index.first_text(page, template.title) if template.title else ""
     if template is S.FALLBACK:
         h1 = tag_text(doc, "h1")
         title = h1 if len(h1) >= S.FALLBACK_MIN_TITLE else _title_from_head(doc)
 
-    dateline = first_text(page, template.dateline)
-    source_text = first_text(page, template.source) if template.source else ""
+    dateline = index.first_text(page, template.dateline)
+    source_text = index.first_text(page, template.source) if template.source else ""
     source, source_url = "", ""
-    for a in select(page, template.source_link):
-        name = clean_text(a.text_content())
+    for a in index.select(page, template.source_link):
+        name = clean_text(text_content(a))
         if name:
             source, source_url = name, absolute(url, a.get("href"))
             break
@@ -139,20 +142,20 @@ def _record(
     published = parse_date(dateline) if dateline else None
     published = published or parse_date(meta.get(S.META["publishdate"]), fallback=False)
 
-    original = first_text(page, template.original_title)
+    original = index.first_text(page, template.original_title)
     m = S.ORIGINAL_TITLE_RE.match(original)
     original = clean_text(m["title"]) if m else original
 
-    edition = parse_print_edition(first_text(page, template.print_edition))
-    editors = editor_names(first_text(page, template.editors)) or body.editors
+    edition = parse_print_edition(index.first_text(page, template.print_edition))
+    editors = editor_names(index.first_text(page, template.editors)) or body.editors
     if not editors and template is S.FALLBACK:
         editors = _editor_line_anywhere(doc)
-    authors = byline_names(first_text(page, template.author)) + body.authors
+    authors = byline_names(index.first_text(page, template.author)) + body.authors
 
     parsed = parse_article_url(url) if url else None
     content_id = parsed.content_id if parsed else strip_id_prefix(meta.get(S.META["contentid"]))
     channel_id = parsed.channel_id if parsed else strip_id_prefix(meta.get(S.META["catalogs"]))
-    pages = _pages(page, template, url)
+    pages = _pages(index, page, template, url)
 
     return ArticleRecord(
         url=url,
@@ -160,8 +163,8 @@ def _record(
         content_id=content_id,
         channel_id=channel_id,
         title=title,
-        pretitle=first_text(page, template.pretitle),
-        subtitle=first_text(page, template.subtitle),
+        pretitle=index.first_text(page, template.pretitle),
+        subtitle=index.first_text(page, template.subtitle),
         original_title=original or body.original_title,
         published_at=published,
         source=source,
@@ -170,7 +173,7 @@ def _record(
         editors=editors,
         print_edition=edition or body.print_edition,
         breadcrumbs=[
-            t for a in select(doc, template.breadcrumbs) if (t := clean_text(a.text_content()))
+            t for a in index.select(doc, template.breadcrumbs) if (t := clean_text(text_content(a)))
         ],
         keywords=[k for k in _KEYWORD_SEP_RE.split(meta.get(S.META["keywords"], "")) if k],
         description=meta.get(S.META["description"], ""),
@@ -204,14 +207,16 @@ def _not_article_by_page(doc: etree._Element, url: str) -> tuple[str, str] | Non
     return None
 
 
-def _looks_like_listing(doc: etree._Element) -> bool:
+def _looks_like_listing(index: Index) -> bool:
+    doc = index.doc
     has_next = any(
-        S.LISTING_NEXT_TEXT in clean_text(el.text_content()) for el in select(doc, S.LISTING_PAGER)
+        S.LISTING_NEXT_TEXT in clean_text(text_content(el))
+        for el in index.select(doc, S.LISTING_PAGER)
     )
     dated = sum(
         1
         for li in doc.iter("li")
-        if li.find(".//a") is not None and _DATED_LINK_RE.search(li.text_content() or "")
+        if li.find(".//a") is not None and _DATED_LINK_RE.search(text_content(li) or "")
     )
     return dated >= S.LISTING_MIN_DATED_LINKS and (
         has_next or dated >= 2 * S.LISTING_MIN_DATED_LINKS
@@ -250,23 +255,25 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
         return no(*verdict, decoded.encoding)
 
     meta = _meta(doc)
+    index = Index(doc)
     for template in S.TEMPLATE_ORDER:
-        detect = tuple(sel for sel in template.detect if may_match(sel, clean))
-        if not detect or not select(doc, detect):
+        # The index answers first (a lookup, where the byte check scans the page); the byte
+        # check still runs on a match, so what detects a layout is what it was.
+        if not any(index.find(doc, sel) and may_match(sel, clean) for sel in template.detect):
             continue
-        roots = select(doc, template.body)
+        roots = index.select(doc, template.body)
         if roots:
-            record = _record(doc, template, roots[0], url, decoded, meta)
+            record = _record(index, template, roots[0], url, decoded, meta)
             if record.title and (record.paragraphs or record.images):
                 return record
         break  # the layout is known but holds no article: try the generic reading
 
-    if _looks_like_listing(doc):
+    if _looks_like_listing(index):
         return no("listing", "list page: dated links with pagination", decoded.encoding)
     root = fallback_body_root(doc)
     if root is None:
         return no("unknown", "no template matched and no body text found", decoded.encoding)
-    record = _record(doc, S.FALLBACK, root, url, decoded, meta)
+    record = _record(index, S.FALLBACK, root, url, decoded, meta)
     if len(record.title) < S.FALLBACK_MIN_TITLE:
         return no("unknown", "no template matched and no credible title", decoded.encoding)
     return record

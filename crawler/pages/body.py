@@ -16,7 +16,7 @@ from lxml import etree
 
 from crawler.items import Image, PrintEdition
 from crawler.pages import selectors as S
-from crawler.pages.css import compiled
+from crawler.pages.css import Index, text_content
 from crawler.pages.normalize import (
     EDITOR_LINE_RE,
     PRINT_EDITION_RE,
@@ -96,9 +96,9 @@ class Body:
     authors: list[str] = dataclasses.field(default_factory=list)
 
 
-def read_body(root: etree._Element, template: S.Template, url: str) -> Body:
-    excluded = set(compiled((*S.COMMON_EXCLUDE, *template.exclude))(root))
-    captions = set(compiled(S.CAPTION_BLOCKS)(root))
+def read_body(index: Index, root: etree._Element, template: S.Template, url: str) -> Body:
+    excluded = index.find_all(root, (*S.COMMON_EXCLUDE, *template.exclude))
+    captions = index.find_all(root, S.CAPTION_BLOCKS)
     out = Body()
     for block in _blocks(root, excluded, captions):
         text = clean_text("".join(block.parts))
@@ -146,7 +146,7 @@ def fallback_body_root(doc: etree._Element) -> etree._Element | None:
     for p in doc.iter(S.FALLBACK_BLOCKS):
         parent = p.getparent()
         if parent is not None:
-            weight[parent] = weight.get(parent, 0) + len(clean_text(p.text_content()))
+            weight[parent] = weight.get(parent, 0) + len(clean_text(text_content(p)))
     if not weight:
         return None
     root, total = max(weight.items(), key=lambda kv: kv[1])

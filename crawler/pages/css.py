@@ -1,5 +1,7 @@
-"""Named CSS selectors: compiled once to XPath, evaluated in their declared try order.
+"""Named CSS selectors, evaluated in their declared try order.
 
+The parser asks a page's `Index` (elements by id and class, built once per page); `compiled`
+is the XPath meaning the index reproduces, and answers any selector the index does not parse.
 cssselect turns "#p_title" into a walk over every element of the page; libxml2's HTML parser
 already indexes ids, so a selector whose first step names an id starts from `id('…')`
 instead: the same elements for pages with unique ids (HTML requires them), in a fraction of
@@ -10,7 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, cached_property, lru_cache
 
 from cssselect import HTMLTranslator
 from lxml import etree
@@ -65,57 +68,195 @@ def may_match(selector: str, page: bytes) -> bool:
     return all(marker in page for marker in _markers(selector))
 
 
+# An element's text, as lxml.html's text_content() gives it, for plain lxml elements.
+text_content = etree.XPath("string()", smart_strings=False)
+
 # Where selectors are evaluated: a template's scope element first, then the whole page.
 Roots = etree._Element | tuple[etree._Element, ...]
 
-
-def _found(roots: Roots, selectors: tuple[str, ...]) -> tuple[etree._Element, list]:
-    """The first root in which any of the selectors matches, and the union of their matches."""
-    roots = roots if isinstance(roots, tuple) else (roots,)
-    for root in roots:
-        found = compiled(selectors)(root)  # one walk answers "does any match?"
-        if found:
-            return root, found
-    return roots[-1], []
+# A selector the index answers: compound steps ("tag#id.class.class", an id in the first step
+# only) joined by " " or ">". Anything else (attributes, pseudo-classes) goes to XPath.
+_STEP_RE = re.compile(r"(?P<tag>[a-zA-Z][\w-]*|\*)?(?P<names>(?:[.#][\w-]+)*)")
+_COMBINATOR_RE = re.compile(r"\s*>\s*|\s+")
+# XPath's normalize-space, which cssselect's class test uses, splits on these four only.
+_CLASS_SPACE_RE = re.compile(r"[ \t\r\n]+")
 
 
-def select(roots: Roots, selectors: Sequence[str]) -> list[etree._Element]:
-    """The elements of the first selector that matches anything."""
-    if not selectors:
-        return []
-    root, found = _found(roots, tuple(selectors))
-    if not found or len(selectors) == 1:
+@dataclass(frozen=True)
+class _Step:
+    tag: str | None  # None: any element
+    id: str | None
+    classes: tuple[str, ...]
+
+
+@cache
+def _parsed(selector: str) -> tuple[tuple[_Step, ...], tuple[str, ...]] | None:
+    """(steps, combinators between them) of a selector the index answers, else None."""
+    text = selector.strip()
+    parts = _COMBINATOR_RE.split(text)
+    combinators = tuple(m.group().strip() or " " for m in _COMBINATOR_RE.finditer(text))
+    steps = []
+    for i, part in enumerate(parts):
+        m = _STEP_RE.fullmatch(part)
+        if not part or not m:
+            return None
+        names = re.findall(r"[.#][\w-]+", m["names"])
+        ids = [n[1:] for n in names if n[0] == "#"]
+        if len(ids) > 1 or (ids and i > 0):
+            return None  # XPath answers these (cssselect's @id test, not the id index)
+        tag = m["tag"].lower() if m["tag"] and m["tag"] != "*" else None
+        steps.append(
+            _Step(tag, ids[0] if ids else None, tuple(n[1:] for n in names if n[0] == "."))
+        )
+    return tuple(steps), combinators
+
+
+_CLASS_ATTRIBUTES = etree.XPath("//@class")
+_ID_ATTRIBUTES = etree.XPath("//@id")
+
+
+@lru_cache(maxsize=4096)  # pages of one site share most of their class attributes
+def _class_tokens(value: str) -> frozenset[str]:
+    return frozenset(t for t in _CLASS_SPACE_RE.split(value) if t)
+
+
+class Index:
+    """One page's elements by id and by class, built once per page.
+
+    A template tries dozens of selectors per page, and each XPath evaluation walked the whole
+    tree again. With the index a selector starts from the elements its first step names (an
+    id or class lookup) and goes down one step at a time. It finds exactly what the XPath of
+    `compiled` finds, in document order: an id-first selector starts from the first element
+    with that id, as libxml2's `id()` does, wherever the root is.
+    """
+
+    def __init__(self, doc: etree._Element) -> None:
+        self.doc = doc
+        self._ids: dict[str, etree._Element] = {}
+        self._classes: dict[str, list[etree._Element]] = {}
+        self._tokens: dict[etree._Element, frozenset[str]] = {}
+        # The attributes, not every element: most elements have neither, and asking each of
+        # them costs more than the two XPath walks. Both come in document order.
+        for value in _CLASS_ATTRIBUTES(doc):
+            if value:
+                el = value.getparent()
+                tokens = _class_tokens(value)
+                self._tokens[el] = tokens
+                for token in tokens:
+                    self._classes.setdefault(token, []).append(el)
+        for value in _ID_ATTRIBUTES(doc):
+            self._ids.setdefault(str(value), value.getparent())
+
+    @cached_property
+    def _position(self) -> dict[etree._Element, int]:
+        """Every element's place in the document (only nested matches need it)."""
+        return {el: i for i, el in enumerate(self.doc.iter(etree.Element))}
+
+    def _matches(self, el: etree._Element, step: _Step) -> bool:
+        if step.tag is not None and el.tag != step.tag:
+            return False
+        if step.id is not None and el.get("id") != step.id:
+            return False
+        tokens = self._tokens.get(el, frozenset())
+        return all(c in tokens for c in step.classes)
+
+    def _within(self, el: etree._Element, root: etree._Element) -> bool:
+        return root is self.doc or el is root or any(a is root for a in el.iterancestors())
+
+    def _first(self, root: etree._Element, step: _Step) -> list[etree._Element]:
+        """Elements matching the first step: the id's element, or root and its descendants."""
+        if step.id is not None:
+            el = self._ids.get(step.id)
+            return [el] if el is not None and self._matches(el, step) else []
+        if step.classes:
+            pool = [el for el in self._classes.get(step.classes[0], ()) if self._within(el, root)]
+        else:
+            pool = root.iter(step.tag or etree.Element)
+        return [el for el in pool if self._matches(el, step)]
+
+    def _below(self, above: list[etree._Element], step: _Step, child: bool):
+        """Elements matching `step` that are children (or descendants) of any of `above`."""
+        if step.classes:
+            ups = set(above)
+            pool = self._classes.get(step.classes[0], ())
+            if child:
+                return [el for el in pool if el.getparent() in ups and self._matches(el, step)]
+            return [
+                el
+                for el in pool
+                if self._matches(el, step) and any(a in ups for a in el.iterancestors())
+            ]
+        tag = step.tag or etree.Element
+        found: dict[etree._Element, None] = {}
+        for up in above:
+            for el in up.iterchildren(tag) if child else up.iterdescendants(tag):
+                found[el] = None
+        # Nested ancestors reach the same elements, out of order: dedupe, then document order.
+        return sorted(found, key=self._position.__getitem__) if len(above) > 1 else list(found)
+
+    def find(self, root: etree._Element, selector: str) -> list[etree._Element]:
+        """The elements `selector` matches under `root`, in document order."""
+        parsed = _parsed(selector)
+        if parsed is None:
+            return compiled((selector,))(root)
+        steps, combinators = parsed
+        first = steps[0]
+        # Most selectors name a class or id the page does not have: answer those at once.
+        if first.id is not None:
+            if first.id not in self._ids:
+                return []
+        elif first.classes and first.classes[0] not in self._classes:
+            return []
+        found = self._first(root, first)
+        for step, combinator in zip(steps[1:], combinators, strict=True):
+            if not found:
+                break
+            found = self._below(found, step, combinator == ">")
         return found
-    for sel in selectors:
-        hit = compiled((sel,))(root)
-        if hit:
-            return hit
-    return []
 
+    def find_all(self, root: etree._Element, selectors: Sequence[str]) -> set[etree._Element]:
+        """Every element any of the selectors matches under `root`."""
+        found: set[etree._Element] = set()
+        tags = []  # bare tag names ("script", "form"): one walk finds them all
+        for sel in selectors:
+            parsed = _parsed(sel)
+            step = parsed[0][0] if parsed and len(parsed[0]) == 1 else None
+            if step and step.tag and step.id is None and not step.classes:
+                tags.append(step.tag)
+            else:
+                found.update(self.find(root, sel))
+        if tags:
+            found.update(root.iter(*tags))
+        return found
 
-def first_text(roots: Roots, selectors: Sequence[str]) -> str:
-    """The text of the first element, of the first selector in order, that has any text."""
-    if not selectors:
+    def select(self, roots: Roots, selectors: Sequence[str]) -> list[etree._Element]:
+        """In the first root where any selector matches: the elements of the first that does."""
+        for root in roots if isinstance(roots, tuple) else (roots,):
+            for sel in selectors:
+                found = self.find(root, sel)
+                if found:
+                    return found
+        return []
+
+    def first_text(self, roots: Roots, selectors: Sequence[str]) -> str:
+        """The first text, selectors in order, in the first root where any selector matches."""
+        for root in roots if isinstance(roots, tuple) else (roots,):
+            matched = False
+            for sel in selectors:
+                for el in self.find(root, sel):
+                    matched = True
+                    text = clean_text(text_content(el))
+                    if text:
+                        return text
+            if matched:  # the fields are in this root, even if empty: no looking further out
+                return ""
         return ""
-    root, found = _found(roots, tuple(selectors))
-    texts = {}
-    for el in found:
-        text = clean_text(el.text_content())
-        if text:
-            texts[el] = text
-    if len(texts) <= 1 or len(selectors) == 1:
-        return next(iter(texts.values()), "")
-    for sel in selectors:
-        for el in compiled((sel,))(root):
-            if el in texts:
-                return texts[el]
-    return ""
 
 
 def tag_text(doc: etree._Element, tag: str) -> str:
     """The text of the first <tag> that has any (a C-level walk, no XPath)."""
     for el in doc.iter(tag):
-        text = clean_text(el.text_content())
+        text = clean_text(text_content(el))
         if text:
             return text
     return ""
