@@ -302,15 +302,25 @@ def test_kill_and_resume_loses_nothing_and_stores_nothing_twice(tmp_path):
     # Nothing fetched twice but what was in flight at the kill (fetched, never stored).
     stored_before = {u for (u,) in query(db, "SELECT url FROM snapshots WHERE run_id = 1")}
     assert not stored_before & set(second_hits)
-    # (robots.txt is asked again by every new process: not a page.) One request in flight
-    # per host at most (CONCURRENT_REQUESTS_PER_DOMAIN=1), and the site spans six hosts.
-    again = {u for u in set(second_hits) & first_hits if not u.endswith("/robots.txt")}
-    assert len(again) <= 6
     # Nothing lost: the same articles as an uninterrupted crawl of the same site.
     with ReplayServer(SITE, faults=no_faults) as server:
         reference = tmp_path / "reference.db"
         assert crawl(reference, server)[0] == 0
     assert set(articles(db)) == set(articles(reference))
+    # What is asked again: the requests in flight at the kill, one per host at most
+    # (CONCURRENT_REQUESTS_PER_DOMAIN=1; the site spans six hosts), plus the pages of a
+    # multi-page article whose later pages had not all arrived (an article is stored only
+    # whole). robots.txt is asked again by every new process: not a page.
+    multipage = {
+        u
+        for (u,) in query(
+            reference,
+            "SELECT url FROM snapshots WHERE group_id IN "
+            "(SELECT group_id FROM snapshots GROUP BY group_id HAVING count(*) > 1)",
+        )
+    }
+    again = {u for u in set(second_hits) & first_hits if not u.endswith("/robots.txt")}
+    assert len(again - multipage) <= 6
     runs = query(db, "SELECT finish_reason FROM runs ORDER BY id")
     assert runs == [("interrupted",), ("finished",)]
 
