@@ -42,6 +42,18 @@ class Verdict:
     reason: str = ""
 
 
+def continuation_not_ok(first_url: str, page: Fetch) -> NotArticle | None:
+    """An article whose continuation page did not answer 200 is incomplete, never partial.
+
+    One rule, one wording, for every source that gathers continuation pages (the spider,
+    WARC import), so a failure reads the same whichever way the pages came in.
+    """
+    if page.status == 200:
+        return None
+    reason = f"continuation page {page.url} answered HTTP {page.status}"
+    return NotArticle(first_url, kind="incomplete", reason=reason)
+
+
 def parse_fetches(fetches: Sequence[Fetch]) -> tuple[ArticleRecord | NotArticle, list[str]]:
     """Parse page 1 and any continuation pages into one result; also each page's charset."""
     from crawler.pages.article import merge_pages, parse_article

@@ -17,6 +17,7 @@ from crawler.archive.db import write_transaction
 from crawler.archive.runs import add_counts, finish_run, start_run, utcnow
 from crawler.archive.snapshots import insert_snapshot, snapshot_fetch
 from crawler.archive.store import parse_fetches, store_fetches
+from crawler.archive.verdict import continuation_not_ok
 from crawler.archive.warc import FetchError, WarcOut, WarcRecordError, WriteCounts, read_warc
 from crawler.items import ArticleRecord, Fetch, NotArticle
 from crawler.urls import canonical_url, parse_article_url
@@ -150,9 +151,9 @@ def _judge(fetches: list[Fetch]):
     if not 200 <= fetches[0].status < 300:
         return None
     for page in fetches[1:]:
-        if page.status != 200:  # worded as the spider words it, so both sources agree
-            reason = f"continuation page {page.url} answered HTTP {page.status}"
-            return NotArticle(fetches[0].url, kind="incomplete", reason=reason)
+        incomplete = continuation_not_ok(fetches[0].url, page)
+        if incomplete:
+            return incomplete
     if not all(f.body for f in fetches):
         return None
     result, _charsets = parse_fetches(fetches)

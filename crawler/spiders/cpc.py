@@ -22,6 +22,7 @@ import scrapy
 from scrapy import signals
 
 from crawler.archive.store import articles_first_seen_since, known_article
+from crawler.archive.verdict import continuation_not_ok
 from crawler.crawl import state
 from crawler.crawl.archive import open_crawl_archive
 from crawler.crawl.item import CrawledPage
@@ -288,9 +289,9 @@ class CpcSpider(scrapy.Spider):
         meta = response.meta
         entry, fetches, records = meta["entry"], [*meta["fetches"]], [*meta["records"]]
         fetches.append(fetch_of(response, response.request.url))
-        if response.status != 200:
-            reason = f"continuation page {response.request.url} answered HTTP {response.status}"
-            yield self.incomplete(entry, fetches, reason)
+        failed = continuation_not_ok(entry.url, fetches[-1])
+        if failed:
+            yield CrawledPage(entry.url, fetches, failed)
             return
         page = parse_article(response.body, response.url, headers_of(response))
         if isinstance(page, NotArticle):
