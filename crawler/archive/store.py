@@ -55,6 +55,7 @@ __all__ = [
     "known_urls",
     "paragraph_diff",
     "parse_fetches",
+    "record_failure",
     "start_run",
     "store_fetches",
     "unfinished_runs",
@@ -169,16 +170,30 @@ def _apply(
             return StoreOutcome("unchanged", d.key, ids, reason=f"still removed: {d.reason}")
         d = Verdict("failure", key=d.key, kind=d.kind, reason=d.reason)
     if d.status == "failure":
-        db.execute(
-            "INSERT INTO failures (url, snapshot_id, kind, reason, article_key, run_id, at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [fetches[0].url, ids[0], d.kind, d.reason, d.key, run_id, at],
-        )
+        record_failure(db, fetches[0].url, ids[0], d.kind, d.reason, run_id, at, key=d.key)
         return StoreOutcome("failed", d.key, ids, reason=f"{d.kind}: {d.reason}")
     assert d.record is not None and d.key is not None
     outcome = _save_article(db, d.key, d.record, fetches[0], ids[0], at)
     outcome.snapshot_ids = ids
     return outcome
+
+
+def record_failure(
+    db: Database,
+    url: str,
+    snapshot_id: int | None,
+    kind: str,
+    reason: str,
+    run_id: int,
+    at: str,
+    key: str | None = None,
+) -> None:
+    """A `failures` row: what could not become an article, why, and the bytes it came from."""
+    db.execute(
+        "INSERT INTO failures (url, snapshot_id, kind, reason, article_key, run_id, at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [url, snapshot_id, kind, reason, key, run_id, at],
+    )
 
 
 def _content_hash(data: dict) -> str:

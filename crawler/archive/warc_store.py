@@ -16,7 +16,7 @@ from typing import BinaryIO
 from crawler.archive.db import write_transaction
 from crawler.archive.runs import add_counts, finish_run, start_run, utcnow
 from crawler.archive.snapshots import insert_snapshot, snapshot_fetch
-from crawler.archive.store import parse_fetches, store_fetches
+from crawler.archive.store import parse_fetches, record_failure, store_fetches
 from crawler.archive.verdict import continuation_not_ok
 from crawler.archive.warc import FetchError, WarcOut, WarcRecordError, WriteCounts, read_warc
 from crawler.items import ArticleRecord, Fetch, NotArticle
@@ -191,11 +191,7 @@ def _quarantine(db, run_id: int, error: WarcRecordError) -> str:
             fetched_at = error.fetch.fetched_at or utcnow()
             snapshot_id = insert_snapshot(db, run_id, error.fetch, fetched_at=fetched_at)
             add_counts(db, run_id, fetched=1)
-        db.execute(
-            "INSERT INTO failures (url, snapshot_id, kind, reason, run_id, at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [url, snapshot_id, "warc_record", str(error), run_id, utcnow()],
-        )
+        record_failure(db, url, snapshot_id, "warc_record", str(error), run_id, utcnow())
         add_counts(db, run_id, failed=1)
     return "failed"
 
