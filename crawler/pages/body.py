@@ -52,37 +52,46 @@ def _blocks(
     """The body block cut into paragraphs at block-level tags and <br>, in document order."""
     blocks: list[_Block] = []
     current = _Block()
-
-    def flush() -> None:
-        nonlocal current
-        if current.parts or current.images:
-            blocks.append(current)
-        current = _Block()
-
-    def add(text: str | None, in_link: bool) -> None:
-        if text:
-            current.parts.append(text)
-            if not in_link and _WORD_RE.search(text):
-                current.plain = True
+    # Every element of the body passes through here: names are bound locally, and a block
+    # already known to hold plain text skips the word test.
+    block_tags = S.BLOCK_TAGS
+    word = _WORD_RE.search
 
     def walk(el: etree._Element, in_link: bool) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        block = tag in S.BLOCK_TAGS
-        if block or el in captions:
-            flush()
-        current.caption = current.caption or el in captions
+        nonlocal current
+        tag = el.tag
+        caption = el in captions
+        boundary = caption or tag in block_tags
+        if boundary:
+            if current.parts or current.images:
+                blocks.append(current)
+            current = _Block()
+        if caption:
+            current.caption = True
         if tag == "img":
             current.images.append(el)
-        add(el.text, in_link)
+        text = el.text
+        if text:
+            current.parts.append(text)
+            if not in_link and not current.plain and word(text):
+                current.plain = True
+        child_in_link = in_link or tag == "a"
         for child in el:
-            if child not in excluded and isinstance(child.tag, str):
-                walk(child, in_link or tag == "a")
-            add(child.tail, in_link)
-        if block or el in captions:
-            flush()
+            if child.tag.__class__ is str and child not in excluded:
+                walk(child, child_in_link)
+            text = child.tail
+            if text:
+                current.parts.append(text)
+                if not in_link and not current.plain and word(text):
+                    current.plain = True
+        if boundary:
+            if current.parts or current.images:
+                blocks.append(current)
+            current = _Block()
 
     walk(root, False)
-    flush()
+    if current.parts or current.images:
+        blocks.append(current)
     return blocks
 
 

@@ -135,6 +135,7 @@ class Index:
         self._ids: dict[str, etree._Element] = {}
         self._classes: dict[str, list[etree._Element]] = {}
         self._tokens: dict[etree._Element, frozenset[str]] = {}
+        self._subtrees: dict[etree._Element, frozenset[etree._Element]] = {}
         # The attributes, not every element: most elements have neither, and asking each of
         # them costs more than the two XPath walks. Both come in document order.
         for value in _CLASS_ATTRIBUTES(doc):
@@ -160,8 +161,15 @@ class Index:
         tokens = self._tokens.get(el, frozenset())
         return all(c in tokens for c in step.classes)
 
-    def _within(self, el: etree._Element, root: etree._Element) -> bool:
-        return root is self.doc or el is root or any(a is root for a in el.iterancestors())
+    def _inside(self, root: etree._Element) -> frozenset[etree._Element] | None:
+        """Root and its descendants (None: the whole page), built once per root."""
+        if root is self.doc:
+            return None
+        inside = self._subtrees.get(root)
+        if inside is None:
+            # One C-level walk of the subtree; asking each candidate's ancestors costs more.
+            inside = self._subtrees[root] = frozenset(root.iter())
+        return inside
 
     def _first(self, root: etree._Element, step: _Step) -> list[etree._Element]:
         """Elements matching the first step: the id's element, or root and its descendants."""
@@ -169,7 +177,10 @@ class Index:
             el = self._ids.get(step.id)
             return [el] if el is not None and self._matches(el, step) else []
         if step.classes:
-            pool = [el for el in self._classes.get(step.classes[0], ()) if self._within(el, root)]
+            pool = self._classes.get(step.classes[0], ())
+            inside = self._inside(root)
+            if inside is not None:
+                pool = [el for el in pool if el in inside]
         else:
             pool = root.iter(step.tag or etree.Element)
         return [el for el in pool if self._matches(el, step)]
