@@ -13,6 +13,7 @@ from w3lib.url import canonicalize_url, url_query_cleaner
 
 # Hosts of the CMS family: cpc.people.com.cn, politics.people.com.cn, js.people.com.cn, ...
 SITE_DOMAINS = ("people.com.cn", "people.cn")
+_SUBDOMAIN_SUFFIXES = tuple("." + d for d in SITE_DOMAINS)
 
 # Query parameters that never change what a page says (trackers, share buttons).
 TRACKING_PARAMS = (
@@ -59,7 +60,7 @@ class ArticleUrl:
 
 def is_site_host(host: str) -> bool:
     host = host.lower().split(":")[0]
-    return any(host == d or host.endswith("." + d) for d in SITE_DOMAINS)
+    return host in SITE_DOMAINS or host.endswith(_SUBDOMAIN_SUFFIXES)
 
 
 def canonical_url(url: str) -> str:

@@ -17,7 +17,7 @@ from lxml import etree
 from crawler.items import ArticleRecord, Image, NotArticle
 from crawler.pages import selectors as S
 from crawler.pages.body import absolute, fallback_body_root, read_body
-from crawler.pages.css import Index, Roots, may_match, tag_text, text_content
+from crawler.pages.css import Index, Roots, may_match, text_content
 from crawler.pages.decode import Decoded, decode_html
 from crawler.pages.normalize import (
     EDITOR_LINE_RE,
@@ -29,6 +29,7 @@ from crawler.pages.normalize import (
     source_name,
 )
 from crawler.urls import (
+    ArticleUrl,
     canonical_url,
     is_listing_url,
     is_site_host,
@@ -52,33 +53,47 @@ _DATED_LINK_RE = re.compile(r"\d{4}[-年/.]\d{1,2}[-月/.]\d{1,2}")
 _PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
 
 
-def _meta(doc: etree._Element) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for el in doc.iter("meta"):
-        name = (el.get("name") or "").strip().lower()
-        if name and name not in out:
-            out[name] = clean_text(el.get("content"))
-    return out
+@dataclasses.dataclass(frozen=True)
+class _Head:
+    """What every page is asked first: its <title>, first <h1> and <meta name> values."""
+
+    title: str  # text of the first <title> that has any
+    h1: str  # text of the first <h1> that has any
+    meta: dict[str, str]  # name (lower case) -> content, the first of each name
+
+
+def _head(doc: etree._Element) -> _Head:
+    # One walk of the tree for the three, where asking for each walked it again.
+    title = h1 = ""
+    meta: dict[str, str] = {}
+    for el in doc.iter("title", "h1", "meta"):
+        tag = el.tag
+        if tag == "meta":
+            name = (el.get("name") or "").strip().lower()
+            if name and name not in meta:
+                meta[name] = clean_text(el.get("content"))
+        elif tag == "title":
+            title = title or clean_text(text_content(el))
+        else:
+            h1 = h1 or clean_text(text_content(el))
+    return _Head(title, h1, meta)
 
 
 # --- fields --------------------------------------------------------------------------------------
 
 
-def _pages(index: Index, roots: Roots, template: S.Template, url: str) -> list[str]:
+def _pages(
+    index: Index, roots: Roots, template: S.Template, url: str, this: ArticleUrl | None
+) -> list[str]:
     """Every page of a multi-page article, first page first, from the pager links."""
-    this = parse_article_url(url) if url else None
-    urls: list[str] = []
+    pages: dict[str, int] = {}  # URL -> page number, in link order
     for a in index.select(roots, template.pager):
         href = absolute(url, a.get("href"))
         target = parse_article_url(href) if href else None
         if target is None or (this and target.first_page_url != this.first_page_url):
             continue
-        if href not in urls:
-            urls.append(href)
-    if not urls:
-        return []
-    first = parse_article_url(urls[0])
-    return sorted(urls, key=lambda u: parse_article_url(u).page) if first else urls
+        pages.setdefault(href, target.page)
+    return sorted(pages, key=pages.__getitem__)
 
 
 _EDITOR_TEXT = etree.XPath(
@@ -95,8 +110,7 @@ def _editor_line_anywhere(doc: etree._Element) -> list[str]:
     return []
 
 
-def _title_from_head(doc: etree._Element) -> str:
-    title = tag_text(doc, "title")
+def _title_from_head(title: str) -> str:
     if not S.TITLE_SITE_RE.search(title):
         return title
     for _ in range(S.TITLE_SUFFIX_SEGMENTS):
@@ -113,9 +127,10 @@ def _record(
     body_root: etree._Element,
     url: str,
     decoded: Decoded,
-    meta: dict[str, str],
+    head: _Head,
+    parsed: ArticleUrl | None,
 ) -> ArticleRecord:
-    doc = index.doc
+    doc, meta = index.doc, head.meta
     body = read_body(index, body_root, template, url)
     scope = index.select(doc, template.scope)
     page = (scope[0], doc) if scope else doc
@@ -124,8 +139,7 @@ def _record(
         body.images[0] = Image(body.images[0].src, index.first_text(page, template.caption))
     title = index.first_text(page, template.title) if template.title else ""
     if template is S.FALLBACK:
-        h1 = tag_text(doc, "h1")
-        title = h1 if len(h1) >= S.FALLBACK_MIN_TITLE else _title_from_head(doc)
+        title = head.h1 if len(head.h1) >= S.FALLBACK_MIN_TITLE else _title_from_head(head.title)
 
     dateline = index.first_text(page, template.dateline)
     source_text = index.first_text(page, template.source) if template.source else ""
@@ -152,10 +166,9 @@ def _record(
         editors = _editor_line_anywhere(doc)
     authors = byline_names(index.first_text(page, template.author)) + body.authors
 
-    parsed = parse_article_url(url) if url else None
     content_id = parsed.content_id if parsed else strip_id_prefix(meta.get(S.META["contentid"]))
     channel_id = parsed.channel_id if parsed else strip_id_prefix(meta.get(S.META["catalogs"]))
-    pages = _pages(index, page, template, url)
+    pages = _pages(index, page, template, url, parsed)
 
     return ArticleRecord(
         url=url,
@@ -192,10 +205,8 @@ def _record(
 # --- not articles -------------------------------------------------------------------------------
 
 
-def _not_article_by_page(doc: etree._Element, url: str) -> tuple[str, str] | None:
-    title = tag_text(doc, "title")
-    heading = tag_text(doc, "h1")
-    for text in (title, heading):
+def _not_article_by_page(head: _Head, url: str) -> tuple[str, str] | None:
+    for text in (head.title, head.h1):
         if S.NOT_FOUND_TITLE_RE.search(text):
             return "not_found", f"not-found page (title {text[:60]!r})"
     if url:
@@ -250,11 +261,12 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
     except (etree.ParserError, ValueError) as exc:
         return no("unreadable", f"not an HTML document: {exc}", decoded.encoding)
 
-    verdict = _not_article_by_page(doc, url)
+    head = _head(doc)
+    verdict = _not_article_by_page(head, url)
     if verdict:
         return no(*verdict, decoded.encoding)
 
-    meta = _meta(doc)
+    parsed = parse_article_url(url) if url else None
     index = Index(doc)
     for template in S.TEMPLATE_ORDER:
         # The index answers first (a lookup, where the byte check scans the page); the byte
@@ -263,7 +275,7 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
             continue
         roots = index.select(doc, template.body)
         if roots:
-            record = _record(index, template, roots[0], url, decoded, meta)
+            record = _record(index, template, roots[0], url, decoded, head, parsed)
             if record.title and (record.paragraphs or record.images):
                 return record
         break  # the layout is known but holds no article: try the generic reading
@@ -273,7 +285,7 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
     root = fallback_body_root(doc)
     if root is None:
         return no("unknown", "no template matched and no body text found", decoded.encoding)
-    record = _record(index, S.FALLBACK, root, url, decoded, meta)
+    record = _record(index, S.FALLBACK, root, url, decoded, head, parsed)
     if len(record.title) < S.FALLBACK_MIN_TITLE:
         return no("unknown", "no template matched and no credible title", decoded.encoding)
     return record

@@ -87,6 +87,7 @@ class _Step:
     tag: str | None  # None: any element
     id: str | None
     classes: tuple[str, ...]
+    class_set: frozenset[str]  # the same classes, for one subset test per element
 
 
 @cache
@@ -105,12 +106,12 @@ def _parsed(selector: str) -> tuple[tuple[_Step, ...], tuple[str, ...]] | None:
         if len(ids) > 1 or (ids and i > 0):
             return None  # XPath answers these (cssselect's @id test, not the id index)
         tag = m["tag"].lower() if m["tag"] and m["tag"] != "*" else None
-        steps.append(
-            _Step(tag, ids[0] if ids else None, tuple(n[1:] for n in names if n[0] == "."))
-        )
+        classes = tuple(n[1:] for n in names if n[0] == ".")
+        steps.append(_Step(tag, ids[0] if ids else None, classes, frozenset(classes)))
     return tuple(steps), combinators
 
 
+_NO_CLASSES: frozenset[str] = frozenset()
 _CLASS_ATTRIBUTES = etree.XPath("//@class")
 _ID_ATTRIBUTES = etree.XPath("//@id")
 
@@ -135,7 +136,6 @@ class Index:
         self._ids: dict[str, etree._Element] = {}
         self._classes: dict[str, list[etree._Element]] = {}
         self._tokens: dict[etree._Element, frozenset[str]] = {}
-        self._subtrees: dict[etree._Element, frozenset[etree._Element]] = {}
         # The attributes, not every element: most elements have neither, and asking each of
         # them costs more than the two XPath walks. Both come in document order.
         for value in _CLASS_ATTRIBUTES(doc):
@@ -158,18 +158,7 @@ class Index:
             return False
         if step.id is not None and el.get("id") != step.id:
             return False
-        tokens = self._tokens.get(el, frozenset())
-        return all(c in tokens for c in step.classes)
-
-    def _inside(self, root: etree._Element) -> frozenset[etree._Element] | None:
-        """Root and its descendants (None: the whole page), built once per root."""
-        if root is self.doc:
-            return None
-        inside = self._subtrees.get(root)
-        if inside is None:
-            # One C-level walk of the subtree; asking each candidate's ancestors costs more.
-            inside = self._subtrees[root] = frozenset(root.iter())
-        return inside
+        return step.class_set <= self._tokens.get(el, _NO_CLASSES)
 
     def _first(self, root: etree._Element, step: _Step) -> list[etree._Element]:
         """Elements matching the first step: the id's element, or root and its descendants."""
@@ -178,9 +167,10 @@ class Index:
             return [el] if el is not None and self._matches(el, step) else []
         if step.classes:
             pool = self._classes.get(step.classes[0], ())
-            inside = self._inside(root)
-            if inside is not None:
-                pool = [el for el in pool if el in inside]
+            if root is not self.doc:
+                # A class names few elements: asking each for its ancestors (a C-level scan)
+                # is cheaper than collecting the root's subtree.
+                pool = [el for el in pool if el is root or root in el.iterancestors()]
         else:
             pool = root.iter(step.tag or etree.Element)
         return [el for el in pool if self._matches(el, step)]
@@ -195,15 +185,20 @@ class Index:
             return [
                 el
                 for el in pool
-                if self._matches(el, step) and any(a in ups for a in el.iterancestors())
+                if self._matches(el, step) and not ups.isdisjoint(el.iterancestors())
             ]
         tag = step.tag or etree.Element
         found: dict[etree._Element, None] = {}
         for up in above:
             for el in up.iterchildren(tag) if child else up.iterdescendants(tag):
                 found[el] = None
-        # Nested ancestors reach the same elements, out of order: dedupe, then document order.
-        return sorted(found, key=self._position.__getitem__) if len(above) > 1 else list(found)
+        if len(above) > 1:
+            # `above` is in document order, so disjoint subtrees give their elements in order.
+            # Nested ones reach the same elements, out of order: dedupe, then document order.
+            ups = set(above)
+            if any(not ups.isdisjoint(up.iterancestors()) for up in above):
+                return sorted(found, key=self._position.__getitem__)
+        return list(found)
 
     def find(self, root: etree._Element, selector: str) -> list[etree._Element]:
         """The elements `selector` matches under `root`, in document order."""
@@ -262,12 +257,3 @@ class Index:
             if matched:  # the fields are in this root, even if empty: no looking further out
                 return ""
         return ""
-
-
-def tag_text(doc: etree._Element, tag: str) -> str:
-    """The text of the first <tag> that has any (a C-level walk, no XPath)."""
-    for el in doc.iter(tag):
-        text = clean_text(text_content(el))
-        if text:
-            return text
-    return ""
