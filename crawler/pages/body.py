@@ -38,12 +38,18 @@ def absolute(url: str, href: str | None) -> str:
     return urljoin(url, href) if url else href
 
 
-@dataclasses.dataclass
 class _Block:
-    parts: list[str] = dataclasses.field(default_factory=list)
-    plain: bool = False  # holds text outside any link
-    images: list[etree._Element] = dataclasses.field(default_factory=list)
-    caption: bool = False  # caption markup (p.pictext)
+    """One paragraph's text pieces and pictures, as the walk meets them."""
+
+    # A plain slotted class: one is made per paragraph boundary, and a dataclass with
+    # default factories costs several times more to build.
+    __slots__ = ("caption", "images", "parts", "plain")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.plain = False  # holds text outside any link
+        self.images: list[etree._Element] = []
+        self.caption = False  # caption markup (p.pictext)
 
 
 def _blocks(
@@ -65,7 +71,9 @@ def _blocks(
         if boundary:
             if current.parts or current.images:
                 blocks.append(current)
-            current = _Block()
+                current = _Block()
+            else:  # nothing in it yet: reuse it (only the caption mark can be set)
+                current.caption = False
         if caption:
             current.caption = True
         if tag == "img":
@@ -87,7 +95,9 @@ def _blocks(
         if boundary:
             if current.parts or current.images:
                 blocks.append(current)
-            current = _Block()
+                current = _Block()
+            else:
+                current.caption = False
 
     walk(root, False)
     if current.parts or current.images:
