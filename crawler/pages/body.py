@@ -58,8 +58,9 @@ def _blocks(
     """The body block cut into paragraphs at block-level tags and <br>, in document order."""
     blocks: list[_Block] = []
     current = _Block()
-    # Every element of the body passes through here: names are bound locally, and a block
-    # already known to hold plain text skips the word test.
+    # Every element of the body passes through here: names are bound locally, and the word
+    # test is skipped for a block already known to hold plain text and for the whitespace
+    # between tags.
     block_tags = S.BLOCK_TAGS
     word = _WORD_RE.search
 
@@ -81,7 +82,7 @@ def _blocks(
         text = el.text
         if text:
             current.parts.append(text)
-            if not in_link and not current.plain and word(text):
+            if not in_link and not current.plain and not text.isspace() and word(text):
                 current.plain = True
         child_in_link = in_link or tag == "a"
         for child in el:
@@ -90,7 +91,7 @@ def _blocks(
             text = child.tail
             if text:
                 current.parts.append(text)
-                if not in_link and not current.plain and word(text):
+                if not in_link and not current.plain and not text.isspace() and word(text):
                     current.plain = True
         if boundary:
             if current.parts or current.images:

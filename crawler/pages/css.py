@@ -112,13 +112,28 @@ def _parsed(selector: str) -> tuple[tuple[_Step, ...], tuple[str, ...]] | None:
 
 
 _NO_CLASSES: frozenset[str] = frozenset()
-_CLASS_ATTRIBUTES = etree.XPath("//@class")
-_ID_ATTRIBUTES = etree.XPath("//@id")
+# Written as element steps: libxml2 then skips text nodes, which "//@class" visits too.
+_CLASS_ATTRIBUTES = etree.XPath("descendant-or-self::*/@class")
+_ID_ATTRIBUTES = etree.XPath("descendant-or-self::*/@id")
 
 
 @lru_cache(maxsize=4096)  # pages of one site share most of their class attributes
 def _class_tokens(value: str) -> frozenset[str]:
     return frozenset(t for t in _CLASS_SPACE_RE.split(value) if t)
+
+
+@cache
+def _split_tags(selectors: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(bare tag names, other selectors): the tags ("script", "form") are one walk for all."""
+    tags, rest = [], []
+    for sel in selectors:
+        parsed = _parsed(sel)
+        step = parsed[0][0] if parsed and len(parsed[0]) == 1 else None
+        if step and step.tag and step.id is None and not step.classes:
+            tags.append(step.tag)
+        else:
+            rest.append(sel)
+    return tuple(tags), tuple(rest)
 
 
 class Index:
@@ -223,14 +238,9 @@ class Index:
     def find_all(self, root: etree._Element, selectors: Sequence[str]) -> set[etree._Element]:
         """Every element any of the selectors matches under `root`."""
         found: set[etree._Element] = set()
-        tags = []  # bare tag names ("script", "form"): one walk finds them all
-        for sel in selectors:
-            parsed = _parsed(sel)
-            step = parsed[0][0] if parsed and len(parsed[0]) == 1 else None
-            if step and step.tag and step.id is None and not step.classes:
-                tags.append(step.tag)
-            else:
-                found.update(self.find(root, sel))
+        tags, rest = _split_tags(tuple(selectors))
+        for sel in rest:
+            found.update(self.find(root, sel))
         if tags:
             found.update(root.iter(*tags))
         return found

@@ -14,6 +14,7 @@ browsers declare GB2312 over UTF-8 bytes. So the rules are, in order:
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,10 +75,16 @@ def _label(raw: bytes) -> str | None:
     return m.group(1).decode("ascii").lower() if m else None
 
 
+@functools.lru_cache(maxsize=256)  # a site sends the same few Content-Type values
+def _header_declaration(ctype: str | None) -> tuple[str | None, str | None]:
+    """(resolved codec, label as written) of a Content-Type header's charset."""
+    resolved = http_content_type_encoding(ctype)
+    return resolved, _label(ctype.encode("latin-1", "replace")) if ctype else None
+
+
 def _declaration(body: bytes, ctype: str | None) -> tuple[str | None, str | None, str]:
     """(resolved codec, label as written, where) of the declared charset."""
-    resolved = http_content_type_encoding(ctype)
-    header_label = _label(ctype.encode("latin-1", "replace")) if ctype else None
+    resolved, header_label = _header_declaration(ctype)
     if resolved:
         return resolved, header_label, "header"
     resolved = html_body_declared_encoding(body)
