@@ -64,9 +64,8 @@ def _blocks(
     block_tags = S.BLOCK_TAGS
     word = _WORD_RE.search
 
-    def walk(el: etree._Element, in_link: bool) -> None:
+    def walk(el: etree._Element, tag: str, in_link: bool) -> None:
         nonlocal current
-        tag = el.tag
         caption = el in captions
         boundary = caption or tag in block_tags
         if boundary:
@@ -86,8 +85,9 @@ def _blocks(
                 current.plain = True
         child_in_link = in_link or tag == "a"
         for child in el:
-            if child.tag.__class__ is str and child not in excluded:
-                walk(child, child_in_link)
+            child_tag = child.tag  # lxml builds a new string at each ask: asked once here
+            if child_tag.__class__ is str and child not in excluded:
+                walk(child, child_tag, child_in_link)
             text = child.tail
             if text:
                 current.parts.append(text)
@@ -100,7 +100,7 @@ def _blocks(
             else:
                 current.caption = False
 
-    walk(root, False)
+    walk(root, root.tag, False)
     if current.parts or current.images:
         blocks.append(current)
     return blocks

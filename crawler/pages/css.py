@@ -68,8 +68,16 @@ def may_match(selector: str, page: bytes) -> bool:
     return all(marker in page for marker in _markers(selector))
 
 
-# An element's text, as lxml.html's text_content() gives it, for plain lxml elements.
-text_content = etree.XPath("string()", smart_strings=False)
+_STRING_VALUE = etree.XPath("string()", smart_strings=False)
+
+
+def text_content(el: etree._Element) -> str:
+    """An element's text, as lxml.html's text_content() gives it, for plain lxml elements."""
+    # Most elements asked are leaves, whose text is their .text; an XPath call costs far more.
+    if not len(el):
+        return el.text or ""
+    return _STRING_VALUE(el)
+
 
 # Where selectors are evaluated: a template's scope element first, then the whole page.
 Roots = etree._Element | tuple[etree._Element, ...]
@@ -82,12 +90,19 @@ _COMBINATOR_RE = re.compile(r"\s*>\s*|\s+")
 _CLASS_SPACE_RE = re.compile(r"[ \t\r\n]+")
 
 
-@dataclass(frozen=True)
+# eq=False: one object per step text (see _step), so a step hashes and compares by identity,
+# which is cheap enough to key the index's cache of first-step matches.
+@dataclass(frozen=True, eq=False)
 class _Step:
     tag: str | None  # None: any element
     id: str | None
     classes: tuple[str, ...]
     class_set: frozenset[str]  # the same classes, for one subset test per element
+
+
+@cache
+def _step(tag: str | None, id_: str | None, classes: tuple[str, ...]) -> _Step:
+    return _Step(tag, id_, classes, frozenset(classes))
 
 
 @cache
@@ -107,7 +122,7 @@ def _parsed(selector: str) -> tuple[tuple[_Step, ...], tuple[str, ...]] | None:
             return None  # XPath answers these (cssselect's @id test, not the id index)
         tag = m["tag"].lower() if m["tag"] and m["tag"] != "*" else None
         classes = tuple(n[1:] for n in names if n[0] == ".")
-        steps.append(_Step(tag, ids[0] if ids else None, classes, frozenset(classes)))
+        steps.append(_step(tag, ids[0] if ids else None, classes))
     return tuple(steps), combinators
 
 
@@ -148,20 +163,30 @@ class Index:
 
     def __init__(self, doc: etree._Element) -> None:
         self.doc = doc
-        self._ids: dict[str, etree._Element] = {}
-        self._classes: dict[str, list[etree._Element]] = {}
-        self._tokens: dict[etree._Element, frozenset[str]] = {}
+        ids: dict[str, etree._Element] = {}
+        classes: dict[str, list[etree._Element]] = {}
+        tokens_of: dict[etree._Element, frozenset[str]] = {}
         # The attributes, not every element: most elements have neither, and asking each of
-        # them costs more than the two XPath walks. Both come in document order.
+        # them costs more than the two XPath walks. Both come in document order. This runs
+        # for every class attribute of every page, hence the local names and no setdefault
+        # (which builds a list each time).
         for value in _CLASS_ATTRIBUTES(doc):
             if value:
                 el = value.getparent()
-                tokens = _class_tokens(value)
-                self._tokens[el] = tokens
+                tokens = tokens_of[el] = _class_tokens(value)
                 for token in tokens:
-                    self._classes.setdefault(token, []).append(el)
+                    pool = classes.get(token)
+                    if pool is None:
+                        classes[token] = [el]
+                    else:
+                        pool.append(el)
         for value in _ID_ATTRIBUTES(doc):
-            self._ids.setdefault(str(value), value.getparent())
+            if value not in ids:  # the first element with an id, as libxml2's id() has it
+                ids[str(value)] = value.getparent()
+        self._ids, self._classes, self._tokens = ids, classes, tokens_of
+        # A template's selectors mostly start with the same step ("div.text_c > h1",
+        # "div.text_c p.sou", ...): its matches under a root are found once.
+        self._firsts: dict[tuple[etree._Element, _Step], list[etree._Element]] = {}
 
     @cached_property
     def _position(self) -> dict[etree._Element, int]:
@@ -176,6 +201,14 @@ class Index:
         return step.class_set <= self._tokens.get(el, _NO_CLASSES)
 
     def _first(self, root: etree._Element, step: _Step) -> list[etree._Element]:
+        """Elements matching the first step, once per root and step (the list is shared)."""
+        key = (root, step)
+        found = self._firsts.get(key)
+        if found is None:
+            found = self._firsts[key] = self._first_uncached(root, step)
+        return found
+
+    def _first_uncached(self, root: etree._Element, step: _Step) -> list[etree._Element]:
         """Elements matching the first step: the id's element, or root and its descendants."""
         if step.id is not None:
             el = self._ids.get(step.id)
@@ -229,9 +262,11 @@ class Index:
         elif first.classes and first.classes[0] not in self._classes:
             return []
         found = self._first(root, first)
+        if len(steps) == 1:
+            return list(found)  # a copy: the list itself is shared by later asks
         for step, combinator in zip(steps[1:], combinators, strict=True):
             if not found:
-                break
+                return []
             found = self._below(found, step, combinator == ">")
         return found
 
