@@ -9,8 +9,9 @@ print edition, credited names) is kept for the record.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
@@ -30,12 +31,44 @@ from crawler.pages.normalize import (
 _WORD_RE = re.compile(r"[^\W_]")
 
 
+# An address urljoin gives back unchanged (an absolute one) or as the page's scheme and host
+# followed by it (a path from the root): plain URL characters only, no query, fragment or
+# ";params", and no segment that is empty ("//") or starts with a dot ("/../"), which urljoin
+# would rewrite. Anything else goes to urljoin itself.
+_PLAIN_PATH = r"(?:/(?![/.])[A-Za-z0-9_~!$&'()*+,=:@%.-]*)*"
+_PLAIN_ABSOLUTE_RE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?" + _PLAIN_PATH)
+_PLAIN_ROOTED_RE = re.compile(_PLAIN_PATH)
+
+
+@functools.lru_cache(maxsize=1)  # one page's links share its URL; a page is not asked twice
+def _site_of(url: str) -> str | None:
+    """ "http://host" of an http(s) page URL, the prefix urljoin gives a path from the root."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return None
+
+
 def absolute(url: str, href: str | None) -> str:
-    """A link or image address resolved against the page URL; "" for script/mail links."""
+    """A link or image address resolved against the page URL, as urljoin resolves it.
+
+    "" for script, mail and in-page links, and for an address urljoin cannot read (an
+    unclosed "[" host): a link that leads nowhere, which must not cost the page its record.
+    """
     href = (href or "").strip()
     if not href or href.lower().startswith(("javascript:", "mailto:", "#")):
         return ""
-    return urljoin(url, href) if url else href
+    if not url:
+        return href
+    try:
+        # urljoin parses both addresses on every call; most links on a page are plain.
+        if _PLAIN_ABSOLUTE_RE.fullmatch(href):
+            return href
+        if _PLAIN_ROOTED_RE.fullmatch(href) and (site := _site_of(url)) is not None:
+            return site + href
+        return urljoin(url, href)
+    except ValueError:
+        return ""
 
 
 class _Block:
