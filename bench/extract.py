@@ -3,9 +3,11 @@
     python bench/extract.py [--rounds N] [--repeats N]
 
 Every page file under tests/fixtures/ (page.bin and continuation pages) is parsed `rounds`
-times by each contender, the three back to back in each of `repeats` repeats; medians are
-reported. Times are CPU time of this process (time.process_time), so other processes on
-the machine do not count, and what load remains hits the baseline and the full run alike.
+times by each contender in each of `repeats` repeats; medians are reported. The contenders
+take turns page by page (bare, whole-page, full on one page, then the next page), so a burst
+of load from other processes lands on all three within microseconds of each other instead of
+on whichever happened to run during it. Times are CPU time of this process
+(time.process_time_ns), so other processes on the machine do not count directly.
 Two baselines, both measured in this run on the same bytes:
 
 - bare: `lxml.html.fromstring(body)`, as asked. libxml2 then trusts the page's GB2312
@@ -49,12 +51,23 @@ def pages() -> list[tuple[bytes, str, dict]]:
     return out
 
 
-def ms_per_page(fn, items, rounds: int) -> float:
-    start = time.process_time()
+def interleaved(contenders, items, rounds: int) -> list[float]:
+    """ms per page for each contender, taking turns on each page.
+
+    Reading the process clock costs about a microsecond, a tenth of a cut-short bare parse;
+    a contender that does nothing is timed the same way and its time taken off the others.
+    """
+    clock = time.process_time_ns
+    timed = (lambda item: None, *contenders)
+    totals = [0] * len(timed)
     for _ in range(rounds):
         for item in items:
-            fn(item)
-    return (time.process_time() - start) * 1000 / (rounds * len(items))
+            for i, fn in enumerate(timed):
+                start = clock()
+                fn(item)
+                totals[i] += clock() - start
+    empty, *rest = (total / 1e6 / (rounds * len(items)) for total in totals)
+    return [ms - empty for ms in rest]
 
 
 def main() -> int:
@@ -78,14 +91,13 @@ def main() -> int:
     for item in items:  # warm caches (compiled selectors, imports) before timing
         parse_article(*item)
 
-    # The three are timed back to back in each repeat, so a load spike from other processes
-    # on the machine hits a repeat's baseline and its full run alike; the medians are printed.
-    runs = []
-    for _ in range(args.repeats):
-        bare = ms_per_page(lambda it: lxml.html.fromstring(it[0]), items, args.rounds)
-        fair = ms_per_page(lambda it: lxml.html.fromstring(it[0], parser=it[1]), whole, args.rounds)
-        full = ms_per_page(lambda it: parse_article(*it), items, args.rounds)
-        runs.append((bare, fair, full))
+    contenders = (
+        lambda pair: lxml.html.fromstring(pair[0][0]),
+        lambda pair: lxml.html.fromstring(pair[1][0], parser=pair[1][1]),
+        lambda pair: parse_article(*pair[0]),
+    )
+    pairs = list(zip(items, whole, strict=True))
+    runs = [tuple(interleaved(contenders, pairs, args.rounds)) for _ in range(args.repeats)]
     bare, fair, full = (statistics.median(col) for col in zip(*runs, strict=True))
 
     print(f"pages: {len(items)} ({total / 1024:.0f} KiB), {args.repeats} repeats, medians")
