@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import re
+import unicodedata
+
 import pytest
 
 from crawler.items import PrintEdition
+from crawler.pages.normalize import EDGE_SPACES as EDGE
 from crawler.pages.normalize import (
     byline_names,
     clean_text,
@@ -29,6 +34,20 @@ def test_clean_text_keeps_chinese_punctuation_and_inner_ideographic_space() -> N
 
 def test_clean_text_folds_source_line_breaks_and_nbsp() -> None:
     assert clean_text("a\n\t  b\xa0c") == "a b c"
+
+
+def test_clean_text_folds_as_the_whitespace_rule_says() -> None:
+    # The rule, written as a regex: NFC, no-break spaces as spaces, every run of ASCII
+    # whitespace one space, the padding trimmed. clean_text does it with str methods.
+    def rule(value: str) -> str:
+        value = unicodedata.normalize("NFC", value).replace("\xa0", " ")
+        return re.sub(r"[ \t\r\n\f\v]+", " ", value).strip(EDGE)
+
+    rng = random.Random(20241128)
+    alphabet = " \t\r\n\f\v\xa0\u3000\u2003\ufeffab新闻，e\u0301"
+    for _ in range(3000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+        assert clean_text(value) == rule(value), repr(value)
 
 
 def test_clean_text_is_nfc() -> None:
