@@ -53,6 +53,18 @@ def test_every_declared_selector_runs_on_a_page() -> None:
                 assert isinstance(compiled((selector,))(doc), list), selector
 
 
+def test_id_lookup_skips_an_anchor_name() -> None:
+    # HTML's id table also files <a name="…">; an id selector still means the id attribute.
+    doc = lxml.html.document_fromstring(
+        b'<html><body><a name="y">a</a><p id="y">first</p><p id="y">second</p>'
+        b'<a name="z">only a name</a></body></html>'
+    )
+    index = Index(doc)
+    assert [el.text for el in index.find(doc, "#y")] == ["first"]
+    assert [el.text for el in index.find(doc, "p#y")] == ["first"]
+    assert index.find(doc, "#z") == []
+
+
 def test_may_match() -> None:
     assert may_match("div.rm_txt div.col-1", b'<div class="rm_txt"><div class="col-1">')
     assert not may_match("div.txtCon", b'<div class="rm_txt">')

@@ -129,7 +129,10 @@ def _parsed(selector: str) -> tuple[tuple[_Step, ...], tuple[str, ...]] | None:
 _NO_CLASSES: frozenset[str] = frozenset()
 # Written as element steps: libxml2 then skips text nodes, which "//@class" visits too.
 _CLASS_ATTRIBUTES = etree.XPath("descendant-or-self::*/@class")
-_ID_ATTRIBUTES = etree.XPath("descendant-or-self::*/@id")
+# libxml2 files each id as the parser meets it, so its id() gives the first element in
+# document order that has it (or an <a name>, which HTML's table holds too).
+_ID_LOOKUP = etree.XPath("id($name)")
+_FIRST_WITH_ID = etree.XPath("(//*[@id = $name])[1]")
 
 
 @lru_cache(maxsize=4096)  # pages of one site share most of their class attributes
@@ -163,13 +166,12 @@ class Index:
 
     def __init__(self, doc: etree._Element) -> None:
         self.doc = doc
-        ids: dict[str, etree._Element] = {}
         classes: dict[str, list[etree._Element]] = {}
         tokens_of: dict[etree._Element, frozenset[str]] = {}
-        # The attributes, not every element: most elements have neither, and asking each of
-        # them costs more than the two XPath walks. Both come in document order. This runs
-        # for every class attribute of every page, hence the local names and no setdefault
-        # (which builds a list each time).
+        # The class attributes, not every element: most elements have none, and asking each
+        # of them costs more than one XPath walk. They come in document order. This runs for
+        # every class attribute of every page, hence the local names and no setdefault (which
+        # builds a list each time). Ids are not walked for: libxml2 keeps a table of them.
         for value in _CLASS_ATTRIBUTES(doc):
             if value:
                 el = value.getparent()
@@ -180,13 +182,24 @@ class Index:
                         classes[token] = [el]
                     else:
                         pool.append(el)
-        for value in _ID_ATTRIBUTES(doc):
-            if value not in ids:  # the first element with an id, as libxml2's id() has it
-                ids[str(value)] = value.getparent()
-        self._ids, self._classes, self._tokens = ids, classes, tokens_of
+        self._ids: dict[str, etree._Element | None] = {}
+        self._classes, self._tokens = classes, tokens_of
         # A template's selectors mostly start with the same step ("div.text_c > h1",
         # "div.text_c p.sou", ...): its matches under a root are found once.
         self._firsts: dict[tuple[etree._Element, _Step], list[etree._Element]] = {}
+
+    def _by_id(self, name: str) -> etree._Element | None:
+        """The first element whose id is `name`, from libxml2's id table (once per name)."""
+        try:
+            return self._ids[name]
+        except KeyError:
+            pass
+        found = _ID_LOOKUP(self.doc, name=name)
+        if found and found[0].get("id") != name:
+            # HTML's table also holds <a name="…">: then walk for the first real id.
+            found = _FIRST_WITH_ID(self.doc, name=name)
+        el = self._ids[name] = found[0] if found else None
+        return el
 
     @cached_property
     def _position(self) -> dict[etree._Element, int]:
@@ -211,7 +224,7 @@ class Index:
     def _first_uncached(self, root: etree._Element, step: _Step) -> list[etree._Element]:
         """Elements matching the first step: the id's element, or root and its descendants."""
         if step.id is not None:
-            el = self._ids.get(step.id)
+            el = self._by_id(step.id)
             return [el] if el is not None and self._matches(el, step) else []
         if step.classes:
             pool = self._classes.get(step.classes[0], ())
@@ -257,7 +270,7 @@ class Index:
         first = steps[0]
         # Most selectors name a class or id the page does not have: answer those at once.
         if first.id is not None:
-            if first.id not in self._ids:
+            if self._by_id(first.id) is None:
                 return []
         elif first.classes and first.classes[0] not in self._classes:
             return []
