@@ -17,7 +17,7 @@ from lxml import etree
 
 from crawler.items import Image, PrintEdition
 from crawler.pages import selectors as S
-from crawler.pages.css import Index, text_content
+from crawler.pages.css import Index, split_tags, text_content
 from crawler.pages.normalize import (
     EDITOR_LINE_RE,
     PRINT_EDITION_RE,
@@ -86,9 +86,16 @@ class _Block:
 
 
 def _blocks(
-    root: etree._Element, excluded: set[etree._Element], captions: set[etree._Element]
+    root: etree._Element,
+    excluded: set[etree._Element],
+    skipped_tags: frozenset[str],
+    captions: set[etree._Element],
 ) -> list[_Block]:
-    """The body block cut into paragraphs at block-level tags and <br>, in document order."""
+    """The body block cut into paragraphs at block-level tags and <br>, in document order.
+
+    Children in `excluded`, or whose tag is in `skipped_tags`, are left out with everything
+    in them (their tails, which belong to the parent, are kept).
+    """
     blocks: list[_Block] = []
     current = _Block()
     # Every element of the body passes through here: names are bound locally, and the word
@@ -119,7 +126,11 @@ def _blocks(
         child_in_link = in_link or tag == "a"
         for child in el:
             child_tag = child.tag  # lxml builds a new string at each ask: asked once here
-            if child_tag.__class__ is str and child not in excluded:
+            if (
+                child_tag.__class__ is str
+                and child_tag not in skipped_tags
+                and child not in excluded
+            ):
                 walk(child, child_tag, child_in_link)
             text = child.tail
             if text:
@@ -150,10 +161,12 @@ class Body:
 
 
 def read_body(index: Index, root: etree._Element, template: S.Template, url: str) -> Body:
-    excluded = index.find_all(root, (*S.COMMON_EXCLUDE, *template.exclude))
+    # Bare tags (script, style, …) are a name test in the walk, not a walk of their own.
+    skipped_tags, selectors = split_tags((*S.COMMON_EXCLUDE, *template.exclude))
+    excluded = index.find_all(root, selectors)
     captions = index.find_all(root, S.CAPTION_BLOCKS)
     out = Body()
-    for block in _blocks(root, excluded, captions):
+    for block in _blocks(root, excluded, skipped_tags, captions):
         text = clean_text("".join(block.parts))
         if block.caption and not block.images and out.images and not out.images[-1].caption:
             out.images[-1] = Image(out.images[-1].src, text)

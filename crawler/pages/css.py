@@ -141,8 +141,9 @@ def _class_tokens(value: str) -> frozenset[str]:
 
 
 @cache
-def _split_tags(selectors: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(bare tag names, other selectors): the tags ("script", "form") are one walk for all."""
+def split_tags(selectors: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(bare tag names, other selectors): the tags ("script", "form") are one walk for all,
+    or a name test in a walk the caller makes anyway."""
     tags, rest = [], []
     for sel in selectors:
         parsed = _parsed(sel)
@@ -151,7 +152,7 @@ def _split_tags(selectors: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str,
             tags.append(step.tag)
         else:
             rest.append(sel)
-    return tuple(tags), tuple(rest)
+    return frozenset(tags), tuple(rest)
 
 
 class Index:
@@ -286,7 +287,7 @@ class Index:
     def find_all(self, root: etree._Element, selectors: Sequence[str]) -> set[etree._Element]:
         """Every element any of the selectors matches under `root`."""
         found: set[etree._Element] = set()
-        tags, rest = _split_tags(tuple(selectors))
+        tags, rest = split_tags(tuple(selectors))
         for sel in rest:
             found.update(self.find(root, sel))
         if tags:
