@@ -63,12 +63,30 @@ def is_site_host(host: str) -> bool:
     return host in SITE_DOMAINS or host.endswith(_SUBDOMAIN_SUFFIXES)
 
 
+# A URL canonical_url gives back as it is (but for https -> http on the site): a lower-case
+# host without port, a path of unreserved characters with no empty or dot segment, no query
+# or fragment. Most page and link URLs are, and skip w3lib's parse-and-rebuild.
+_CANONICAL_RE = re.compile(
+    r"(https?)://([a-z0-9-]+(?:\.[a-z0-9-]+)*)((?:/(?![/.])[A-Za-z0-9_.~-]*)+)"
+)
+
+
 def canonical_url(url: str) -> str:
     """Fold the ways one page is addressed: http/https, host case, fragments, trackers, query order.
 
     Site pages are served on http and https alike; http is the form the site links to, so https
     folds to http.
     """
+    m = _CANONICAL_RE.fullmatch(url)
+    if m:
+        scheme, host, path = m.groups()
+        if scheme == "https" and is_site_host(host):
+            scheme = "http"
+        return f"{scheme}://{host}{path}"
+    return _canonical_by_w3lib(url)
+
+
+def _canonical_by_w3lib(url: str) -> str:
     url = url_query_cleaner(url.strip(), TRACKING_PARAMS, remove=True)
     url = canonicalize_url(url, keep_fragments=False)
     parts = urlsplit(url)

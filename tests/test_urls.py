@@ -60,3 +60,31 @@ def test_url_without_id_keys_on_canonical_url():
     assert (
         article_key("https://cpc.people.com.cn/special/x/") == "http://cpc.people.com.cn/special/x/"
     )
+
+
+def test_canonical_url_shortcut_gives_what_w3lib_gives():
+    # Plain URLs skip w3lib's parse-and-rebuild; the result must be the same either way.
+    from crawler.pages.body import absolute
+    from crawler.urls import _CANONICAL_RE, _canonical_by_w3lib
+    from tests.test_links import BASES, ODD_HREFS, _page_links
+
+    urls = {absolute(base, href) for base in BASES for href in [*ODD_HREFS, *_page_links()]}
+    urls |= {
+        "https://cpc.people.com.cn/n1/2024/0807/c64094-40294553.html",
+        "https://www.xinhuanet.com/politics/",
+        "http://cpc.people.com.cn",
+        "http://cpc.people.com.cn/",
+        "http://cpc.people.com.cn:80/a.html",
+        "http://CPC.people.com.cn/a.html",
+        "http://cpc.people.com.cn/A~b_c-d.e/",
+        "http://cpc.people.com.cn/a/./b",
+        "http://cpc.people.com.cn/a//b",
+        "http://cpc.people.com.cn/%7Ea",
+        "http://a..b/x",
+        "http://" + "x" * 70 + ".com/a",
+        " http://cpc.people.com.cn/a.html ",
+    }
+    urls.discard("")
+    assert sum(1 for u in urls if _CANONICAL_RE.fullmatch(u)) > 500  # the shortcut is taken
+    for url in sorted(urls):
+        assert canonical_url(url) == _canonical_by_w3lib(url), url
