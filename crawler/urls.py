@@ -63,10 +63,11 @@ def is_site_host(host: str) -> bool:
     return host in SITE_DOMAINS or host.endswith(_SUBDOMAIN_SUFFIXES)
 
 
-# A URL canonical_url gives back as it is (but for https -> http on the site): a lower-case
-# host without port, a path of unreserved characters with no empty or dot segment, no query
-# or fragment. Most page and link URLs are, and skip w3lib's parse-and-rebuild.
-_CANONICAL_RE = re.compile(
+# A plain URL: a lower-case host without port, a path of unreserved characters with no empty
+# or dot segment, no query or fragment. urlsplit splits it at the obvious places, and
+# canonical_url gives it back as it is (but for https -> http on the site). Most page and link
+# URLs are plain, and skip urlsplit and w3lib's parse-and-rebuild.
+_PLAIN_URL_RE = re.compile(
     r"(https?)://([a-z0-9-]+(?:\.[a-z0-9-]+)*)((?:/(?![/.])[A-Za-z0-9_.~-]*)+)"
 )
 
@@ -77,7 +78,7 @@ def canonical_url(url: str) -> str:
     Site pages are served on http and https alike; http is the form the site links to, so https
     folds to http.
     """
-    m = _CANONICAL_RE.fullmatch(url)
+    m = _PLAIN_URL_RE.fullmatch(url)
     if m:
         scheme, host, path = m.groups()
         if scheme == "https" and is_site_host(host):
@@ -96,22 +97,23 @@ def _canonical_by_w3lib(url: str) -> str:
 
 def parse_article_url(url: str) -> ArticleUrl | None:
     """The content id, channel and page number of an article URL; None for any other URL."""
-    parts = urlsplit(url)
-    if not is_site_host(parts.netloc):
+    plain = _PLAIN_URL_RE.fullmatch(url)  # split as urlsplit splits it, without its cost
+    scheme, netloc, path = plain.groups() if plain else urlsplit(url)[:3]
+    if not is_site_host(netloc):
         return None
-    m = ARTICLE_N_RE.match(parts.path)
+    m = ARTICLE_N_RE.match(path)
     if m:
         channel = m["channel"]
         local = m["era"] == "n2"
     else:
-        m = ARTICLE_GB_RE.match(parts.path)
+        m = ARTICLE_GB_RE.match(path)
         if not m:
             return None
         channel = m["path"].rsplit("/", 1)[-1]
         local = False
     page = int(m["page"]) if m["page"] else 1
-    first_path = parts.path if page == 1 else parts.path.replace(f"-{page}.html", ".html")
-    first = urlunsplit((parts.scheme, parts.netloc, first_path, "", ""))
+    first_path = path if page == 1 else path.replace(f"-{page}.html", ".html")
+    first = urlunsplit((scheme, netloc, first_path, "", ""))
     return ArticleUrl(m["content"], channel, page, first, local)
 
 

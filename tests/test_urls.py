@@ -65,7 +65,7 @@ def test_url_without_id_keys_on_canonical_url():
 def test_canonical_url_shortcut_gives_what_w3lib_gives():
     # Plain URLs skip w3lib's parse-and-rebuild; the result must be the same either way.
     from crawler.pages.body import absolute
-    from crawler.urls import _CANONICAL_RE, _canonical_by_w3lib
+    from crawler.urls import _PLAIN_URL_RE, _canonical_by_w3lib
     from tests.test_links import BASES, ODD_HREFS, _page_links
 
     urls = {absolute(base, href) for base in BASES for href in [*ODD_HREFS, *_page_links()]}
@@ -85,6 +85,24 @@ def test_canonical_url_shortcut_gives_what_w3lib_gives():
         " http://cpc.people.com.cn/a.html ",
     }
     urls.discard("")
-    assert sum(1 for u in urls if _CANONICAL_RE.fullmatch(u)) > 500  # the shortcut is taken
+    assert sum(1 for u in urls if _PLAIN_URL_RE.fullmatch(u)) > 500  # the shortcut is taken
     for url in sorted(urls):
         assert canonical_url(url) == _canonical_by_w3lib(url), url
+
+
+def test_parse_article_url_reads_plain_urls_as_urlsplit_does():
+    from urllib.parse import urlsplit
+
+    import crawler.urls as U
+    from crawler.pages.body import absolute
+    from tests.test_links import BASES, ODD_HREFS, _page_links
+
+    urls = {absolute(base, href) for base in BASES for href in [*ODD_HREFS, *_page_links()]}
+    urls |= {
+        "https://js.people.com.cn/n2/2022/0213/c360307-35131671-3.html",
+        "http://cpc.people.com.cn/GB/64093/64387/8475000-2.html",
+    }
+    plain = [u for u in urls if U._PLAIN_URL_RE.fullmatch(u)]
+    assert sum(1 for u in plain if parse_article_url(u)) > 20  # article URLs take the shortcut
+    for url in plain:
+        assert U._PLAIN_URL_RE.fullmatch(url).groups() == tuple(urlsplit(url)[:3]), url
