@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property, lru_cache
+from functools import cache, cached_property
 
 from cssselect import HTMLTranslator
 from lxml import etree
@@ -135,9 +135,20 @@ _ID_LOOKUP = etree.XPath("id($name)")
 _FIRST_WITH_ID = etree.XPath("(//*[@id = $name])[1]")
 
 
-@lru_cache(maxsize=4096)  # pages of one site share most of their class attributes
+# Pages of one site share most of their class attributes: each value is split once. A plain
+# dict, not lru_cache, because this is asked for every class attribute of every page and a
+# dict lookup costs a fraction of lru_cache's call; cleared when it grows past any real site.
+_TOKENS: dict[str, frozenset[str]] = {}
+_TOKENS_MAX = 4096
+
+
 def _class_tokens(value: str) -> frozenset[str]:
-    return frozenset(t for t in _CLASS_SPACE_RE.split(value) if t)
+    tokens = _TOKENS.get(value)
+    if tokens is None:
+        if len(_TOKENS) >= _TOKENS_MAX:
+            _TOKENS.clear()
+        tokens = _TOKENS[str(value)] = frozenset(t for t in _CLASS_SPACE_RE.split(value) if t)
+    return tokens
 
 
 @cache
@@ -173,10 +184,11 @@ class Index:
         # of them costs more than one XPath walk. They come in document order. This runs for
         # every class attribute of every page, hence the local names and no setdefault (which
         # builds a list each time). Ids are not walked for: libxml2 keeps a table of them.
+        known = _TOKENS
         for value in _CLASS_ATTRIBUTES(doc):
             if value:
                 el = value.getparent()
-                tokens = tokens_of[el] = _class_tokens(value)
+                tokens = tokens_of[el] = known.get(value) or _class_tokens(value)
                 for token in tokens:
                     pool = classes.get(token)
                     if pool is None:
