@@ -252,8 +252,10 @@ class Index:
     def _below(self, above: list[etree._Element], step: _Step, child: bool):
         """Elements matching `step` that are children (or descendants) of any of `above`."""
         if step.classes:
+            pool = self._classes.get(step.classes[0])
+            if pool is None:  # most steps name a class the page does not have
+                return []
             ups = set(above)
-            pool = self._classes.get(step.classes[0], ())
             if child:
                 return [el for el in pool if el.getparent() in ups and self._matches(el, step)]
             return [
