@@ -129,9 +129,16 @@ def _parsed(selector: str) -> tuple[tuple[_Step, ...], tuple[str, ...]] | None:
 _NO_CLASSES: frozenset[str] = frozenset()
 # Written as element steps: libxml2 then skips text nodes, which "//@class" visits too.
 _CLASS_ATTRIBUTES = etree.XPath("descendant-or-self::*/@class")
+
+
 # libxml2 files each id as the parser meets it, so its id() gives the first element in
-# document order that has it (or an <a name>, which HTML's table holds too).
-_ID_LOOKUP = etree.XPath("id($name)")
+# document order that has it (or an <a name>, which HTML's table holds too). One compiled
+# expression per id: passing the id as an XPath variable costs more than the lookup.
+@cache
+def _id_lookup(name: str) -> etree.XPath:
+    return etree.XPath(f"id('{name}')")  # selector ids are [\w-]+: nothing to escape
+
+
 _FIRST_WITH_ID = etree.XPath("(//*[@id = $name])[1]")
 
 
@@ -207,7 +214,7 @@ class Index:
             return self._ids[name]
         except KeyError:
             pass
-        found = _ID_LOOKUP(self.doc, name=name)
+        found = _id_lookup(name)(self.doc)
         if found and found[0].get("id") != name:
             # HTML's table also holds <a name="…">: then walk for the first real id.
             found = _FIRST_WITH_ID(self.doc, name=name)
