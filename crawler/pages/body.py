@@ -42,7 +42,7 @@ _PLAIN_ROOTED_RE = re.compile(_PLAIN_PATH)
 
 @functools.lru_cache(maxsize=1)  # one page's links share its URL; a page is not asked twice
 def _site_of(url: str) -> str | None:
-    """ "http://host" of an http(s) page URL, the prefix urljoin gives a path from the root."""
+    """The scheme and host of an http(s) page URL: what urljoin puts before a rooted path."""
     parts = urlsplit(url)
     if parts.scheme in ("http", "https") and parts.netloc:
         return f"{parts.scheme}://{parts.netloc}"
