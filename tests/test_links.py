@@ -11,8 +11,10 @@ import pytest
 from crawler.items import ArticleRecord
 from crawler.pages.article import parse_article
 from crawler.pages.body import absolute
+from crawler.pages.decode import decode_html
 
 TESTS = Path(__file__).parent
+_UTF8 = lxml.html.HTMLParser(encoding="utf-8")
 BASES = [
     "http://cpc.people.com.cn/n1/2024/0807/c64094-40294513.html",
     "https://js.people.com.cn/n2/2022/0213/c360307-35131671.html?from=share#top",
@@ -67,7 +69,8 @@ def _page_links() -> list[str]:
     links: set[str] = set()
     for path in [*TESTS.glob("fixtures/*/*.bin"), *TESTS.glob("site/pages/**/*")]:
         if path.is_file() and path.stat().st_size:
-            doc = lxml.html.fromstring(path.read_bytes())
+            text = decode_html(path.read_bytes()).text  # the whole page, whatever it declares
+            doc = lxml.html.fromstring(text.encode("utf-8"), parser=_UTF8)
             links.update(v for v in doc.xpath("//@href | //@src") if v.strip())
     return sorted(links)
 
