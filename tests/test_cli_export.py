@@ -12,16 +12,7 @@ from click.testing import CliRunner
 from crawler.archive.db import open_archive
 from crawler.archive.selection import ARTICLE_COLUMNS, VERSION_COLUMNS
 from crawler.cli import main
-from tests.fixture_archive import ADDED, OLD_KEY, SEED_KEY, T1, T2, build_fixture_archive
-
-
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    path = tmp_path_factory.mktemp("archive") / "archive.db"
-    db = open_archive(path)
-    build_fixture_archive(db)
-    db.conn.close()
-    return path
+from tests.fixture_archive import ADDED, OLD_KEY, SEED_KEY, T1, T2
 
 
 def export(archive, *args: str):

@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 import crawler.cli.options as options
-from crawler.archive.db import open_archive
 from crawler.cli import main
 from tests.fixture_archive import (
     ADDED,
@@ -20,19 +19,9 @@ from tests.fixture_archive import (
     SEED_KEY,
     T1,
     T2,
-    build_fixture_archive,
     edited_seed,
     fixture_fetches,
 )
-
-
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    path = tmp_path_factory.mktemp("archive") / "archive.db"
-    db = open_archive(path)
-    build_fixture_archive(db)
-    db.conn.close()
-    return path
 
 
 def run(*args: str):

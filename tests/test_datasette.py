@@ -12,16 +12,7 @@ from crawler.archive.db import open_archive
 from crawler.cli import main
 from crawler.datasette.app import load_metadata, make_datasette
 from crawler.datasette.plugin import cpc_fts, cpc_query_error, cpc_snippet
-from tests.fixture_archive import OLD_KEY, SEED_KEY, build_fixture_archive
-
-
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    path = tmp_path_factory.mktemp("ds") / "archive.db"
-    db = open_archive(path)
-    build_fixture_archive(db)
-    db.conn.close()
-    return path
+from tests.fixture_archive import OLD_KEY, SEED_KEY
 
 
 def get(ds, path: str):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 
-import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -23,16 +22,7 @@ from crawler.archive.warc_store import (
 )
 from crawler.cli import main
 from crawler.items import Fetch
-from tests.fixture_archive import MULTIPAGE, SEED, T1, build_fixture_archive, fixture_fetches
-
-
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    path = tmp_path_factory.mktemp("archive") / "archive.db"
-    db = open_archive(path)
-    build_fixture_archive(db)
-    db.conn.close()
-    return path
+from tests.fixture_archive import MULTIPAGE, SEED, T1, fixture_fetches
 
 
 def _rows(db, sql: str) -> list[dict]:
