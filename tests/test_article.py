@@ -215,3 +215,23 @@ def test_fallback_title_loses_channel_and_site_name() -> None:
     result = parse_article(_html("女儿出嫁，郑板桥画了几笔兰花当嫁妆--文化--人民网", body), URL)
     assert isinstance(result, ArticleRecord)
     assert result.title == "女儿出嫁，郑板桥画了几笔兰花当嫁妆"
+
+
+def test_stray_control_bytes_are_dropped_not_turned_into_text() -> None:
+    text = "这是一段足够长的正文，用来确认控制字符被去掉而文字原样保留。" * 4
+    body = f"<div class='text_c'><h1>控制字符也不丢文章</h1><div class='show_text'><p>{text}</p>"
+    html = _html("标题", body + "</div></div>")
+    cut = html.index(text.encode("gbk")) + 6  # inside the paragraph, between characters
+    dirty = html[:cut] + b"\x00\x01\x1f\x7f" + html[cut:]
+    result = parse_article(dirty, URL, GB_HEADER)
+    assert isinstance(result, ArticleRecord)
+    assert result.paragraphs == [text]
+    assert "\ufffd" not in result.body_text
+
+
+def test_a_page_mostly_of_control_bytes_is_unreadable() -> None:
+    html = _html("标题", "<p>" + "正文" * 20 + "</p>")
+    result = parse_article(html + b"\x01\x02" * 400, URL, GB_HEADER)
+    assert isinstance(result, NotArticle)
+    assert result.kind == "unreadable"
+    assert "800 control characters" in result.reason
