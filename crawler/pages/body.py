@@ -29,6 +29,8 @@ from crawler.pages.normalize import (
 
 # Text that is more than bullets and punctuation: "·<a>…</a>" is still a link-only line.
 _WORD_RE = re.compile(r"[^\W_]")
+_word = _WORD_RE.search
+_BLOCK_TAGS = S.BLOCK_TAGS
 
 
 # An address urljoin gives back unchanged (an absolute one) or as the page's scheme and host
@@ -85,35 +87,50 @@ class _Block:
         self.caption = False  # caption markup (p.pictext)
 
 
-def _blocks(
-    root: etree._Element,
-    excluded: set[etree._Element],
-    skipped_tags: frozenset[str],
-    captions: set[etree._Element],
-) -> list[_Block]:
-    """The body block cut into paragraphs at block-level tags and <br>, in document order.
+class _BlockWalk:
+    """Cuts a body block into paragraphs at block-level tags and <br>, in document order.
 
     Children in `excluded`, or whose tag is in `skipped_tags`, are left out with everything
     in them (their tails, which belong to the parent, are kept).
-    """
-    blocks: list[_Block] = []
-    current = _Block()
-    # Every element of the body passes through here: names are bound locally, and the word
-    # test is skipped for a block already known to hold plain text and for the whitespace
-    # between tags.
-    block_tags = S.BLOCK_TAGS
-    word = _WORD_RE.search
 
-    def walk(el: etree._Element, tag: str, in_link: bool) -> None:
-        nonlocal current
-        caption = el in captions
-        boundary = caption or tag in block_tags
+    A class, not a function calling itself through its closure: that closure is a reference
+    cycle, which kept every page's tree alive until the next garbage collection.
+    """
+
+    __slots__ = ("blocks", "captions", "current", "excluded", "skipped_tags")
+
+    def __init__(
+        self,
+        excluded: set[etree._Element],
+        skipped_tags: frozenset[str],
+        captions: set[etree._Element],
+    ) -> None:
+        self.blocks: list[_Block] = []
+        self.current = _Block()
+        self.excluded, self.skipped_tags, self.captions = excluded, skipped_tags, captions
+
+    def __call__(self, root: etree._Element) -> list[_Block]:
+        self._walk(root, root.tag, False)
+        if self.current.parts or self.current.images:
+            self.blocks.append(self.current)
+        return self.blocks
+
+    def _close(self) -> None:
+        current = self.current
+        if current.parts or current.images:
+            self.blocks.append(current)
+            self.current = _Block()
+        else:  # nothing in it yet: reuse it (only the caption mark can be set)
+            current.caption = False
+
+    def _walk(self, el: etree._Element, tag: str, in_link: bool) -> None:
+        # Every element of the body passes through here: the word test is skipped for a
+        # block already known to hold plain text and for the whitespace between tags.
+        caption = el in self.captions
+        boundary = caption or tag in _BLOCK_TAGS
         if boundary:
-            if current.parts or current.images:
-                blocks.append(current)
-                current = _Block()
-            else:  # nothing in it yet: reuse it (only the caption mark can be set)
-                current.caption = False
+            self._close()
+        current = self.current
         if caption:
             current.caption = True
         if tag == "img":
@@ -121,9 +138,10 @@ def _blocks(
         text = el.text
         if text:
             current.parts.append(text)
-            if not in_link and not current.plain and not text.isspace() and word(text):
+            if not in_link and not current.plain and not text.isspace() and _word(text):
                 current.plain = True
         child_in_link = in_link or tag == "a"
+        skipped_tags, excluded = self.skipped_tags, self.excluded
         for child in el:
             child_tag = child.tag  # lxml builds a new string at each ask: asked once here
             if (
@@ -131,23 +149,15 @@ def _blocks(
                 and child_tag not in skipped_tags
                 and child not in excluded
             ):
-                walk(child, child_tag, child_in_link)
+                self._walk(child, child_tag, child_in_link)
+                current = self.current  # the child may have closed a block
             text = child.tail
             if text:
                 current.parts.append(text)
-                if not in_link and not current.plain and not text.isspace() and word(text):
+                if not in_link and not current.plain and not text.isspace() and _word(text):
                     current.plain = True
         if boundary:
-            if current.parts or current.images:
-                blocks.append(current)
-                current = _Block()
-            else:
-                current.caption = False
-
-    walk(root, root.tag, False)
-    if current.parts or current.images:
-        blocks.append(current)
-    return blocks
+            self._close()
 
 
 @dataclasses.dataclass
@@ -166,7 +176,7 @@ def read_body(index: Index, root: etree._Element, template: S.Template, url: str
     excluded = index.find_all(root, selectors)
     captions = index.find_all(root, S.CAPTION_BLOCKS)
     out = Body()
-    for block in _blocks(root, excluded, skipped_tags, captions):
+    for block in _BlockWalk(excluded, skipped_tags, captions)(root):
         text = clean_text("".join(block.parts))
         if block.caption and not block.images and out.images and not out.images[-1].caption:
             out.images[-1] = Image(out.images[-1].src, text)
