@@ -93,8 +93,8 @@ class _BlockWalk:
     Children in `excluded`, or whose tag is in `skipped_tags`, are left out with everything
     in them (their tails, which belong to the parent, are kept).
 
-    A class, not a function calling itself through its closure: that closure is a reference
-    cycle, which kept every page's tree alive until the next garbage collection.
+    A class rather than a nested function that calls itself: such a closure is a reference
+    cycle, which would keep the page's whole tree alive until the next garbage collection.
     """
 
     __slots__ = ("blocks", "captions", "current", "excluded", "skipped_tags")
