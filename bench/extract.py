@@ -9,8 +9,8 @@ of load from other processes lands on all three within a millisecond of each oth
 of on whichever happened to run during it; on each page a contender's first call is not
 timed (see `interleaved`). Times are CPU time of this process (time.process_time_ns), so
 other processes on the machine do not count directly.
---in-turn times the earlier way instead: each contender over all pages, one after the other
-in each repeat (the bare call then runs alone in a tight loop, and comes out faster).
+--in-turn times each contender over all pages, one after the other in each repeat: load
+from other processes that comes and goes then lands on one contender and not the others.
 Two baselines, both measured in this run on the same bytes:
 
 - bare: `lxml.html.fromstring(body)`, as asked. libxml2 then trusts the page's GB2312
