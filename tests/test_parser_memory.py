@@ -8,25 +8,22 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from crawler.pages.article import parse_article
 from crawler.pages.listing import ListingError, parse_listing
+from tests.fixture_archive import FIXTURES, fixture_fetches
 from tests.site_paths import SITE, manifest
-
-FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _saved_pages() -> list[tuple[str, bytes, str, dict]]:
-    pages = []
-    for meta_path in sorted(FIXTURES.glob("*/meta.json")):
-        meta = json.loads(meta_path.read_text("utf-8"))
-        body = (meta_path.parent / "page.bin").read_bytes()
-        pages.append((meta_path.parent.name, body, meta["url"], meta.get("headers") or {}))
+    pages = [
+        (fetch.url, fetch.body, fetch.url, fetch.headers)
+        for meta_path in sorted(FIXTURES.glob("*/meta.json"))
+        for fetch in fixture_fetches(meta_path.parent.name, at="")
+    ]
     for url, entry in manifest()["pages"].items():
         body = (SITE / entry["file"]).read_bytes()
         pages.append((entry["file"], body, url, entry.get("headers") or {}))
