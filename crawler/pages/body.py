@@ -29,6 +29,7 @@ from crawler.pages.normalize import (
 
 # Text that is more than bullets and punctuation: "·<a>…</a>" is still a link-only line.
 _WORD_RE = re.compile(r"[^\W_]")
+# Bound once: the body walk asks them for every element of every body.
 _word = _WORD_RE.search
 _BLOCK_TAGS = S.BLOCK_TAGS
 
@@ -111,8 +112,7 @@ class _BlockWalk:
 
     def __call__(self, root: etree._Element) -> list[_Block]:
         self._walk(root, root.tag, False)
-        if self.current.parts or self.current.images:
-            self.blocks.append(self.current)
+        self._close()
         return self.blocks
 
     def _close(self) -> None:
