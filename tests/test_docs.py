@@ -1,0 +1,160 @@
+"""The docs cannot drift from the code: every command, option, spider and setting they show exists,
+and the column lists they give are the code's.
+
+Reads README.md and docs/*.md. A command line is any line of a code block, or any `inline code`,
+that starts with `cpc-archive`, `.venv/bin/cpc-archive`, `scrapy crawl` or `.venv/bin/scrapy crawl`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shlex
+from pathlib import Path
+
+import click
+import pytest
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
+from scrapy.utils.project import get_project_settings
+
+from crawler.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+_FENCE = re.compile(r"^```.*?$(.*?)^```", re.S | re.M)
+_INLINE = re.compile(r"`([^`\n]+)`")
+_PREFIX = re.compile(r"^(?:\.venv/bin/)?(cpc-archive|scrapy crawl)(?=\s|$)")
+
+
+def _command_lines(text: str) -> list[str]:
+    lines = []
+    for block in _FENCE.findall(text):
+        for line in block.splitlines():
+            line = line.strip()
+            # Shell prompts and continuation lines as people paste them.
+            line = line.removeprefix("$ ")
+            lines.append(line)
+    lines.extend(_INLINE.findall(_FENCE.sub("", text)))
+    out = []
+    for line in lines:
+        line = re.sub(r"^(?:\w+=\S+\s+)+", "", line)  # env assignments: http_proxy=... scrapy ...
+        line = line.split("  #", 1)[0].split(" # ", 1)[0].strip()
+        if _PREFIX.match(line):
+            out.append(line)
+    return out
+
+
+def _documented() -> list[tuple[str, str]]:
+    found = []
+    for path in DOCS:
+        for line in _command_lines(path.read_text(encoding="utf-8")):
+            found.append((path.name, line))
+    return found
+
+
+DOCUMENTED = _documented()
+
+
+def _words(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError:  # an unclosed quote in prose; the command part is still checkable
+        return line.split()
+
+
+def _resolve(words: list[str]) -> tuple[click.Command, list[str], list[str]]:
+    """The click command a `cpc-archive ...` line names, its path, and the words after it."""
+    command: click.Command = main
+    path: list[str] = []
+    rest = words[1:]
+    while isinstance(command, click.Group) and rest and not rest[0].startswith("-"):
+        if rest[0].isupper():  # a placeholder: `cpc-archive COMMAND --help`
+            return command, path, []
+        sub = command.commands.get(rest[0])
+        assert sub is not None, f"`cpc-archive {' '.join([*path, rest[0]])}` is not a command"
+        command, path, rest = sub, [*path, rest[0]], rest[1:]
+    return command, path, rest
+
+
+def _options(command: click.Command) -> set[str]:
+    names = {"--help", "-h"}
+    for param in command.params:
+        if isinstance(param, click.Option):
+            names.update(param.opts)
+            names.update(param.secondary_opts)
+    return names
+
+
+def test_the_docs_show_commands_to_check():
+    lines = [line for _, line in DOCUMENTED]
+    assert any(line.startswith("cpc-archive search") for line in lines)
+    assert any(line.startswith(("scrapy crawl", ".venv/bin/scrapy crawl")) for line in lines)
+
+
+CPC_LINES = [(f, line) for f, line in DOCUMENTED if "cpc-archive" in line.split()[0]]
+SCRAPY_LINES = [(f, line) for f, line in DOCUMENTED if "scrapy" in line.split()[0]]
+
+
+@pytest.mark.parametrize("doc,line", CPC_LINES, ids=[f"{f}:{line}" for f, line in CPC_LINES])
+def test_documented_cpc_archive_command_and_options_exist(doc, line):
+    words = _words(line)
+    command, path, rest = _resolve(words)
+    if not path:  # `cpc-archive` alone, or `cpc-archive --help`
+        return
+    known = _options(command)
+    for word in rest:
+        if word == "--":
+            break
+        if word.startswith("--"):
+            option = word.split("=", 1)[0]
+            assert option in known, (
+                f"{doc}: `cpc-archive {' '.join(path)}` has no option {option} ({line})"
+            )
+
+
+def _spiders() -> set[str]:
+    return set(SpiderLoader.from_settings(get_project_settings()).list())
+
+
+def _known_settings() -> set[str]:
+    project = get_project_settings()
+    defaults = Settings()
+    return set(project.copy_to_dict()) | set(defaults.copy_to_dict())
+
+
+@pytest.mark.parametrize("doc,line", SCRAPY_LINES, ids=[f"{f}:{line}" for f, line in SCRAPY_LINES])
+def test_documented_crawl_names_a_spider_and_real_settings(doc, line):
+    words = _words(line)
+    spiders, settings = _spiders(), _known_settings()
+    assert words[2] in spiders, f"{doc}: no spider named {words[2]!r} ({line})"
+    for flag, value in itertools.pairwise(words):
+        if flag == "-s":
+            name = value.split("=", 1)[0]
+            assert name in settings, f"{doc}: no setting {name} ({line})"
+
+
+def test_documented_settings_exist():
+    """Every ARCHIVE_* name the docs mention is a setting the code defines."""
+    settings = _known_settings()
+    for path in DOCS:
+        for name in set(re.findall(r"\bARCHIVE_[A-Z0-9_]+\b", path.read_text(encoding="utf-8"))):
+            if name.startswith("ARCHIVE_TEST_"):  # test-only environment variables
+                continue
+            assert name in settings, f"{path.name} mentions {name}, which is not a setting"
+
+
+def _backticked_list(text: str, marker: str) -> list[str]:
+    """The `names` of the list that follows `marker` in text, up to the next semicolon."""
+    start = text.index(marker) + len(marker)
+    end = text.index(";", start) if ";" in text[start:] else len(text)
+    return re.findall(r"`([a-z_0-9]+)`", text[start:end])
+
+
+def test_documented_export_columns_are_the_code_columns():
+    from crawler.archive.selection import ARTICLE_COLUMNS, VERSION_COLUMNS
+
+    text = (ROOT / "docs" / "using.md").read_text(encoding="utf-8")
+    assert _backticked_list(text, "`ARTICLE_COLUMNS`):") == list(ARTICLE_COLUMNS)
+    assert _backticked_list(text, "`VERSION_COLUMNS`):") == list(VERSION_COLUMNS)
