@@ -137,3 +137,39 @@ def test_no_page_shows_where_the_file_is(ds, archive, path):
     response = get(ds, path)
     assert response.status_code == 200
     assert str(archive.parent) not in response.text
+
+
+def run_browse(monkeypatch, *args) -> tuple[object, dict]:
+    import uvicorn
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(kw, app=app))
+    result = CliRunner().invoke(main, ["browse", *args])
+    assert result.exit_code == 0, result.output
+    return result, served
+
+
+def test_browse_follows_an_archive_being_written(archive, tmp_path, monkeypatch):
+    import shutil
+
+    path = tmp_path / "busy.db"
+    shutil.copy(archive, path)
+    writer = sqlite3.connect(path)  # a crawl: its commits sit in the WAL until it checkpoints
+    writer.execute("PRAGMA journal_mode=wal")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("UPDATE runs SET args = '{}' WHERE id = 1")
+    writer.commit()
+    try:
+        assert (tmp_path / "busy.db-wal").stat().st_size > 0
+        result, _ = run_browse(monkeypatch, "--db", str(path), "--port", "8123")
+        assert "following it read-only (--live)" in result.output
+    finally:
+        writer.close()
+
+
+def test_browse_of_a_quiet_archive_is_immutable(archive, monkeypatch):
+    result, _ = run_browse(monkeypatch, "--db", str(archive), "--port", "8123")
+    assert "--live" not in result.output

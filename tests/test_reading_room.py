@@ -247,3 +247,21 @@ def test_the_room_pages_load_nothing_from_elsewhere(ds):
     csp = get(ds, f"/-/article?key={SEED_KEY}").headers["content-security-policy"]
     assert "default-src 'self'" in csp
     assert "img-src 'self' data:" in csp
+
+
+def test_more_hits_are_one_link_away(ds):
+    sel = page(ds, "/?q=发展&size=2")
+    more = sel.css("a.more::attr(href)").get()
+    assert parse_qs(urlsplit(more).query)["size"] == ["10"]
+    assert len(page(ds, more).css(".room-hit")) == 6
+
+
+def test_a_date_range_narrows_the_search(ds):
+    sel = page(ds, "/?q=发展&since=2009&until=2013")
+    assert total(sel) == 2
+    assert sel.css('input[name="since"]::attr(value)').get() == "2009"
+
+
+def test_a_malformed_date_says_why(ds):
+    sel = page(ds, "/?q=发展&since=last+week")
+    assert "is not a date" in sel.css(".error::text").get()

@@ -159,6 +159,13 @@ async def search_view(datasette, request):
                 for h in found["hits"]
             ]
             context["total"] = found["counts"].total
+            if size < MAX_PAGE_SIZE and context["total"] > size:
+                context["more_size"] = min(MAX_PAGE_SIZE, size * 5)
+                args = {
+                    "q": q,
+                    **{n: getattr(filters, n) for n in FILTER_NAMES if getattr(filters, n)},
+                }
+                context["more_href"] = "/?" + urlencode({**args, "size": context["more_size"]})
             context["facets"] = _facet_links(q, filters, found["counts"])
     context["database"] = _db(datasette).name
     return await _page(datasette, request, "room_search.html", context)
