@@ -51,6 +51,7 @@ def test_facets_count_the_matches(db):
     facets = facet_counts(db, "发展").facets
     assert dict(facets["channel"])["64094"] == 3
     assert dict(facets["month"])["2013-04"] == 1
+    assert dict(facets["year"]) == {"2024": 4, "2013": 1, "2009": 1}
     assert dict(facets["editor"])["王珂园"] == 1
     assert facets["paper_date"] == [("2013-04-09", 1)]
     assert facets["paper_page"] == [("04", 1)]

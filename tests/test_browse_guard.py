@@ -173,3 +173,12 @@ def test_browse_follows_an_archive_being_written(archive, tmp_path, monkeypatch)
 def test_browse_of_a_quiet_archive_is_immutable(archive, monkeypatch):
     result, _ = run_browse(monkeypatch, "--db", str(archive), "--port", "8123")
     assert "--live" not in result.output
+
+
+def test_attaching_another_file_is_refused(ds_sql, tmp_path):
+    database = ds_sql.get_database("archive")
+    other = tmp_path / "other.db"
+    with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+        asyncio.run(
+            database.execute_fn(lambda conn: conn.execute(f"ATTACH DATABASE '{other}' AS o"))
+        )

@@ -13,6 +13,7 @@ from parsel import Selector
 from crawler.archive.db import open_archive
 from crawler.archive.search import search
 from crawler.datasette.app import make_datasette
+from crawler.datasette.room import reading_type
 from tests.fixture_archive import ADDED, FIXTURES, OLD_KEY, SEED, SEED_KEY
 
 
@@ -82,7 +83,7 @@ def test_the_total_counts_every_match_not_only_those_shown(ds):
 
 
 @pytest.mark.parametrize(
-    "name", ["month", "channel", "source", "editor", "paper_date", "paper_page"]
+    "name", ["year", "month", "channel", "source", "editor", "paper_date", "paper_page"]
 )
 def test_the_search_has_each_facet(ds, name):
     assert facet(page(ds, "/?q=发展"), name)
@@ -265,3 +266,19 @@ def test_a_date_range_narrows_the_search(ds):
 def test_a_malformed_date_says_why(ds):
     sel = page(ds, "/?q=发展&since=last+week")
     assert "is not a date" in sel.css(".error::text").get()
+
+
+@pytest.mark.parametrize(
+    ("declared", "served"),
+    [
+        ("text/html; charset=GB2312", "text/html; charset=gb18030"),
+        ("", "text/html; charset=gb18030"),
+        ("image/jpeg", "image/jpeg"),
+        ("image/svg+xml", "text/plain; charset=gb18030"),
+        ("application/javascript", "text/plain; charset=gb18030"),
+        ("application/x-shockwave-flash", "text/plain; charset=gb18030"),
+    ],
+)
+def test_snapshots_are_served_for_reading_as_html_images_or_text(declared, served):
+    headers = {"Content-Type": declared} if declared else {}
+    assert reading_type(headers, "gb18030") == served

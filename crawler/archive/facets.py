@@ -1,4 +1,4 @@
-"""How many articles a search matches, in total and by facet (month, channel, source, editor,
+"""How many articles a search matches, in total and by facet (year, month, channel, source, editor,
 paper date, paper page), for the reading room's search page.
 
 The query is translated by crawler.archive.search.parse_query and the filters mean what they
@@ -22,6 +22,7 @@ FACET_SIZE = 30
 
 # facet name -> (SQL of its value over `a`, extra FROM for list columns)
 FACETS = {
+    "year": ("substr(a.published_at, 1, 4)", ""),
     "month": ("substr(a.published_at, 1, 7)", ""),
     "channel": ("a.channel_id", ""),
     "source": ("a.source", ""),

@@ -64,6 +64,8 @@ def _guard(action: int, arg1, arg2, _db, _inner) -> int:
 
 
 def _functions_only(action: int, _arg1, arg2, _db, _inner) -> int:
+    if action == sqlite3.SQLITE_ATTACH:  # another file: nothing the archive's pages need
+        return sqlite3.SQLITE_DENY
     if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in REFUSED_FUNCTIONS:
         return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK

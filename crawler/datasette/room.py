@@ -42,6 +42,7 @@ from crawler.datasette.guard import run_trusted
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200
 FACET_TITLES = {
+    "year": "Year",
     "month": "Month",
     "channel": "Channel",
     "source": "Source",
@@ -51,6 +52,7 @@ FACET_TITLES = {
 }
 # facet -> the query-string filters its value sets
 FACET_FILTERS = {
+    "year": ("since", "until"),
     "month": ("since", "until"),
     "channel": ("channel",),
     "source": ("source",),
@@ -244,6 +246,19 @@ async def snapshot_view(datasette, request):
     return await _page(datasette, request, "room_snapshot.html", {"id": snapshot_id, **data})
 
 
+def reading_type(headers: dict, charset: str) -> str:
+    """The Content-Type the archived bytes are served with for reading: HTML (the usual case)
+    with the charset the parser used; an image as the image it is; any other type as text,
+    never as something the browser would run or hand to a plugin."""
+    declared = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    media = declared.split(";")[0].strip().lower()
+    if media.startswith("image/") and media != "image/svg+xml":
+        return media
+    if media in ("", "text/html", "application/xhtml+xml"):
+        return f"text/html; charset={charset}" if charset else "text/html"
+    return f"text/plain; charset={charset}" if charset else "text/plain"
+
+
 async def snapshot_page(datasette, request):
     _, data = await _snapshot_or_404(datasette, request)
     if data is None:
@@ -251,7 +266,7 @@ async def snapshot_page(datasette, request):
     # The stored bytes as they are, decoded by the browser with the charset the parser used.
     return Response(
         data["fetch"].body,
-        content_type=f"text/html; charset={data['charset']}",
+        content_type=reading_type(data["fetch"].headers, data["charset"]),
         headers={"Content-Security-Policy": SNAPSHOT_PAGE_CSP, "X-Content-Type-Options": "nosniff"},
     )
 
