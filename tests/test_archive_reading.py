@@ -114,6 +114,11 @@ def test_a_run_in_words():
     assert "Options: max_pages=10." in text
 
 
+def test_a_run_of_no_time():
+    run = {**RUN, "finished_at": RUN["started_at"]}
+    assert "after less than a second." in describe_run(run)
+
+
 def test_a_run_that_never_finished():
     text = describe_run({**RUN, "finished_at": None, "finish_reason": None})
     assert "never finished: it is still running, or was killed" in text

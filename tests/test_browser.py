@@ -136,7 +136,8 @@ def test_the_article_shows_the_diff_of_two_versions(server, recorded):
     page.click(".diff-form button")
     page.wait_for_selector(".diff")
     assert page.inner_text(".diff p.ins").endswith(ADDED)
-    page.locator(".diff").screenshot(path=str(SCREENSHOTS / "diff.png"))
+    page.locator(".diff").evaluate("diff => diff.scrollIntoView()")  # its heading at the top
+    page.screenshot(path=str(SCREENSHOTS / "diff.png"))
 
 
 def open_snapshot(page, server: str):

@@ -53,6 +53,8 @@ def _duration(start: str | None, end: str | None) -> str | None:
         ).total_seconds()
     except (AttributeError, ValueError):
         return None
+    if seconds < 1:
+        return "less than a second"
     if seconds < 60:
         return _plural(int(seconds), "second")
     if seconds < 3600:
