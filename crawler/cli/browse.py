@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from crawler.cli import main
@@ -49,13 +47,11 @@ def browse(db_path, port, sql, live):
     """
     import uvicorn
 
-    from crawler.datasette.app import make_datasette
+    from crawler.datasette.app import being_written, make_datasette
 
     with open_db(db_path):
         pass  # a clear error for a missing or locked archive, and migrations (views) applied
-    wal = Path(f"{db_path}-wal")
-    if not live and wal.exists() and wal.stat().st_size:
-        # another process (a crawl) is writing: an immutable file must not change under us
+    if not live and being_written(db_path):
         console.print("The archive is being written to: following it read-only (--live).")
         live = True
     ds = make_datasette(db_path, sql=sql, live=live)

@@ -41,6 +41,14 @@ def load_metadata(database: str = "archive", *, sql: bool = False) -> dict:
     return metadata
 
 
+def being_written(db_path: str | Path) -> bool:
+    """Whether another process (a crawl) has commits in the archive's WAL, not yet checkpointed
+    into the file: such a file will change under its readers, so it must not be opened
+    immutable. A quiet archive has no WAL file, or an empty one, once its last writer closed."""
+    wal = Path(f"{db_path}-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
 def make_datasette(db_path: str | Path, *, sql: bool = False, live: bool = False) -> Datasette:
     """Datasette over the archive at `db_path`, read-only.
 
