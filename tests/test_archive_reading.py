@@ -133,3 +133,12 @@ def test_a_failure_in_words():
         "Not an article: the page shows no publication date (no date line)."
     )
     assert describe_failure({"kind": "weird", "reason": "why"}) == "Not an article (weird): why."
+
+
+def test_a_source_named_whole(db):
+    # 人民日报 is a part of 人民网－人民日报 too: search() takes both, a facet value only itself
+    part = Filters(source="人民日报")
+    whole = Filters(source="人民日报", exact_source=True)
+    assert matching_keys(db, "发展", part) == {"people:10341172", OLD_KEY}
+    assert matching_keys(db, "发展", whole) == {"people:10341172"}
+    assert whole.narrows_search() and not part.narrows_search()

@@ -282,3 +282,12 @@ def test_a_malformed_date_says_why(ds):
 def test_snapshots_are_served_for_reading_as_html_images_or_text(declared, served):
     headers = {"Content-Type": declared} if declared else {}
     assert reading_type(headers, "gb18030") == served
+
+
+def test_a_source_facet_keeps_that_source_only(ds):
+    sources = facet(page(ds, "/?q=发展"), "source")
+    narrowed = page(ds, sources["人民日报"])
+    assert total(narrowed) == 1
+    assert [m.split("·")[-1].strip() for m in narrowed.css(".room-hit .meta::text").getall()] == [
+        "人民日报"
+    ]

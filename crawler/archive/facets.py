@@ -4,7 +4,7 @@ paper date, paper page), for the reading room's search page.
 The query is translated by crawler.archive.search.parse_query and the filters mean what they
 mean to crawler.archive.search.search (dates: the first characters of published_at; source: part
 of the 来源 name; editor: one name exactly; channel: the id), plus the print edition's date and
-page, which search() does not filter on.
+page, which search() does not filter on, and a source named whole (a facet's value).
 """
 
 from __future__ import annotations
@@ -41,14 +41,17 @@ class Filters:
     channel: str | None = None
     paper_date: str | None = None
     paper_page: str | None = None
+    # source names the whole 来源 (a facet value), not a part of it as search() takes it
+    exact_source: bool = False
 
     def search_kwargs(self) -> dict:
         """The filters search() itself applies."""
         names = ("since", "until", "source", "editor", "channel")
         return {n: getattr(self, n) for n in names if getattr(self, n)}
 
-    def print_filters(self) -> bool:
-        return bool(self.paper_date or self.paper_page)
+    def narrows_search(self) -> bool:
+        """Whether these filters keep fewer articles than search() given search_kwargs()."""
+        return bool(self.paper_date or self.paper_page or (self.source and self.exact_source))
 
 
 @dataclass
@@ -65,7 +68,7 @@ def _where(query: str, filters: Filters) -> tuple[str, list]:
             where.append(f"substr(a.published_at, 1, {len(value)}) {op} ?")
             params.append(value)
     if filters.source:
-        where.append("instr(a.source, ?) > 0")
+        where.append("a.source = ?" if filters.exact_source else "instr(a.source, ?) > 0")
         params.append(filters.source)
     if filters.editor:
         where.append("EXISTS (SELECT 1 FROM json_each(a.editors) WHERE json_each.value = ?)")
@@ -102,8 +105,8 @@ def facet_counts(db: Database, query: str, filters: Filters | None = None) -> Fa
 
 
 def matching_keys(db: Database, query: str, filters: Filters) -> set[str]:
-    """Keys of every article matching `query` under `filters` (for the print filters that
-    search() does not apply)."""
+    """Keys of every article matching `query` under `filters` (for the filters search() does
+    not apply: print edition, exact source)."""
     where, params = _where(query, filters)
     return {r[0] for r in db.execute(f"SELECT a.key FROM articles a WHERE {where}", params)}
 

@@ -102,7 +102,9 @@ def highlight(snippet: str, spans: list[tuple[int, int]]) -> Markup:
 
 
 def _filters(request) -> Filters:
-    return Filters(**{n: (request.args.get(n) or "").strip() or None for n in FILTER_NAMES})
+    # the source comes from a facet value: the whole name, not a part of it
+    values = {n: (request.args.get(n) or "").strip() or None for n in FILTER_NAMES}
+    return Filters(**values, exact_source=True)
 
 
 def _facet_links(q: str, filters: Filters, counts: FacetCounts) -> dict:
@@ -126,9 +128,9 @@ def _facet_links(q: str, filters: Filters, counts: FacetCounts) -> dict:
 
 def _search_page(db: Database, q: str, filters: Filters, size: int) -> dict:
     hits = search(
-        db, q, limit=MAX_PAGE_SIZE if filters.print_filters() else size, **filters.search_kwargs()
+        db, q, limit=MAX_PAGE_SIZE if filters.narrows_search() else size, **filters.search_kwargs()
     )
-    if filters.print_filters():
+    if filters.narrows_search():
         keep = matching_keys(db, q, filters)
         hits = [h for h in hits if h.key in keep]
     counts = facet_counts(db, q, filters)
