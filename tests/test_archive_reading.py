@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.archive.db import open_archive
-from crawler.archive.facets import Filters, facet_counts, matching_keys
+from crawler.archive.facets import Filters, facet_counts, matching_keys, newest_matches
 from crawler.archive.history import (
     archived_snapshot_of,
     article_snapshots,
@@ -142,3 +142,12 @@ def test_a_source_named_whole(db):
     assert matching_keys(db, "发展", part) == {"people:10341172", OLD_KEY}
     assert matching_keys(db, "发展", whole) == {"people:10341172"}
     assert whole.narrows_search() and not part.narrows_search()
+
+
+def test_newest_matches_list_the_rest_newest_first(db):
+    hits = newest_matches(db, "发展", Filters(), {"people:40223222"}, 3)
+    dates = [h.published_at for h in hits]
+    assert "people:40223222" not in {h.key for h in hits}
+    assert len(hits) == 3
+    assert dates == sorted(dates, reverse=True)
+    assert all(h.snippet[s:e] == "发展" for h in hits for s, e in h.spans)

@@ -291,3 +291,16 @@ def test_a_source_facet_keeps_that_source_only(ds):
     assert [m.split("·")[-1].strip() for m in narrowed.css(".room-hit .meta::text").getall()] == [
         "人民日报"
     ]
+
+
+def test_a_narrowed_search_lists_matches_the_best_hits_missed(ds, monkeypatch):
+    import crawler.datasette.room as room
+
+    # search()'s best hit for 发展 is not the 2013 article on page 04 of the paper
+    monkeypatch.setattr(room, "MAX_PAGE_SIZE", 1)
+    sel = page(ds, "/?q=发展&paper_page=04")
+    keys = [
+        parse_qs(urlsplit(h).query)["key"][0]
+        for h in sel.css(".room-hit h3 a::attr(href)").getall()
+    ]
+    assert keys == [OLD_KEY]

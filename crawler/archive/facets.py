@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from crawler.archive.search import QueryError, parse_query
+from crawler.archive.search import Hit, QueryError, make_snippet, parse_query
 
 # The articles the search index matches (rowid = articles.doc_id).
 MATCH_CLAUSE = "a.doc_id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
@@ -111,4 +111,35 @@ def matching_keys(db: Database, query: str, filters: Filters) -> set[str]:
     return {r[0] for r in db.execute(f"SELECT a.key FROM articles a WHERE {where}", params)}
 
 
-__all__ = ["FacetCounts", "Filters", "QueryError", "facet_counts", "matching_keys"]
+def newest_matches(
+    db: Database, query: str, filters: Filters, exclude: set[str], limit: int
+) -> list[Hit]:
+    """Up to `limit` articles matching `query` under `filters`, other than `exclude`, newest
+    first, unranked, with snippets made as search() makes them: what follows search()'s ranked
+    hits when filters it does not apply left too few of them."""
+    where, params = _where(query, filters)
+    _, needles = parse_query(query)
+    hits = []
+    rows = db.execute(
+        "SELECT a.key, a.title, a.url, a.published_at, a.source, a.channel_id, a.body_text "
+        f"FROM articles a WHERE {where} ORDER BY a.published_at DESC, a.doc_id DESC",
+        params,
+    )
+    for key, title, url, published_at, source, channel_id, body in rows:
+        if key in exclude:
+            continue
+        snippet, spans = make_snippet(title or "", body or "", needles)
+        hits.append(Hit(key, title, url, published_at, source, channel_id, None, snippet, spans))
+        if len(hits) == limit:
+            break
+    return hits
+
+
+__all__ = [
+    "FacetCounts",
+    "Filters",
+    "QueryError",
+    "facet_counts",
+    "matching_keys",
+    "newest_matches",
+]

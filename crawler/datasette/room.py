@@ -23,7 +23,13 @@ from markupsafe import Markup, escape
 from sqlite_utils import Database
 from w3lib.encoding import html_to_unicode
 
-from crawler.archive.facets import FacetCounts, Filters, facet_counts, matching_keys
+from crawler.archive.facets import (
+    FacetCounts,
+    Filters,
+    facet_counts,
+    matching_keys,
+    newest_matches,
+)
 from crawler.archive.history import (
     archived_snapshot_of,
     article_row,
@@ -132,7 +138,11 @@ def _search_page(db: Database, q: str, filters: Filters, size: int) -> dict:
     )
     if filters.narrows_search():
         keep = matching_keys(db, q, filters)
-        hits = [h for h in hits if h.key in keep]
+        hits = [h for h in hits if h.key in keep][:size]
+        if len(hits) < min(size, len(keep)):
+            # the best of the broader search missed some: the others follow, newest first
+            seen = {h.key for h in hits}
+            hits += newest_matches(db, q, filters, seen, size - len(hits))
     counts = facet_counts(db, q, filters)
     return {"hits": hits[:size], "counts": counts}
 
