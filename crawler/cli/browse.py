@@ -35,7 +35,7 @@ def browse(db_path, port, sql, live):
     """Browse the archive in a web browser: the reading room (Datasette).
 
     Serves http://127.0.0.1:PORT/ until Ctrl-C, read-only, to loopback Host names only. The
-    first page searches titles and bodies (2-character words work) with facets by month,
+    first page searches titles and bodies (2-character words work) with facets by year, month,
     channel, source, editor and print edition; each hit opens the article with its versions,
     their differences and the snapshots it was read from. Runs and failures are told in words;
     Datasette's tables, canned queries and JSON stay under /ARCHIVE-NAME.
