@@ -1,4 +1,4 @@
-"""A Datasette instance for one archive file, with the project's metadata and search plugin."""
+"""A Datasette instance for one archive file: the reading room, metadata, search and guard."""
 
 from __future__ import annotations
 
@@ -8,17 +8,32 @@ import yaml  # PyYAML: a dependency of Datasette itself
 from datasette.app import Datasette
 from datasette.plugins import pm
 
+import crawler.datasette.guard as guard_plugin
 import crawler.datasette.plugin as search_plugin
+import crawler.datasette.room as room_plugin
 
 METADATA = Path(__file__).with_name("metadata.yml")
-PLUGIN_NAME = "cpc_archive_search"
+TEMPLATES = Path(__file__).with_name("templates")
+PLUGINS = {
+    "cpc_archive_search": search_plugin,
+    "cpc_archive_guard": guard_plugin,
+    "cpc_archive_room": room_plugin,
+}
 
 
-def load_metadata(database: str = "archive") -> dict:
-    """metadata.yml with its database section keyed by `database` (the file's stem)."""
+def load_metadata(database: str = "archive", *, sql: bool = False) -> dict:
+    """metadata.yml with its database section keyed by `database` (the file's stem).
+
+    Internal tables are hidden and refused (guard.HIDDEN_TABLES); arbitrary SQL is allowed
+    only when `sql` is true (canned queries run either way).
+    """
     metadata = yaml.safe_load(METADATA.read_text("utf-8"))
     section = metadata["databases"].pop("archive")
     metadata["databases"][database] = section
+    tables = section.setdefault("tables", {})
+    for name in guard_plugin.HIDDEN_TABLES:
+        tables[name] = {"hidden": True, "allow": False}
+    metadata["allow_sql"] = bool(sql)
     # the links to the canned queries name the database
     metadata["description_html"] = metadata["description_html"].replace(
         "/archive/", f"/{database}/"
@@ -26,9 +41,33 @@ def load_metadata(database: str = "archive") -> dict:
     return metadata
 
 
-def make_datasette(db_path: str | Path) -> Datasette:
-    """Datasette over the archive at `db_path` (read-write, so a running crawl stays visible)."""
-    if pm.get_plugin(PLUGIN_NAME) is None:
-        pm.register(search_plugin, name=PLUGIN_NAME)
+def being_written(db_path: str | Path) -> bool:
+    """Whether another process (a crawl) has commits in the archive's WAL, not yet checkpointed
+    into the file: such a file will change under its readers, so it must not be opened
+    immutable. A quiet archive has no WAL file, or an empty one, once its last writer closed."""
+    wal = Path(f"{db_path}-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
+def make_datasette(db_path: str | Path, *, sql: bool = False, live: bool = False) -> Datasette:
+    """Datasette over the archive at `db_path`, read-only.
+
+    Immutable by default: SQLite then takes no locks and Datasette may cache counts. `live`
+    opens it read-only instead (mode=ro), for browsing while a crawl writes to it: an immutable
+    file must not change under its readers. `sql` turns on arbitrary SQL queries.
+    """
+    for name, plugin in PLUGINS.items():
+        if pm.get_plugin(name) is None:
+            pm.register(plugin, name=name)
     db_path = Path(db_path)
-    return Datasette([str(db_path)], metadata=load_metadata(db_path.stem))
+    files = {"files": [str(db_path)]} if live else {"immutables": [str(db_path)]}
+    return Datasette(
+        **files,
+        metadata=load_metadata(db_path.stem, sql=sql),
+        template_dir=str(TEMPLATES),
+        settings={
+            # the whole file, hidden tables included, is not for download
+            "allow_download": False,
+            "default_allow_sql": sql,
+        },
+    )
