@@ -100,7 +100,8 @@ class EmailFailedRun(SendEmail):
                 smtp.starttls()
             if user:
                 smtp.login(user, password or "")
-            smtp.send_message(message, from_addr=self.sender, to_addrs=[*self.to, *self.cc])
+            recipients = [*self.to, *(self.cc or []), *(self.bcc or [])]
+            smtp.send_message(message, from_addr=self.sender, to_addrs=recipients)
 
 
 class WebhookFailedRun(ActionWithTemplates):
