@@ -6,6 +6,7 @@ from scrapy import signals
 
 from crawler.archive.store import finish_run, start_run, store_fetches
 from crawler.crawl.archive import open_crawl_archive
+from crawler.monitoring.monitors import RUN_ID_STAT
 
 
 class ArchivePipeline:
@@ -25,6 +26,8 @@ class ArchivePipeline:
         self.db = open_crawl_archive(self.crawler.settings)
         spider = self.crawler.spider
         self.run_id = start_run(self.db, "crawl", args=getattr(spider, "run_args", None))
+        # The monitors (crawler.monitoring) judge this run: the stat names it for them.
+        self.crawler.stats.set_value(RUN_ID_STAT, self.run_id)
 
     def process_item(self, item):
         # store_fetches keeps the run's counts as it goes, so a killed run still has them.

@@ -88,6 +88,8 @@ EXTENSIONS = {
     # One crawl per archive at a time; a killed crawl's stale lock is taken over.
     "crawler.crawl.runlock.RunLock": 100,
     "crawler.crawl.ban.BanDetector": 500,
+    # Runs the monitors (SPIDERMON_SPIDER_CLOSE_MONITORS) when a spider closes.
+    "spidermon.contrib.scrapy.extensions.Spidermon": 600,
     # The telnet console listens on a port; an archival crawler has no use for it.
     "scrapy.extensions.telnet.TelnetConsole": None,
 }
@@ -113,3 +115,56 @@ ARCHIVE_LOCK_STALE_AFTER = 600.0
 
 # One line per page at DEBUG drowns what a scheduled run's log should show.
 LOG_LEVEL = "INFO"
+
+# --- monitoring (docs/monitoring.md) -----------------------------------------------------------
+
+# A redesign or a moved channel must show on the first bad run, not months later.
+SPIDERMON_ENABLED = True
+# One suite for every spider: each run is judged against its own spider's earlier runs.
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["crawler.monitoring.suite.ArchiveMonitorSuite"]
+# Trailing window: the medians are over this many earlier finished runs of the spider.
+ARCHIVE_MONITOR_HISTORY_RUNS = 7
+# Fewer earlier runs than this is no baseline: the absolute limits below apply instead.
+ARCHIVE_MONITOR_MIN_HISTORY = 3
+# A template (or a run) with fewer article pages than this is too small a sample to judge.
+ARCHIVE_MONITOR_MIN_PAGES = 3
+# Characters of body text below which an article counts as having no body.
+ARCHIVE_MONITOR_MIN_BODY = 50
+# Coverage fails when a field's share falls this far below its trailing median…
+ARCHIVE_MONITOR_COVERAGE_DROP = 0.25
+# …or, without history, below these floors (authors: most pages print no byline).
+ARCHIVE_MONITOR_COVERAGE_FLOORS = {
+    "published_at": 0.9,
+    "published_time": 0.8,
+    "source": 0.5,
+    "source_url": 0.5,
+    "editors": 0.5,
+    "authors": 0.0,
+    "body": 0.8,
+}
+# Fallback + unknown share may rise this much over its median; without history, this maximum.
+ARCHIVE_MONITOR_FALLBACK_RISE = 0.1
+ARCHIVE_MONITOR_FALLBACK_MAX = 0.2
+# A failure kind bursts when over FACTOR x its median and at least MARGIN above it.
+ARCHIVE_MONITOR_FAILURE_FACTOR = 3.0
+ARCHIVE_MONITOR_FAILURE_MARGIN = 5
+# Without history: failures may be at most this share of the run's fetches.
+ARCHIVE_MONITOR_FAILURE_SHARE_MAX = 0.5
+# New articles fail under this share of the median (0 on a day that always has some).
+ARCHIVE_MONITOR_NEW_RATIO = 0.2
+# A channel the crawl lists with no new article for this many days has moved or died.
+ARCHIVE_MONITOR_CHANNEL_STALE_DAYS = 7
+# Print edition: pages or articles per issue this share under the median fail…
+ARCHIVE_MONITOR_PRINT_DROP = 0.3
+# …or, without history, under these floors (a weekend issue still has 4+ pages).
+ARCHIVE_MONITOR_PRINT_MIN_PAGES = 4
+ARCHIVE_MONITOR_PRINT_MIN_ARTICLES = 10
+# Notifications, off until configured. Email: set SPIDERMON_EMAIL_TO (a list) and the
+# SPIDERMON_SMTP_HOST/PORT (USER/PASSWORD, ENFORCE_TLS/SSL when the relay wants them).
+SPIDERMON_EMAIL_TO = []
+# Who the alarm comes from; relays refuse mail without a sender.
+SPIDERMON_EMAIL_SENDER = "cpc-archive@localhost"
+# Webhook: a URL that receives the failed run as a JSON POST ("" = off).
+ARCHIVE_MONITOR_WEBHOOK_URL = ""
+# A webhook that does not answer must not hold the end of the crawl for long.
+ARCHIVE_MONITOR_WEBHOOK_TIMEOUT = 30.0

@@ -8,7 +8,9 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
+from crawler.archive.checks import Check, save_checks
 from crawler.archive.db import open_archive
+from crawler.archive.runs import finish_run, start_run
 from crawler.cli import main
 from crawler.datasette.app import load_metadata, make_datasette
 from crawler.datasette.plugin import cpc_fts, cpc_query_error, cpc_snippet
@@ -51,6 +53,8 @@ def ds(archive):
         "/archive/changed_articles",
         "/archive/removed_articles",
         "/archive/recent_failures",
+        "/archive/checks",
+        "/archive/failed_checks",
     ],
 )
 def test_pages_render(ds, path):
@@ -187,3 +191,21 @@ def test_view_migration_runs_over_an_existing_view(tmp_path):
     assert "article_list" in again.view_names()
     names = [r[0] for r in again.execute("SELECT name FROM _sqlite_migrations")]
     assert "005_browse_views" in names
+
+
+def test_failed_monitors_show_in_the_reading_room(tmp_path):
+    path = tmp_path / "archive.db"
+    db = open_archive(path)
+    run = start_run(db, "crawl")
+    finish_run(db, run, "finished")
+    save_checks(
+        db,
+        run,
+        "cpc",
+        [Check("New articles per run", True, "9 new"), Check("Fallback", False, "40% fell")],
+    )
+    db.conn.close()
+    rows = get_json(make_datasette(path), "/archive/failed_checks.json?_shape=objects")["rows"]
+    assert [(r["run_id"], r["monitor"], r["message"]) for r in rows] == [
+        (1, "Fallback", "40% fell")
+    ]

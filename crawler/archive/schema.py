@@ -253,6 +253,41 @@ def _articles_decode_errors(db: Database) -> None:
     db["articles"].add_column("decode_errors", int, not_null_default=0)
 
 
+@MIGRATIONS(name="008_checks")
+def _checks(db: Database) -> None:
+    # What each run measured (crawler.monitoring.metrics), frozen at the end of the run: the
+    # history the next runs are judged against. A later reparse rewrites articles, never this.
+    db["run_metrics"].create(
+        {
+            "run_id": int,
+            "spider": str,  # the spider of the run: each spider is judged against its own runs
+            "metric": str,  # coverage, fallback, failures, listings, new, print, ...
+            "key": str,  # what within the metric: "cpc:editors", "http_500", "" for a total
+            "value": float,
+        },
+        pk=("run_id", "metric", "key"),
+        not_null={"spider", "metric", "key", "value"},
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["run_metrics"].create_index(["spider", "metric"])
+    # The verdict of every monitor on every run: `cpc-archive runs` and `health` read it.
+    db["checks"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "spider": str,
+            "monitor": str,  # the Spidermon monitor's name
+            "passed": int,  # 1 passed, 0 failed or errored
+            "message": str,  # what was measured and against what, or why it failed
+            "at": str,
+        },
+        pk="id",
+        not_null={"run_id", "monitor", "passed", "message"},
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["checks"].create_index(["run_id"])
+
+
 def apply_migrations(db: Database) -> None:
     MIGRATIONS.apply(db)
 

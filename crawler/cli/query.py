@@ -9,6 +9,7 @@ import click
 from rich.markup import escape
 from rich.text import Text
 
+from crawler.archive.checks import run_checks
 from crawler.archive.selection import article_row, filter_sql, version_rows
 from crawler.cli import main
 from crawler.cli.options import (
@@ -380,7 +381,8 @@ RUN_COLUMNS = (
 def runs(limit, db_path, as_json):
     """Crawl and import history, newest first.
 
-    Each run with when it started and ended, how, and what it found.
+    Each run with when it started and ended, how, what it found, and what the end-of-crawl
+    monitors said (a failed monitor's reason is printed under the table).
 
     \b
     Example:
@@ -391,8 +393,17 @@ def runs(limit, db_path, as_json):
             f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
             [limit],
         ).fetchall()
+        checks = {r[0]: run_checks(db, r[0]) for r in rows}
     if as_json:
-        print_json([dict(zip(RUN_COLUMNS, r, strict=True)) for r in rows])
+        print_json(
+            [
+                {
+                    **dict(zip(RUN_COLUMNS, r, strict=True)),
+                    "checks": [vars(c) for c in checks[r[0]]],
+                }
+                for r in rows
+            ]
+        )
         return
     if not rows:
         console.print("No runs yet.")
@@ -409,13 +420,29 @@ def runs(limit, db_path, as_json):
                 _when(run["finished_at"]) or "(running or killed)",
                 run["finish_reason"],
                 counts or "nothing",
+                _checks_summary(checks[run["id"]]),
             )
         )
     console.print(
         table(
-            "runs, newest first", ["id", "kind", "started", "finished", "reason", "counts"], shown
+            "runs, newest first",
+            ["id", "kind", "started", "finished", "reason", "counts", "monitors"],
+            shown,
         )
     )
+    failed = [(r[0], c) for r in rows for c in checks[r[0]] if not c.passed]
+    for run_id, check in failed:
+        console.print(f"run {run_id}: {escape(check.monitor)} failed: {escape(check.message)}")
+
+
+def _checks_summary(checks) -> str:
+    """ "7 passed", "2 FAILED: A, B", or "" for a run the monitors did not judge."""
+    if not checks:
+        return ""
+    failed = [c.monitor for c in checks if not c.passed]
+    if failed:
+        return f"{len(failed)} FAILED: {', '.join(failed)}"
+    return f"{len(checks)} passed"
 
 
 def _when(instant: str | None) -> str:
