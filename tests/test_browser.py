@@ -22,6 +22,8 @@ import pytest
 
 from tests.fixture_archive import ADDED, SEED_KEY
 
+pytestmark = pytest.mark.e2e
+
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(
     os.environ.get("ARCHIVE_TEST_SCREENSHOT_DIR")

@@ -28,6 +28,8 @@ from crawler.replay import ReplayServer
 from crawler.urls import is_article_url
 from tests.site_paths import SITE, manifest
 
+pytestmark = pytest.mark.e2e
+
 FIXTURES = ROOT / "tests" / "fixtures"
 CPC = "http://cpc.people.com.cn"
 # Loopback-fast: a held connection counts as a timeout after one second.

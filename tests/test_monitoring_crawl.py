@@ -32,6 +32,8 @@ from tests import test_extract_fixtures as fixture_tests
 from tests.site_paths import SITE, manifest
 from tests.site_variants import redesigned_channel, unlinked_list_page
 
+pytestmark = pytest.mark.e2e
+
 CPC = "http://cpc.people.com.cn"
 FAST = ["-s", "DOWNLOAD_TIMEOUT=1", "-s", "LOG_LEVEL=INFO"]
 COVERAGE, FALLBACK = "Field coverage per template", "Fallback and unknown share"
