@@ -90,10 +90,7 @@ def _pages(
     pages: dict[str, int] = {}  # URL -> page number, in link order
     for a in index.select(roots, template.pager):
         href = absolute(url, a.get("href"))
-        # A link seen already, or one without this article's id, needs no parsing.
-        if not href or href in pages or (this and this.content_id not in href):
-            continue
-        target = parse_article_url(href)
+        target = parse_article_url(href) if href else None
         if target is None or (this and target.first_page_url != this.first_page_url):
             continue
         pages[href] = target.page

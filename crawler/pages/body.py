@@ -9,9 +9,8 @@ print edition, credited names) is kept for the record.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml import etree
 
@@ -34,24 +33,6 @@ _word = _WORD_RE.search
 _BLOCK_TAGS = S.BLOCK_TAGS
 
 
-# An address urljoin gives back unchanged (an absolute one) or as the page's scheme and host
-# followed by it (a path from the root): plain URL characters only, no query, fragment or
-# ";params", and no segment that is empty ("//") or starts with a dot ("/../"), which urljoin
-# would rewrite. Anything else goes to urljoin itself.
-_PLAIN_PATH = r"(?:/(?![/.])[A-Za-z0-9_~!$&'()*+,=:@%.-]*)*"
-_PLAIN_ABSOLUTE_RE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?" + _PLAIN_PATH)
-_PLAIN_ROOTED_RE = re.compile(_PLAIN_PATH)
-
-
-@functools.lru_cache(maxsize=1)  # one page's links share its URL; a page is not asked twice
-def _site_of(url: str) -> str | None:
-    """The scheme and host of an http(s) page URL: what urljoin puts before a rooted path."""
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.netloc:
-        return f"{parts.scheme}://{parts.netloc}"
-    return None
-
-
 def absolute(url: str, href: str | None) -> str:
     """A link or image address resolved against the page URL, as urljoin resolves it.
 
@@ -64,11 +45,6 @@ def absolute(url: str, href: str | None) -> str:
     if not url:
         return href
     try:
-        # urljoin parses both addresses on every call; most links on a page are plain.
-        if _PLAIN_ABSOLUTE_RE.fullmatch(href):
-            return href
-        if _PLAIN_ROOTED_RE.fullmatch(href) and (site := _site_of(url)) is not None:
-            return site + href
         return urljoin(url, href)
     except ValueError:
         return ""
