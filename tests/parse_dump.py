@@ -3,6 +3,11 @@
     python -m tests.parse_dump /tmp/before     # before the change
     python -m tests.parse_dump /tmp/after      # after it
     diff -r /tmp/before /tmp/after             # nothing: every parse is byte for byte the same
+    python -m tests.parse_dump --digests       # a deliberate change: store the new digests
+
+tests/test_parse_dump.py compares the SHA-256 of each page's JSON with tests/parse_digests.json,
+so a change that alters any parse fails there until it is deliberate (PARSER_VERSION bumped,
+digests rewritten).
 
 Each saved page (tests/fixtures/*/ page.bin and continuation pages, every page of the recorded
 site in tests/site/) is read by parse_article with URL and headers, without headers and without
@@ -14,6 +19,7 @@ URLs and folded, as the parsers resolve and fold them. One JSON file per page.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -26,6 +32,8 @@ from crawler.pages.listing import ListingError, parse_listing
 from crawler.urls import article_key, canonical_url, parse_article_url
 from tests.fixture_archive import FIXTURES, fixture_fetches
 from tests.site_paths import SITE, manifest
+
+DIGESTS = Path(__file__).parent / "parse_digests.json"
 
 # Page URLs links are resolved against: a page, a list, a provincial https page with a query,
 # a host with a port and upper case, a host alone, other schemes.
@@ -92,32 +100,52 @@ def _page(body: bytes, url: str, headers: dict) -> dict:
     }
 
 
-def dump(out: Path) -> int:
-    out.mkdir(parents=True, exist_ok=True)
-    written = 0
+def parses() -> dict[str, str]:
+    """Name -> JSON text of every saved page's parses (and of each merged multi-page record)."""
+    out: dict[str, str] = {}
 
-    def write(name: str, data: object) -> None:
-        nonlocal written
-        text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
-        (out / f"{name}.json").write_text(text + "\n", encoding="utf-8")
-        written += 1
+    def add(name: str, data: object) -> None:
+        out[name] = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
 
     for meta_path in sorted(FIXTURES.glob("*/meta.json")):
         case = meta_path.parent.name
         fetches = fixture_fetches(case, at="")
         for i, fetch in enumerate(fetches):
-            write(f"fixture__{case}__{i}", _page(fetch.body, fetch.url, fetch.headers))
+            add(f"fixture__{case}__{i}", _page(fetch.body, fetch.url, fetch.headers))
         if len(fetches) > 1:
             records = [parse_article(f.body, f.url, f.headers) for f in fetches]
             if all(isinstance(r, ArticleRecord) for r in records):
-                write(f"fixture__{case}__merged", _json(merge_pages(records[0], records[1:])))
+                add(f"fixture__{case}__merged", _json(merge_pages(records[0], records[1:])))
     for url, entry in sorted(manifest()["pages"].items()):
         body = (SITE / entry["file"]).read_bytes()
-        name = entry["file"].replace("/", "__")
-        write(f"site__{name}", _page(body, url, entry.get("headers") or {}))
-    return written
+        add(
+            "site__" + entry["file"].replace("/", "__"),
+            _page(body, url, entry.get("headers") or {}),
+        )
+    return out
+
+
+def digests() -> dict[str, str]:
+    """Name -> SHA-256 of the JSON text: what tests/parse_digests.json stores."""
+    return {name: hashlib.sha256(text.encode()).hexdigest() for name, text in parses().items()}
+
+
+def main(args: list[str]) -> int:
+    if args == ["--digests"]:
+        DIGESTS.write_text(json.dumps(digests(), indent=1, sort_keys=True) + "\n", "utf-8")
+        print(f"digests written to {DIGESTS}")
+        return 0
+    if len(args) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    out = Path(args[0])
+    out.mkdir(parents=True, exist_ok=True)
+    texts = parses()
+    for name, text in texts.items():
+        (out / f"{name}.json").write_text(text, encoding="utf-8")
+    print(f"{len(texts)} files written to {out}")
+    return 0
 
 
 if __name__ == "__main__":
-    n = dump(Path(sys.argv[1]))
-    print(f"{n} files written to {sys.argv[1]}")
+    raise SystemExit(main(sys.argv[1:]))
