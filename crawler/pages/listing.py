@@ -157,16 +157,13 @@ def parse_listing(body: bytes, url: str, headers: Mapping[str, str] | None = Non
     parts = urlsplit(url)
     home = is_site_host(parts.netloc) and parts.path in HOME_PATHS
 
-    # Each link resolved and folded once: pages carry hundreds of links.
+    # Every link with its absolute URL and its folded form (the key of the page it leads to).
     here = canonical_url(url)
     resolved: list[tuple[etree._Element, str, str]] = []
-    folded: dict[str, str] = {}
     for a in page.root.iter("a"):
         target = _absolute(base, a.get("href"))
         if target:
-            if target not in folded:
-                folded[target] = canonical_url(target)
-            resolved.append((a, target, folded[target]))
+            resolved.append((a, target, canonical_url(target)))
     article_keys = {a: key for a, target, key in resolved if is_article_url(target)}
 
     # Every article link once, in page order, with the best title and date seen for it.
