@@ -63,31 +63,12 @@ def is_site_host(host: str) -> bool:
     return host in SITE_DOMAINS or host.endswith(_SUBDOMAIN_SUFFIXES)
 
 
-# A plain URL: a lower-case host without port, a path of unreserved characters with no empty
-# or dot segment, no query or fragment. urlsplit splits it at the obvious places, and
-# canonical_url gives it back as it is (but for https -> http on the site). Most page and link
-# URLs are plain, and skip urlsplit and w3lib's parse-and-rebuild.
-_PLAIN_URL_RE = re.compile(
-    r"(https?)://([a-z0-9-]+(?:\.[a-z0-9-]+)*)((?:/(?![/.])[A-Za-z0-9_.~-]*)+)"
-)
-
-
 def canonical_url(url: str) -> str:
     """Fold the ways one page is addressed: http/https, host case, fragments, trackers, query order.
 
     Site pages are served on http and https alike; http is the form the site links to, so https
     folds to http.
     """
-    m = _PLAIN_URL_RE.fullmatch(url)
-    if m:
-        scheme, host, path = m.groups()
-        if scheme == "https" and is_site_host(host):
-            scheme = "http"
-        return f"{scheme}://{host}{path}"
-    return _canonical_by_w3lib(url)
-
-
-def _canonical_by_w3lib(url: str) -> str:
     url = url_query_cleaner(url.strip(), TRACKING_PARAMS, remove=True)
     url = canonicalize_url(url, keep_fragments=False)
     parts = urlsplit(url)
@@ -97,8 +78,7 @@ def _canonical_by_w3lib(url: str) -> str:
 
 def parse_article_url(url: str) -> ArticleUrl | None:
     """The content id, channel and page number of an article URL; None for any other URL."""
-    plain = _PLAIN_URL_RE.fullmatch(url)  # split as urlsplit splits it, without its cost
-    scheme, netloc, path = plain.groups() if plain else urlsplit(url)[:3]
+    scheme, netloc, path = urlsplit(url)[:3]
     if not is_site_host(netloc):
         return None
     m = ARTICLE_N_RE.match(path)

@@ -11,14 +11,14 @@ import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
-import lxml.html
 from lxml import etree
+from parsel import Selector, SelectorList
 
 from crawler.items import ArticleRecord, Image, NotArticle
 from crawler.pages import selectors as S
 from crawler.pages.body import absolute, fallback_body_root, read_body
-from crawler.pages.css import Index, Roots, may_match, text_content
 from crawler.pages.decode import Decoded, decode_html
+from crawler.pages.document import attribute, page_selector, text_of
 from crawler.pages.normalize import (
     EDITOR_LINE_RE,
     byline_names,
@@ -49,10 +49,6 @@ _META_NAMES = frozenset(S.META.values())  # the <meta name> values the parser re
 _HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/GB/index.html"})
 _DATED_LINK_RE = re.compile(r"\d{4}[-年/.]\d{1,2}[-月/.]\d{1,2}")
 
-# Plain lxml elements, not lxml.html's: their class lookup is a Python call for every element
-# the parser hands out, and the parser touches every element of a page.
-_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
-
 
 @dataclasses.dataclass(frozen=True)
 class _Head:
@@ -63,52 +59,64 @@ class _Head:
     meta: dict[str, str]  # name (lower case) -> content, the first of each name it reads
 
 
-def _head(doc: etree._Element) -> _Head:
-    # One walk of the tree for the three, where asking for each walked it again.
-    title = h1 = ""
+def _head(page: Selector) -> _Head:
     meta: dict[str, str] = {}
-    for el in doc.iter("title", "h1", "meta"):
-        tag = el.tag
-        if tag == "meta":
-            name = (el.get("name") or "").strip().lower()
-            if name in _META_NAMES and name not in meta:
-                meta[name] = clean_text(el.get("content"))
-        elif tag == "title":
-            title = title or clean_text(text_content(el))
-        else:
-            h1 = h1 or clean_text(text_content(el))
-    return _Head(title, h1, meta)
+    for el in page.css(S.META_TAGS):
+        name = (attribute(el, "name") or "").strip().lower()
+        if name in _META_NAMES and name not in meta:
+            meta[name] = clean_text(attribute(el, "content"))
+    return _Head(_first_text([page], (S.PAGE_TITLE,)), _first_text([page], (S.PAGE_H1,)), meta)
+
+
+# --- selectors, tried in their declared order ----------------------------------------------------
+
+
+def _select(roots: Sequence[Selector], selectors: S.Sel) -> SelectorList[Selector]:
+    """In the first root where any selector matches: the matches of the first that does."""
+    for root in roots:
+        for selector in selectors:
+            found = root.css(selector)
+            if found:
+                return found
+    return SelectorList()
+
+
+def _first_text(roots: Sequence[Selector], selectors: S.Sel) -> str:
+    """The first text, selectors in order, in the first root where any selector matches."""
+    for root in roots:
+        matched = False
+        for selector in selectors:
+            for el in root.css(selector):
+                matched = True
+                text = clean_text(text_of(el))
+                if text:
+                    return text
+        if matched:  # the fields are in this root, even if empty: no looking further out
+            return ""
+    return ""
 
 
 # --- fields --------------------------------------------------------------------------------------
 
 
 def _pages(
-    index: Index, roots: Roots, template: S.Template, url: str, this: ArticleUrl | None
+    roots: Sequence[Selector], template: S.Template, url: str, this: ArticleUrl | None
 ) -> list[str]:
     """Every page of a multi-page article, first page first, from the pager links."""
     pages: dict[str, int] = {}  # URL -> page number, in link order
-    for a in index.select(roots, template.pager):
-        href = absolute(url, a.get("href"))
-        # A link seen already, or one without this article's id, needs no parsing.
-        if not href or href in pages or (this and this.content_id not in href):
-            continue
-        target = parse_article_url(href)
+    for a in _select(roots, template.pager):
+        href = absolute(url, attribute(a, "href"))
+        target = parse_article_url(href) if href else None
         if target is None or (this and target.first_page_url != this.first_page_url):
             continue
         pages[href] = target.page
     return sorted(pages, key=pages.__getitem__)
 
 
-_EDITOR_TEXT = etree.XPath(
-    "//body//*[contains(text(), '责任编辑') or contains(text(), '责编')][not(self::script)]"
-)
-
-
-def _editor_line_anywhere(doc: etree._Element) -> list[str]:
+def _editor_line_anywhere(page: Selector) -> list[str]:
     """An unknown layout: the first short element whose whole text is an editor line."""
-    for el in _EDITOR_TEXT(doc):
-        text = clean_text(text_content(el))
+    for el in page.xpath(S.EDITOR_TEXT_XPATH):
+        text = clean_text(text_of(el))
         if len(text) <= 60 and EDITOR_LINE_RE.match(text):
             return editor_names(text)
     return []
@@ -126,32 +134,33 @@ def _title_from_head(title: str) -> str:
 
 
 def _record(
-    index: Index,
+    page: Selector,
     template: S.Template,
-    body_root: etree._Element,
+    body_root: Selector,
     url: str,
     decoded: Decoded,
     head: _Head,
     parsed: ArticleUrl | None,
 ) -> ArticleRecord:
-    doc, meta = index.doc, head.meta
-    body = read_body(index, body_root, template, url)
-    scope = index.select(doc, template.scope)
-    page = (scope[0], doc) if scope else doc
+    meta = head.meta
+    body = read_body(body_root, template, url)
+    scope = _select([page], template.scope)
+    # The fields are looked for in the template's scope first, then in the whole page.
+    roots = [scope[0], page] if scope else [page]
     if len(body.images) == 1 and not body.images[0].caption and template.caption:
         # A gallery page prints one picture with its caption in a paragraph of its own.
-        body.images[0] = Image(body.images[0].src, index.first_text(page, template.caption))
-    title = index.first_text(page, template.title) if template.title else ""
+        body.images[0] = Image(body.images[0].src, _first_text(roots, template.caption))
+    title = _first_text(roots, template.title)
     if template is S.FALLBACK:
         title = head.h1 if len(head.h1) >= S.FALLBACK_MIN_TITLE else _title_from_head(head.title)
 
-    dateline = index.first_text(page, template.dateline)
-    source_text = index.first_text(page, template.source) if template.source else ""
+    dateline = _first_text(roots, template.dateline)
+    source_text = _first_text(roots, template.source)
     source, source_url = "", ""
-    for a in index.select(page, template.source_link):
-        name = clean_text(text_content(a))
+    for a in _select(roots, template.source_link):
+        name = clean_text(text_of(a))
         if name:
-            source, source_url = name, absolute(url, a.get("href"))
+            source, source_url = name, absolute(url, attribute(a, "href"))
             break
     source = (
         source or source_name(source_text or dateline) or source_name(meta.get(S.META["source"]))
@@ -160,19 +169,19 @@ def _record(
     published = parse_date(dateline) if dateline else None
     published = published or parse_date(meta.get(S.META["publishdate"]), fallback=False)
 
-    original = index.first_text(page, template.original_title)
+    original = _first_text(roots, template.original_title)
     m = S.ORIGINAL_TITLE_RE.match(original)
     original = clean_text(m["title"]) if m else original
 
-    edition = parse_print_edition(index.first_text(page, template.print_edition))
-    editors = editor_names(index.first_text(page, template.editors)) or body.editors
+    edition = parse_print_edition(_first_text(roots, template.print_edition))
+    editors = editor_names(_first_text(roots, template.editors)) or body.editors
     if not editors and template is S.FALLBACK:
-        editors = _editor_line_anywhere(doc)
-    authors = byline_names(index.first_text(page, template.author)) + body.authors
+        editors = _editor_line_anywhere(page)
+    authors = byline_names(_first_text(roots, template.author)) + body.authors
 
     content_id = parsed.content_id if parsed else strip_id_prefix(meta.get(S.META["contentid"]))
     channel_id = parsed.channel_id if parsed else strip_id_prefix(meta.get(S.META["catalogs"]))
-    pages = _pages(index, page, template, url, parsed)
+    pages = _pages(roots, template, url, parsed)
 
     return ArticleRecord(
         url=url,
@@ -180,8 +189,8 @@ def _record(
         content_id=content_id,
         channel_id=channel_id,
         title=title,
-        pretitle=index.first_text(page, template.pretitle),
-        subtitle=index.first_text(page, template.subtitle),
+        pretitle=_first_text(roots, template.pretitle),
+        subtitle=_first_text(roots, template.subtitle),
         original_title=original or body.original_title,
         published_at=published,
         source=source,
@@ -190,7 +199,7 @@ def _record(
         editors=editors,
         print_edition=edition or body.print_edition,
         breadcrumbs=[
-            t for a in index.select(doc, template.breadcrumbs) if (t := clean_text(text_content(a)))
+            t for a in _select([page], template.breadcrumbs) if (t := clean_text(text_of(a)))
         ],
         keywords=[k for k in _KEYWORD_SEP_RE.split(meta.get(S.META["keywords"], "")) if k],
         description=meta.get(S.META["description"], ""),
@@ -222,16 +231,14 @@ def _not_article_by_page(head: _Head, url: str) -> tuple[str, str] | None:
     return None
 
 
-def _looks_like_listing(index: Index) -> bool:
-    doc = index.doc
+def _looks_like_listing(page: Selector) -> bool:
     has_next = any(
-        S.LISTING_NEXT_TEXT in clean_text(text_content(el))
-        for el in index.select(doc, S.LISTING_PAGER)
+        S.LISTING_NEXT_TEXT in clean_text(text_of(el)) for el in _select([page], S.LISTING_PAGER)
     )
     dated = sum(
         1
-        for li in doc.iter("li")
-        if li.find(".//a") is not None and _DATED_LINK_RE.search(text_content(li) or "")
+        for li in page.css(S.LIST_ENTRIES)
+        if li.css(S.LIST_ENTRY_LINK) and _DATED_LINK_RE.search(text_of(li))
     )
     return dated >= S.LISTING_MIN_DATED_LINKS and (
         has_next or dated >= 2 * S.LISTING_MIN_DATED_LINKS
@@ -245,17 +252,13 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
     def no(kind: str, reason: str, encoding: str = "") -> NotArticle:
         return NotArticle(url, kind, reason, encoding, PARSER_VERSION)
 
-    if not body or body.isspace():  # isspace stops at the first other byte; strip copies
+    if not body.strip():
         return no("empty", "empty body")
     decoded = decode_html(body, headers)
-    # Valid UTF-8 goes to the parser as it came; anything else as the UTF-8 of its decoding.
-    plain_utf8 = decoded.encoding == "utf-8" and not decoded.errors and decoded.declared_by != "bom"
-    data = body if plain_utf8 else decoded.text.encode("utf-8")
-    # UTF-8 never has these inside a character. Most pages have none: one memchr per
-    # control byte tells that for less than a pass that maps or deletes every byte.
-    clean = data
-    if any(map(data.__contains__, _CONTROL_BYTES)):
-        clean = data.translate(None, _CONTROL_BYTES)
+    # The parser reads the UTF-8 of the decoded text; UTF-8 never has control bytes inside a
+    # character, so dropping them cannot cut one.
+    data = decoded.text.encode("utf-8")
+    clean = data.translate(None, _CONTROL_BYTES)
     controls = len(data) - len(clean)
     if decoded.errors + controls > _MAX_REPLACED_SHARE * max(len(decoded.text), 1):
         return no(
@@ -265,35 +268,32 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
             decoded.encoding,
         )
     try:
-        doc = lxml.html.document_fromstring(clean, parser=_PARSER)
+        page = page_selector(clean)
     except (etree.ParserError, ValueError) as exc:
         return no("unreadable", f"not an HTML document: {exc}", decoded.encoding)
 
-    head = _head(doc)
+    head = _head(page)
     verdict = _not_article_by_page(head, url)
     if verdict:
         return no(*verdict, decoded.encoding)
 
     parsed = parse_article_url(url) if url else None
-    index = Index(doc)
     for template in S.TEMPLATE_ORDER:
-        # The index answers first (a lookup, where the byte check scans the page); the byte
-        # check still runs on a match, so what detects a layout is what it was.
-        if not any(index.find(doc, sel) and may_match(sel, clean) for sel in template.detect):
+        if not any(page.css(selector) for selector in template.detect):
             continue
-        roots = index.select(doc, template.body)
+        roots = _select([page], template.body)
         if roots:
-            record = _record(index, template, roots[0], url, decoded, head, parsed)
+            record = _record(page, template, roots[0], url, decoded, head, parsed)
             if record.title and (record.paragraphs or record.images):
                 return record
         break  # the layout is known but holds no article: try the generic reading
 
-    if _looks_like_listing(index):
+    if _looks_like_listing(page):
         return no("listing", "list page: dated links with pagination", decoded.encoding)
-    root = fallback_body_root(doc)
+    root = fallback_body_root(page)
     if root is None:
         return no("unknown", "no template matched and no body text found", decoded.encoding)
-    record = _record(index, S.FALLBACK, root, url, decoded, head, parsed)
+    record = _record(page, S.FALLBACK, root, url, decoded, head, parsed)
     if len(record.title) < S.FALLBACK_MIN_TITLE:
         return no("unknown", "no template matched and no credible title", decoded.encoding)
     return record

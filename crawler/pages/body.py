@@ -9,15 +9,15 @@ print edition, credited names) is kept for the record.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml import etree
+from parsel import Selector
 
 from crawler.items import Image, PrintEdition
 from crawler.pages import selectors as S
-from crawler.pages.css import Index, split_tags, text_content
+from crawler.pages.document import text_of
 from crawler.pages.normalize import (
     EDITOR_LINE_RE,
     PRINT_EDITION_RE,
@@ -29,27 +29,6 @@ from crawler.pages.normalize import (
 
 # Text that is more than bullets and punctuation: "·<a>…</a>" is still a link-only line.
 _WORD_RE = re.compile(r"[^\W_]")
-# Bound once: the body walk asks them for every element of every body.
-_word = _WORD_RE.search
-_BLOCK_TAGS = S.BLOCK_TAGS
-
-
-# An address urljoin gives back unchanged (an absolute one) or as the page's scheme and host
-# followed by it (a path from the root): plain URL characters only, no query, fragment or
-# ";params", and no segment that is empty ("//") or starts with a dot ("/../"), which urljoin
-# would rewrite. Anything else goes to urljoin itself.
-_PLAIN_PATH = r"(?:/(?![/.])[A-Za-z0-9_~!$&'()*+,=:@%.-]*)*"
-_PLAIN_ABSOLUTE_RE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?" + _PLAIN_PATH)
-_PLAIN_ROOTED_RE = re.compile(_PLAIN_PATH)
-
-
-@functools.lru_cache(maxsize=1)  # one page's links share its URL; a page is not asked twice
-def _site_of(url: str) -> str | None:
-    """The scheme and host of an http(s) page URL: what urljoin puts before a rooted path."""
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.netloc:
-        return f"{parts.scheme}://{parts.netloc}"
-    return None
 
 
 def absolute(url: str, href: str | None) -> str:
@@ -64,100 +43,54 @@ def absolute(url: str, href: str | None) -> str:
     if not url:
         return href
     try:
-        # urljoin parses both addresses on every call; most links on a page are plain.
-        if _PLAIN_ABSOLUTE_RE.fullmatch(href):
-            return href
-        if _PLAIN_ROOTED_RE.fullmatch(href) and (site := _site_of(url)) is not None:
-            return site + href
         return urljoin(url, href)
     except ValueError:
         return ""
 
 
+@dataclasses.dataclass
 class _Block:
     """One paragraph's text pieces and pictures, as the walk meets them."""
 
-    # A plain slotted class: one is made per paragraph boundary, and a dataclass with
-    # default factories costs several times more to build.
-    __slots__ = ("caption", "images", "parts", "plain")
+    caption: bool = False  # opened by caption markup (p.pictext)
+    parts: list[str] = dataclasses.field(default_factory=list)
+    plain: bool = False  # holds text outside any link
+    images: list[etree._Element] = dataclasses.field(default_factory=list)
 
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.plain = False  # holds text outside any link
-        self.images: list[etree._Element] = []
-        self.caption = False  # caption markup (p.pictext)
-
-
-class _BlockWalk:
-    """Cuts a body block into paragraphs at block-level tags and <br>, in document order.
-
-    Children in `excluded`, or whose tag is in `skipped_tags`, are left out with everything
-    in them (their tails, which belong to the parent, are kept).
-
-    A class rather than a nested function that calls itself: such a closure is a reference
-    cycle, which would keep the page's whole tree alive until the next garbage collection.
-    """
-
-    __slots__ = ("blocks", "captions", "current", "excluded", "skipped_tags")
-
-    def __init__(
-        self,
-        excluded: set[etree._Element],
-        skipped_tags: frozenset[str],
-        captions: set[etree._Element],
-    ) -> None:
-        self.blocks: list[_Block] = []
-        self.current = _Block()
-        self.excluded, self.skipped_tags, self.captions = excluded, skipped_tags, captions
-
-    def __call__(self, root: etree._Element) -> list[_Block]:
-        self._walk(root, root.tag, False)
-        self._close()
-        return self.blocks
-
-    def _close(self) -> None:
-        current = self.current
-        if current.parts or current.images:
-            self.blocks.append(current)
-            self.current = _Block()
-        else:  # nothing in it yet: reuse it (only the caption mark can be set)
-            current.caption = False
-
-    def _walk(self, el: etree._Element, tag: str, in_link: bool) -> None:
-        # Every element of the body passes through here: the word test is skipped for a
-        # block already known to hold plain text and for the whitespace between tags.
-        caption = el in self.captions
-        boundary = caption or tag in _BLOCK_TAGS
-        if boundary:
-            self._close()
-        current = self.current
-        if caption:
-            current.caption = True
-        if tag == "img":
-            current.images.append(el)
-        text = el.text
+    def add(self, text: str | None, in_link: bool) -> None:
         if text:
-            current.parts.append(text)
-            if not in_link and not current.plain and not text.isspace() and _word(text):
-                current.plain = True
-        child_in_link = in_link or tag == "a"
-        skipped_tags, excluded = self.skipped_tags, self.excluded
-        for child in el:
-            child_tag = child.tag  # lxml builds a new string at each ask: asked once here
-            if (
-                child_tag.__class__ is str
-                and child_tag not in skipped_tags
-                and child not in excluded
-            ):
-                self._walk(child, child_tag, child_in_link)
-                current = self.current  # the child may have closed a block
-            text = child.tail
-            if text:
-                current.parts.append(text)
-                if not in_link and not current.plain and not text.isspace() and _word(text):
-                    current.plain = True
-        if boundary:
-            self._close()
+            self.parts.append(text)
+            self.plain = self.plain or (not in_link and bool(_WORD_RE.search(text)))
+
+
+def _blocks(root: etree._Element, excluded: set, captions: set) -> list[_Block]:
+    """A body block cut into paragraphs at block-level tags and <br>, in document order.
+
+    Elements in `excluded` are left out with everything in them (their tails, which belong to
+    the parent, are kept).
+    """
+    blocks = [_Block()]
+    _walk(root, blocks, excluded, captions, in_link=False)
+    return [b for b in blocks if b.parts or b.images]
+
+
+def _walk(
+    el: etree._Element, blocks: list[_Block], excluded: set, captions: set, in_link: bool
+) -> None:
+    # A module function rather than a closure: a nested function that calls itself is a
+    # reference cycle, which would keep the page's whole tree alive until the next collection.
+    boundary = el in captions or el.tag in S.BLOCK_TAGS
+    if boundary:
+        blocks.append(_Block(caption=el in captions))
+    if el.tag == "img":
+        blocks[-1].images.append(el)
+    blocks[-1].add(el.text, in_link)
+    for child in el:
+        if isinstance(child.tag, str) and child not in excluded:
+            _walk(child, blocks, excluded, captions, in_link or el.tag == "a")
+        blocks[-1].add(child.tail, in_link)
+    if boundary:
+        blocks.append(_Block())
 
 
 @dataclasses.dataclass
@@ -170,13 +103,16 @@ class Body:
     authors: list[str] = dataclasses.field(default_factory=list)
 
 
-def read_body(index: Index, root: etree._Element, template: S.Template, url: str) -> Body:
-    # Bare tags (script, style, …) are a name test in the walk, not a walk of their own.
-    skipped_tags, selectors = split_tags((*S.COMMON_EXCLUDE, *template.exclude))
-    excluded = index.find_all(root, selectors)
-    captions = index.find_all(root, S.CAPTION_BLOCKS)
+def _elements(root: Selector, selectors: S.Sel) -> set[etree._Element]:
+    """Every element any of the selectors matches: one CSS selector group, one tree walk."""
+    return {found.root for found in root.css(", ".join(selectors))}
+
+
+def read_body(root: Selector, template: S.Template, url: str) -> Body:
+    excluded = _elements(root, (*S.COMMON_EXCLUDE, *template.exclude))
+    captions = _elements(root, S.CAPTION_BLOCKS)
     out = Body()
-    for block in _BlockWalk(excluded, skipped_tags, captions)(root):
+    for block in _blocks(root.root, excluded, captions):
         text = clean_text("".join(block.parts))
         if block.caption and not block.images and out.images and not out.images[-1].caption:
             out.images[-1] = Image(out.images[-1].src, text)
@@ -216,14 +152,14 @@ def read_body(index: Index, root: etree._Element, template: S.Template, url: str
     return out
 
 
-def fallback_body_root(doc: etree._Element) -> etree._Element | None:
+def fallback_body_root(page: Selector) -> Selector | None:
     """The element whose own paragraphs hold the most text."""
     weight: dict[etree._Element, int] = {}
-    for p in doc.iter(S.FALLBACK_BLOCKS):
-        parent = p.getparent()
+    for p in page.css(S.FALLBACK_BLOCKS):
+        parent = p.root.getparent()
         if parent is not None:
-            weight[parent] = weight.get(parent, 0) + len(clean_text(text_content(p)))
+            weight[parent] = weight.get(parent, 0) + len(clean_text(text_of(p)))
     if not weight:
         return None
     root, total = max(weight.items(), key=lambda kv: kv[1])
-    return root if total >= S.FALLBACK_MIN_BODY else None
+    return Selector(root=root) if total >= S.FALLBACK_MIN_BODY else None

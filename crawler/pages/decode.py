@@ -14,7 +14,6 @@ browsers declare GB2312 over UTF-8 bytes. So the rules are, in order:
 from __future__ import annotations
 
 import codecs
-import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -75,7 +74,6 @@ def _label(raw: bytes) -> str | None:
     return m.group(1).decode("ascii").lower() if m else None
 
 
-@functools.lru_cache(maxsize=256)  # a site sends the same few Content-Type values
 def _header_declaration(ctype: str | None) -> tuple[str | None, str | None]:
     """(resolved codec, label as written) of a Content-Type header's charset."""
     resolved = http_content_type_encoding(ctype)

@@ -13,18 +13,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import lxml.html
 from lxml import etree
+from parsel import Selector
 
 from crawler.pages import selectors as S
 from crawler.pages.decode import decode_html
+from crawler.pages.document import page_selector
 from crawler.pages.normalize import clean_text, parse_date
 from crawler.urls import LISTING_RE, canonical_url, is_article_url, is_listing_url, is_site_host
 
 # The home page of a site of the family: "http://cpc.people.com.cn/".
 HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.shtml", "/GB/index.html"})
 
-_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
 _NOT_PAGES = ("javascript:", "mailto:", "tel:", "#")
 
 
@@ -117,10 +117,10 @@ def _channel(url: str) -> str | None:
     return m["path"].rsplit("/", 1)[-1] if m else None
 
 
-def _next_url(doc: etree._Element, base: str, url: str, links: dict[str, str]) -> str | None:
+def _next_url(page: Selector, base: str, url: str, links: dict[str, str]) -> str | None:
     here = canonical_url(url)
-    pagers = [el for sel in S.LISTING_PAGER for el in doc.cssselect(sel)]
-    for scope in (*pagers, doc):
+    pagers = [el.root for selector in S.LISTING_PAGER for el in page.css(selector)]
+    for scope in (*pagers, page.root):
         for a in scope.iter("a"):
             if clean_text(a.text_content()) in S.LIST_NEXT_TEXTS:
                 target = _absolute(base, a.get("href"))
@@ -135,15 +135,15 @@ def _next_url(doc: etree._Element, base: str, url: str, links: dict[str, str]) -
     return links.get(canonical_url(wanted))
 
 
-def _read(body: bytes, headers: Mapping[str, str] | None) -> tuple[etree._Element, str]:
+def _read(body: bytes, headers: Mapping[str, str] | None) -> tuple[Selector, str]:
     if not body or not body.strip():
         raise ListingError("empty body")
     decoded = decode_html(body, headers)
     try:
-        doc = lxml.html.document_fromstring(decoded.text.encode("utf-8"), parser=_PARSER)
+        page = page_selector(decoded.text.encode("utf-8"))
     except (etree.ParserError, ValueError) as exc:
         raise ListingError(f"not an HTML document: {exc}") from exc
-    return doc, decoded.encoding
+    return page, decoded.encoding
 
 
 def parse_listing(body: bytes, url: str, headers: Mapping[str, str] | None = None) -> Listing:
@@ -151,22 +151,19 @@ def parse_listing(body: bytes, url: str, headers: Mapping[str, str] | None = Non
 
     Raises ListingError when the bytes are not a page (empty body, not HTML).
     """
-    doc, encoding = _read(body, headers)
-    base_el = doc.find(".//base[@href]")
-    base = urljoin(url, base_el.get("href")) if base_el is not None else url
+    page, encoding = _read(body, headers)
+    base_href = page.css(S.BASE_HREF).get()
+    base = urljoin(url, base_href) if base_href is not None else url
     parts = urlsplit(url)
     home = is_site_host(parts.netloc) and parts.path in HOME_PATHS
 
-    # Each link resolved and folded once: pages carry hundreds of links.
+    # Every link with its absolute URL and its folded form (the key of the page it leads to).
     here = canonical_url(url)
     resolved: list[tuple[etree._Element, str, str]] = []
-    folded: dict[str, str] = {}
-    for a in doc.iter("a"):
+    for a in page.root.iter("a"):
         target = _absolute(base, a.get("href"))
         if target:
-            if target not in folded:
-                folded[target] = canonical_url(target)
-            resolved.append((a, target, folded[target]))
+            resolved.append((a, target, canonical_url(target)))
     article_keys = {a: key for a, target, key in resolved if is_article_url(target)}
 
     # Every article link once, in page order, with the best title and date seen for it.
@@ -202,6 +199,6 @@ def parse_listing(body: bytes, url: str, headers: Mapping[str, str] | None = Non
         entries=entries,
         other_articles=others,
         list_urls=list(list_urls.values()),
-        next_url=None if home else _next_url(doc, base, url, links),
+        next_url=None if home else _next_url(page, base, url, links),
         encoding=encoding,
     )

@@ -18,7 +18,7 @@ from crawler.items import PrintEdition
 # printed, except runs of ASCII whitespace (source-code line breaks), which collapse to one
 # space as a browser shows them, and no-break spaces, which are spaces.
 EDGE_SPACES = " \t\r\n\f\v\xa0\u3000\u202f\u205f\ufeff" + "".join(map(chr, range(0x2000, 0x200C)))
-_ASCII_BREAKS = "\t\r\n\f\v"  # with " ", the ASCII whitespace a run of is folded
+_ASCII_SPACE_RUN_RE = re.compile(r"[ \t\r\n\f\v]+")
 
 
 def clean_text(value: str | None) -> str:
@@ -29,16 +29,7 @@ def clean_text(value: str | None) -> str:
     if not value:
         return ""
     value = unicodedata.normalize("NFC", value).replace("\xa0", " ").strip(EDGE_SPACES)
-    # Runs of ASCII whitespace inside become one space: each break a space, then doubled
-    # spaces halved until none is left. str methods scan in C; a regex over a paragraph of
-    # Chinese text costs ten times more. (Trimming first changes nothing: the edges of a
-    # trimmed text are not spaces, and folding makes none.)
-    for c in _ASCII_BREAKS:
-        if c in value:
-            value = value.replace(c, " ")
-    while "  " in value:
-        value = value.replace("  ", " ")
-    return value
+    return _ASCII_SPACE_RUN_RE.sub(" ", value)
 
 
 # --- dates ---------------------------------------------------------------------------------

@@ -252,6 +252,16 @@ FALLBACK_BLOCKS = "p"  # fallback body: the parent of the most paragraph text wi
 FALLBACK_MIN_TITLE = 4  # characters
 FALLBACK_MIN_BODY = 80  # characters of paragraph text
 
+# --- what every page is asked first ------------------------------------------------------------
+PAGE_TITLE = "title"
+PAGE_H1 = "h1"
+META_TAGS = "meta[name]"
+
+# An unknown layout: elements whose own text names an editor (the first short one is read).
+EDITOR_TEXT_XPATH = (
+    "//body//*[contains(text(), '责任编辑') or contains(text(), '责编')][not(self::script)]"
+)
+
 # --- meta tags (fallback to visible text) ----------------------------------------------------
 META = {
     "publishdate": "publishdate",
@@ -273,6 +283,8 @@ TITLE_SUFFIX_SEGMENTS = 2
 LISTING_PAGER = ("div.page", "div.page_n", "div.fenye")
 LISTING_NEXT_TEXT = "下一页"
 LISTING_MIN_DATED_LINKS = 8
+LIST_ENTRIES = "li"  # a dated link counts when it is in one of these
+LIST_ENTRY_LINK = "a"
 
 # --- lines inside a body block that are page furniture, not text ----------------------------
 SHARE_LINE_RE = re.compile(r"^(?:分享让更多人看到|分享到[：:]?)")
@@ -330,5 +342,6 @@ BLOCK_TAGS = frozenset(
 # The pager containers are LISTING_PAGER above. A list entry is the element holding one article
 # link and the date printed beside it.
 LIST_ITEM_TAGS = frozenset({"li", "tr", "dd", "p"})
+BASE_HREF = "base[href]::attr(href)"  # the page's <base href>, which its links are relative to
 # Link texts that lead to the next page of a list.
 LIST_NEXT_TEXTS = frozenset({LISTING_NEXT_TEXT, "下页", "下一頁"})
