@@ -111,3 +111,13 @@ def is_paper_url(url: str) -> bool:
 def is_paper_article_url(url: str) -> bool:
     parsed = parse_paper_url(url)
     return parsed is not None and parsed.kind == "article"
+
+
+def is_paper_pdf_url(url: str) -> bool:
+    """A page PDF of the paper (linked from its index page)."""
+    parts = urlsplit(url)
+    return (
+        parts.netloc.lower() == PAPER_HOST
+        and parts.path.startswith("/rmrb/")
+        and parts.path.lower().endswith(".pdf")
+    )
