@@ -38,11 +38,13 @@ def store_print_page(
     index: Fetch,
     page: PrintPage | NotArticle | None,
     pdf: Fetch | None = None,
+    pdf_result: NotArticle | None = None,
 ) -> PageOutcome:
     """Store a page's index fetch (and its PDF fetch), then its print_pages row.
 
     `page`: the parse of the index page; a NotArticle (a day without a paper) or None (an
     HTTP error: the archive judges by the status) stores the fetch and no row.
+    `pdf_result`: why the PDF request got no response (status 0), for its failures row.
     """
     if not isinstance(page, PrintPage):
         return PageOutcome(store_fetches(db, run_id, [index], page))
@@ -53,7 +55,7 @@ def store_print_page(
     if pdf is not None:
         good = 200 <= pdf.status < 300 and bool(pdf.body)
         what = NotArticle(pdf.url, "pdf", f"PDF of print page {page.date} {page.number}")
-        pdf_outcome = store_fetches(db, run_id, [pdf], what if good else None)
+        pdf_outcome = store_fetches(db, run_id, [pdf], what if good else pdf_result)
     at = index.fetched_at or utcnow()
     with write_transaction(db):
         old = db.execute(
