@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
@@ -20,6 +21,7 @@ from crawler.archive.db import write_transaction
 from crawler.archive.runs import utcnow
 from crawler.archive.store import StoreOutcome, store_fetches
 from crawler.items import Fetch, NotArticle, PrintPage
+from crawler.paper_urls import page_url
 
 
 @dataclass
@@ -134,3 +136,56 @@ def missing_articles(db: Database, urls: list[str]) -> list[str]:
         if db.execute("SELECT 1 FROM articles WHERE key = ?", [u]).fetchone() is None
         and not settled(db, u)
     ]
+
+
+def issue_contents(db: Database, day: str) -> list[dict[str, Any]]:
+    """The table of contents of the issue of `day`, page by page, articles in page order.
+
+    Each page: number, name, url, pdf_url, pdf_snapshot_id, articles; each article: its
+    position, key, title, pretitle, subtitle, authors, whether it is archived, and the keys
+    of its web copies (same_as). An article the page lists but the archive lacks keeps the
+    title the page lists, with archived False.
+    """
+    from crawler.archive.same_as import same_as
+
+    contents = []
+    for page in issue_pages(db, day):
+        articles = []
+        titles = page["article_titles"]
+        for position, url in enumerate(page["article_urls"], 1):
+            row = db.execute(
+                "SELECT title, pretitle, subtitle, authors FROM articles WHERE key = ?", [url]
+            ).fetchone()
+            listed = titles[position - 1] if position <= len(titles) else ""
+            articles.append(
+                {
+                    "position": position,
+                    "key": url,
+                    "title": row[0] if row else listed,
+                    "pretitle": row[1] if row else "",
+                    "subtitle": row[2] if row else "",
+                    "authors": json.loads(row[3] or "[]") if row else [],
+                    "archived": row is not None,
+                    "same_as": same_as(db, url),
+                }
+            )
+        contents.append(
+            {
+                "number": page["number"],
+                "name": page["name"],
+                "url": page["url"],
+                "pdf_url": page["pdf_url"],
+                "pdf_snapshot_id": page["pdf_snapshot_id"],
+                "articles": articles,
+            }
+        )
+    return contents
+
+
+def no_issue_recorded(db: Database, day: str) -> str | None:
+    """The reason recorded when the day turned out to have no paper, if it did."""
+    row = db.execute(
+        "SELECT reason FROM failures WHERE kind = 'no_issue' AND url = ? ORDER BY id DESC",
+        [page_url(date.fromisoformat(day), 1)],
+    ).fetchone()
+    return row[0] if row else None

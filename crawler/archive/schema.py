@@ -302,7 +302,8 @@ def _print_edition(db: Database) -> None:
         "print_article_list",
         "SELECT key, title, json_extract(print_edition, '$.paper') AS paper, "
         "json_extract(print_edition, '$.date') AS paper_date, "
-        "json_extract(print_edition, '$.page') AS paper_page, "
+        # "4" (a web page's print line) and "04" (the paper's own) are one page.
+        "printf('%02d', CAST(json_extract(print_edition, '$.page') AS INTEGER)) AS paper_page, "
         "json_extract(print_edition, '$.page_name') AS page_name, "
         "json_extract(print_edition, '$.position') AS position, "
         "substr(json_extract(print_edition, '$.date'), 1, 7) AS month, url, template "

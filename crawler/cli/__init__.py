@@ -18,5 +18,6 @@ from crawler.cli import browse  # noqa: E402, F401
 from crawler.cli import crawl  # noqa: E402, F401
 from crawler.cli import export  # noqa: E402, F401
 from crawler.cli import extract  # noqa: E402, F401
+from crawler.cli import paper  # noqa: E402, F401
 from crawler.cli import query  # noqa: E402, F401
 from crawler.cli import warc  # noqa: E402, F401
