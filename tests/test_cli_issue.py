@@ -153,3 +153,12 @@ def test_datasette_facets_on_paper_date_and_page(archive):
     pages = {f["value"]: f["count"] for f in facets["paper_page"]["results"]}
     assert dates == {"2024-08-07": 2}
     assert pages == {"01": 2}  # the web copy's "1" and the paper's "01" are one page
+
+
+def test_issue_writes_the_kept_pdfs_byte_for_byte(archive, tmp_path):
+    out = tmp_path / "pdfs"
+    result = run("issue", "2024-08-07", "--db", str(archive), "--pdf-dir", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    (page,) = json.loads(result.output)["pages"]
+    assert page["pdf_file"] == str(out / "2024-08-07_01.pdf")
+    assert (out / "2024-08-07_01.pdf").read_bytes() == b"%PDF-1.4\n%%EOF\n"

@@ -236,3 +236,17 @@ def test_killed_backfill_resumes_with_nothing_lost_or_doubled(tmp_path):
     assert doubled == []
     runs = query(db, "SELECT finish_reason FROM runs ORDER BY id")
     assert runs == [("interrupted",), ("finished",)]
+
+
+def test_the_archive_replays_pages_and_pdfs(week):
+    import urllib.request
+
+    db, *_ = week
+    s = site()
+    pdf = s.pdf_url(date(2024, 12, 4), 3)
+    index = "http://paper.people.com.cn/rmrb/html/2024-11/28/nbs.D110000renmrb_01.htm"
+    with ReplayServer(db) as replay:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": replay.url}))
+        for url in (pdf, index):
+            with opener.open(url, timeout=10) as response:
+                assert response.read() == s.get(url).body, url
