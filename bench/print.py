@@ -45,7 +45,10 @@ def kind_of(url: str) -> str:
 
 
 def crawl(db: Path, server: ReplayServer, *args: str) -> dict:
-    cmd = crawl_command(db, ["-s", "LOG_LEVEL=INFO", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"])
+    # A loaded machine must not turn slow answers into timeouts and retries: they would count
+    # as requests the crawl policy never asked for.
+    extra = ["-s", "LOG_LEVEL=INFO", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]
+    cmd = crawl_command(db, [*extra, "-s", "DOWNLOAD_TIMEOUT=60"])
     cmd[cmd.index("cpc")] = "rmrb"
     out = subprocess.run(
         [*cmd, *args], env=crawl_env(server.url), cwd=ROOT, capture_output=True, text=True
@@ -84,7 +87,8 @@ def main() -> None:
         articles = count(db, "SELECT count(*) FROM articles")
         pages = count(db, "SELECT count(*) FROM print_pages")
         print(f"Backfill of {args.days} issues ({first} .. {LAST}), {args.pages} pages each:")
-        print(f"  archived: {articles} print articles, {pages} pages")
+        failures = count(db, "SELECT count(*) FROM failures")
+        print(f"  archived: {articles} print articles, {pages} pages; {failures} failures")
         print(
             f"  stats: print/issues={stats.get('print/issues')} print/pages="
             f"{stats.get('print/pages')} print/articles={stats.get('print/articles')}"

@@ -19,7 +19,7 @@ def test_bench_print_counts_requests_by_kind_and_prints_both_figures():
     assert out.returncode == 0, out.stderr[-3000:]
     text = out.stdout
     # 2 issues of 3 pages, 2 articles a page but the last (empty): 8 articles, 6 pages.
-    assert "archived: 8 print articles, 6 pages" in text
+    assert "archived: 8 print articles, 6 pages; 0 failures" in text
     assert "requests for pages: 6 (0.750 per article)" in text
     assert "requests for pdf: 6 " in text
     assert "page indexes + articles: 1.750" in text
