@@ -250,3 +250,16 @@ def test_the_archive_replays_pages_and_pdfs(week):
         for url in (pdf, index):
             with opener.open(url, timeout=10) as response:
                 assert response.read() == s.get(url).body, url
+
+
+def test_date_argument_crawls_that_issue_only(tmp_path):
+    db = tmp_path / "archive.db"
+    with ReplayServer(site()) as server:
+        code, out = crawl(db, server, "-a", "date=2024-11-29", "-s", "ARCHIVE_PRINT_PDFS=False")
+        kinds = {h.url.rsplit(".", 1)[-1] for h in server.hits} - {"txt"}
+    assert code == 0, out
+    assert query(db, "SELECT DISTINCT date FROM print_pages") == [("2024-11-29",)]
+    assert query(db, "SELECT count(*) FROM articles") == [(12,)]
+    # PDFs switched off: none asked for, none kept.
+    assert kinds == {"htm"}
+    assert query(db, "SELECT count(*) FROM print_pages WHERE pdf_snapshot_id IS NULL") == [(4,)]

@@ -122,7 +122,7 @@ class RmrbSpider(scrapy.Spider):
             if row is None:
                 yield from self.page_request(link["url"])
                 continue
-            yield from self.article_requests(row["article_urls"], row["number"])
+            yield from self.article_requests(row["article_urls"])
             if self.pdfs and row["pdf_url"] and row["pdf_snapshot_id"] is None:
                 # The page is in but its PDF never came: fetch it, the index page again with it.
                 yield from self.page_request(link["url"])
@@ -147,7 +147,7 @@ class RmrbSpider(scrapy.Spider):
             meta={"first": first},
         )
 
-    def article_requests(self, urls: list[str], page: str):
+    def article_requests(self, urls: list[str]):
         for url in missing_articles(self.db, urls):
             if self.once(url):
                 yield scrapy.Request(
@@ -179,7 +179,7 @@ class RmrbSpider(scrapy.Spider):
             for link in page.pages:
                 if link.number != page.number and link.number not in known:
                     yield from self.page_request(link.url)
-        yield from self.article_requests(page.article_urls, page.number)
+        yield from self.article_requests(page.article_urls)
         if self.pdfs and page.pdf_url:
             yield scrapy.Request(
                 page.pdf_url,
