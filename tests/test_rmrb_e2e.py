@@ -189,6 +189,8 @@ def test_run_rows_and_stats(week):
     assert stat(out, "print/issues") == ISSUES
     assert stat(out, "print/pages") == PAGES
     assert stat(out, "print/articles") == ARTICLES
+    assert stat(out, "print/missing_days") == 2
+    assert stat(out, "print/pdfs") == PAGES - 1
 
 
 def test_rerun_fetches_only_what_it_lacks(week):
