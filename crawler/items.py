@@ -27,6 +27,15 @@ class PrintEdition:
     paper: str  # 人民日报
     date: str  # ISO date of the issue, 2024-05-10
     page: str  # page number as printed, "04"
+    # Known only from the print edition itself (paper.people.com.cn): the page's name as
+    # printed ("第01版：要闻") and the article's place among the page's articles (1 = first).
+    page_name: str = ""
+    position: int | None = None
+
+
+# PrintEdition fields a web page never has: left out of the dict when empty, so the records
+# (and the content hashes) of web articles stay what they were before these fields existed.
+_PRINT_ONLY = (("page_name", ""), ("position", None))
 
 
 @dataclass
@@ -61,7 +70,13 @@ class ArticleRecord:
     parser_version: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        edition = data.get("print_edition")
+        if edition:
+            for name, empty in _PRINT_ONLY:
+                if edition.get(name) == empty:
+                    del edition[name]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ArticleRecord:
@@ -71,6 +86,36 @@ class ArticleRecord:
             values["print_edition"] = PrintEdition(**values["print_edition"])
         values["images"] = [Image(**i) for i in values.get("images") or []]
         return cls(**values)
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """One page of a print issue as its page list names it."""
+
+    number: str  # "01"
+    name: str  # "第01版：要闻"
+    url: str  # its index page, absolute
+
+
+@dataclass
+class PrintPage:
+    """One page (版面) of a print issue, from its index page: what it holds, in order."""
+
+    url: str  # the index page fetched
+    paper: str  # 人民日报
+    date: str  # ISO date of the issue
+    number: str  # page number as printed, "01"
+    name: str  # "第01版：要闻"
+    pdf_url: str  # the page's PDF, absolute; "" when the page links none
+    layout: str  # crawler.paper_urls.OLD or NEW
+    article_urls: list[str] = field(default_factory=list)  # absolute, in page order
+    article_titles: list[str] = field(default_factory=list)  # the list's link texts, same order
+    pages: list[PageLink] = field(default_factory=list)  # every page of the issue, in order
+    encoding: str = ""
+    parser_version: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass

@@ -113,6 +113,14 @@ HTTPERROR_ALLOW_ALL = True
 ARCHIVE_LOCK_HEARTBEAT = 30.0
 ARCHIVE_LOCK_STALE_AFTER = 600.0
 
+# --- the print edition (scrapy crawl rmrb) --------------------------------------------------
+
+# Each page's PDF is the printed page itself: fetched and kept as a snapshot unless turned off.
+ARCHIVE_PRINT_PDFS = True
+# The day a run without arguments counts as today (YYYY-MM-DD); "" is Beijing's date now.
+# Replays and tests set it so a recorded week is "today".
+ARCHIVE_PRINT_TODAY = ""
+
 # One line per page at DEBUG drowns what a scheduled run's log should show.
 LOG_LEVEL = "INFO"
 

@@ -21,7 +21,7 @@ from crawler.archive.runs import add_counts
 from crawler.archive.snapshots import snapshot_fetch, snapshot_groups
 from crawler.archive.store import store_fetches
 
-DERIVED_TABLES = ("versions", "article_urls", "articles")
+DERIVED_TABLES = ("same_as", "versions", "article_urls", "articles")
 
 
 def reparse(

@@ -288,6 +288,65 @@ def _checks(db: Database) -> None:
     db["checks"].create_index(["run_id"])
 
 
+@MIGRATIONS(name="010_print_edition")
+def _print_edition(db: Database) -> None:
+    # One row per page (版面) of a print issue, so an issue can be rebuilt exactly: its name,
+    # its PDF and index snapshots, and its articles in page order (crawler.archive.paper).
+    db["print_pages"].create(
+        {
+            "paper": str,  # 人民日报
+            "date": str,  # ISO date of the issue
+            "number": str,  # page number as printed, "01"
+            "name": str,  # "第01版：要闻"
+            "url": str,  # the page's index page
+            "layout": str,  # rmrb-html (to 2024-11) or rmrb-pc (from 2024-12)
+            "pdf_url": str,  # "" when the page links no PDF
+            "index_snapshot_id": int,  # the index page's latest snapshot
+            "pdf_snapshot_id": int,  # the PDF's latest good snapshot, NULL when none (yet)
+            "pdf_status": int,  # HTTP status of the latest PDF fetch, NULL when not fetched
+            "article_urls": str,  # JSON list: the page's articles in order (their keys)
+            "article_titles": str,  # JSON list: the titles the page lists, same order
+            "issue_pages": str,  # JSON list of {number, name, url}: every page of the issue
+            "first_seen": str,
+            "last_seen": str,
+            "run_id": int,
+        },
+        pk=("paper", "date", "number"),
+        not_null={"url", "index_snapshot_id", "first_seen", "last_seen"},
+        foreign_keys=[
+            ("index_snapshot_id", "snapshots", "id"),
+            ("pdf_snapshot_id", "snapshots", "id"),
+            ("run_id", "runs", "id"),
+        ],
+    )
+    db["print_pages"].create_index(["date"])
+    # Print and web copies of one piece: the web page's 《人民日报》（date page 版） line matches
+    # the print article's date and page, and the title or the text is the same.
+    db["same_as"].create(
+        {"print_key": str, "web_key": str, "matched_on": str, "at": str},
+        pk=("print_key", "web_key"),
+    )
+    db["same_as"].create_index(["web_key"])
+    # Finding the articles of a paper date and page (links, filters) without reading them all.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_articles_paper_date ON articles("
+        "json_extract(print_edition, '$.date'), json_extract(print_edition, '$.page'))"
+    )
+    # For browsing: Datasette facets only on columns, and the paper date and page are not.
+    db.create_view(
+        "print_article_list",
+        "SELECT key, title, json_extract(print_edition, '$.paper') AS paper, "
+        "json_extract(print_edition, '$.date') AS paper_date, "
+        # "4" (a web page's print line) and "04" (the paper's own) are one page.
+        "printf('%02d', CAST(json_extract(print_edition, '$.page') AS INTEGER)) AS paper_page, "
+        "json_extract(print_edition, '$.page_name') AS page_name, "
+        "json_extract(print_edition, '$.position') AS position, "
+        "substr(json_extract(print_edition, '$.date'), 1, 7) AS month, url, template "
+        "FROM articles WHERE print_edition IS NOT NULL",
+        replace=True,
+    )
+
+
 def apply_migrations(db: Database) -> None:
     MIGRATIONS.apply(db)
 

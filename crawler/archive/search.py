@@ -199,6 +199,8 @@ def search(
     editor: str | None = None,
     channel: str | None = None,
     limit: int = 20,
+    paper_date: str | None = None,
+    paper_page: str | int | None = None,
 ) -> list[Hit]:
     """Articles matching `query`, best first, with a snippet around the first match.
 
@@ -228,6 +230,12 @@ def search(
     if channel:
         where.append("a.channel_id = ?")
         params.append(str(channel))
+    # The print edition's date and page (crawler.archive.selection.paper_filter_sql).
+    from crawler.archive.selection import paper_filter_sql
+
+    where_paper, params_paper = paper_filter_sql(paper_date, paper_page)
+    where += where_paper
+    params += params_paper
     try:
         rows = _ranked(db, expr, parsed.phrase, limit, where, params)
     except sqlite3.OperationalError as e:

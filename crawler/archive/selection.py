@@ -104,8 +104,14 @@ def filter_sql(
     editor: str | None = None,
     channel: str | None = None,
     alias: str = "a",
+    paper_date: str | None = None,
+    paper_page: str | int | None = None,
 ) -> tuple[str, list[Any]]:
-    """A WHERE clause over `articles` (as `alias`) for the filters, and its parameters."""
+    """A WHERE clause over `articles` (as `alias`) for the filters, and its parameters.
+
+    paper_date/paper_page: the print edition's date (YYYY-MM-DD) and page number ("4" and
+    "04" are one page), as print articles and web articles' print line carry them.
+    """
     where, params = [], []
     if since:
         where.append(f"substr({alias}.published_at, 1, 10) >= ?")
@@ -122,7 +128,24 @@ def filter_sql(
     if channel:
         where.append(f"{alias}.channel_id = ?")
         params.append(str(channel))
+    where_paper, params_paper = paper_filter_sql(paper_date, paper_page, alias)
+    where += where_paper
+    params += params_paper
     return (" AND ".join(where) or "1"), params
+
+
+def paper_filter_sql(
+    paper_date: str | None, paper_page: str | int | None, alias: str = "a"
+) -> tuple[list[str], list[Any]]:
+    """The print-edition date and page conditions (see filter_sql), as a list of clauses."""
+    where, params = [], []
+    if paper_date:
+        where.append(f"json_extract({alias}.print_edition, '$.date') = ?")
+        params.append(paper_date)
+    if paper_page not in (None, ""):
+        where.append(f"CAST(json_extract({alias}.print_edition, '$.page') AS INTEGER) = ?")
+        params.append(int(paper_page))
+    return where, params
 
 
 def article_keys(db: Database, query: str | None = None, **filters) -> list[str]:

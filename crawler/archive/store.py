@@ -37,6 +37,7 @@ from crawler.archive.lookup import (
     known_urls,
 )
 from crawler.archive.runs import add_counts, finish_run, start_run, unfinished_runs, utcnow
+from crawler.archive.same_as import link_same_as
 from crawler.archive.schema import ARTICLE_JSON_COLUMNS
 from crawler.archive.search import index_article, unindex_article
 from crawler.archive.snapshots import insert_snapshot
@@ -142,6 +143,8 @@ def store_fetches(
             for sid, cs in zip(ids, charsets, strict=False):
                 db.execute("UPDATE snapshots SET charset = ? WHERE id = ?", [cs, sid])
         outcome = _apply(db, run_id, fetches, ids, decision, at)
+        if outcome.status in ("new", "changed") and outcome.article_key:
+            link_same_as(db, outcome.article_key)
         if outcome.status != "skipped":
             add_counts(db, run_id, **{outcome.status: 1})
     if snapshot_ids is None:

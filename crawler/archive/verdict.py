@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from crawler.items import ArticleRecord, Fetch, NotArticle
+from crawler.paper_urls import is_paper_pdf_url, parse_paper_url
 from crawler.urls import (
     article_key,
     canonical_url,
@@ -30,7 +31,10 @@ from crawler.urls import (
 GONE_STATUSES = (404, 410)
 HOME_PATHS = ("", "/", "/index.html", "/index.htm", "/gb/index.html")
 # NotArticle kinds that are pages in their own right, not failed articles.
-NOT_ARTICLE_PAGES = ("listing", "home")
+NOT_ARTICLE_PAGES = ("listing", "home", "print_page", "pdf")
+# NotArticle kinds the source decided from the response whatever its status: a day without a
+# paper (404 or a not-found page at page 1 of an issue) is a failure of its own kind.
+OWN_KIND_FAILURES = ("no_issue",)
 
 
 @dataclass
@@ -58,6 +62,9 @@ def parse_fetches(fetches: Sequence[Fetch]) -> tuple[ArticleRecord | NotArticle,
     """Parse page 1 and any continuation pages into one result; also each page's charset."""
     from crawler.pages.article import merge_pages, parse_article
 
+    if print_result := parse_print_fetch(fetches[0]):
+        return print_result, [print_result.encoding]
+
     pages = [parse_article(f.body, f.final_url or f.url, f.headers) for f in fetches]
     charsets = [p.encoding for p in pages]
     first = pages[0]
@@ -73,6 +80,24 @@ def parse_fetches(fetches: Sequence[Fetch]) -> tuple[ArticleRecord | NotArticle,
                 parser_version=first.parser_version,
             ), charsets
     return merge_pages(first, pages[1:]), charsets
+
+
+def parse_print_fetch(fetch: Fetch) -> ArticleRecord | NotArticle | None:
+    """A print-edition fetch (paper.people.com.cn) read by the print parsers; None otherwise."""
+    from crawler.pages.paper import parse_paper_article, parse_paper_page
+
+    url = fetch.final_url or fetch.url
+    parsed = parse_paper_url(url)
+    if parsed is None:
+        if is_paper_pdf_url(url):
+            return NotArticle(url, "pdf", "a print page's PDF")
+        return None
+    if parsed.kind == "article":
+        return parse_paper_article(fetch.body, url, fetch.headers)
+    page = parse_paper_page(fetch.body, url, fetch.headers)
+    if isinstance(page, NotArticle):
+        return page
+    return NotArticle(url, "print_page", f"print page {page.date} {page.number}", page.encoding)
 
 
 def url_key(url: str) -> str | None:
@@ -99,6 +124,8 @@ def _truncated(fetch: Fetch) -> str:
 def judge(fetches: Sequence[Fetch], result: ArticleRecord | NotArticle | None) -> Verdict:
     """The verdict on page 1 (and its continuation pages) given their parse."""
     first = fetches[0]
+    if isinstance(result, NotArticle) and result.kind in OWN_KIND_FAILURES:
+        return Verdict("failure", kind=result.kind, reason=result.reason)
     key_of_url = url_key(first.url)
     parsed_url = parse_article_url(first.url)
     if parsed_url and parsed_url.page > 1:

@@ -20,5 +20,6 @@ from crawler.cli import export  # noqa: E402, F401
 from crawler.cli import extract  # noqa: E402, F401
 from crawler.cli import fixture  # noqa: E402, F401
 from crawler.cli import health  # noqa: E402, F401
+from crawler.cli import paper  # noqa: E402, F401
 from crawler.cli import query  # noqa: E402, F401
 from crawler.cli import warc  # noqa: E402, F401

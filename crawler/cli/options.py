@@ -69,6 +69,8 @@ class Filters:
     source: str | None = None  # part of the 来源 name
     editor: str | None = None  # one editor, exactly
     channel: str | None = None  # channel id
+    paper_date: str | None = None  # print edition date, YYYY-MM-DD
+    paper_page: str | None = None  # print edition page number
 
     def as_kwargs(self) -> dict[str, str | None]:
         return {
@@ -77,6 +79,8 @@ class Filters:
             "source": self.source,
             "editor": self.editor,
             "channel": self.channel,
+            "paper_date": self.paper_date,
+            "paper_page": self.paper_page,
         }
 
     def any(self) -> bool:
@@ -91,11 +95,18 @@ def filter_options(f: Callable) -> Callable:
         click.option("--source", help="来源 name contains this (e.g. 人民日报)."),
         click.option("--editor", help="Edited by this person (exact name, e.g. 王珂园)."),
         click.option("--channel", help="Channel id from the URL (e.g. 64094)."),
+        click.option(
+            "--paper-date", callback=_iso_date, help="In 人民日报 of this date (YYYY-MM-DD)."
+        ),
+        click.option(
+            "--paper-page", type=click.IntRange(1, 999), help="On this page of the paper (e.g. 4)."
+        ),
     ]
 
     @functools.wraps(f)  # keeps the options already declared on `f`
-    def wrapper(*args, since, until, source, editor, channel, **kwargs):
-        kwargs["filters"] = Filters(since, until, source, editor, channel)
+    def wrapper(*args, since, until, source, editor, channel, paper_date, paper_page, **kwargs):
+        page = str(paper_page) if paper_page is not None else None
+        kwargs["filters"] = Filters(since, until, source, editor, channel, paper_date, page)
         return f(*args, **kwargs)
 
     for opt in reversed(opts):

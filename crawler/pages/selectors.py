@@ -345,3 +345,80 @@ LIST_ITEM_TAGS = frozenset({"li", "tr", "dd", "p"})
 BASE_HREF = "base[href]::attr(href)"  # the page's <base href>, which its links are relative to
 # Link texts that lead to the next page of a list.
 LIST_NEXT_TEXTS = frozenset({LISTING_NEXT_TEXT, "下页", "下一頁"})
+
+# --- the 人民日报 print edition (crawler.pages.paper) ---------------------------------------
+# paper.people.com.cn in its two layouts. Each PaperLayout lists, per field, the selectors to try
+# in order (the first that matches wins). Reconstructed from what public crawlers of the site
+# rely on (issue 15): correct them here once real pages are seen.
+
+
+@dataclass(frozen=True)
+class PaperLayout:
+    name: str
+    page_list: Sel  # links to every page of the issue, in page order
+    title_list: Sel  # links to the articles of this page, in page order
+    page_name: Sel  # this page's name, "第01版：要闻"
+    pdf: Sel  # this page's PDF link (relative, ../../../…)
+    pretitle: Sel  # 引题
+    title: Sel
+    subtitle: Sel  # 副题
+    authors: Sel  # byline, "本报记者  王乐文  方  敏"
+    dateline: Sel  # "(2024年08月07日 01版)"
+    body: Sel  # the block holding the article's paragraphs
+    paragraphs: Sel  # inside the body block
+    images: Sel  # picture blocks, inside the article or its body
+    image_src: Sel  # inside a picture block
+    caption: Sel  # inside a picture block, or the element right after an inline picture
+
+
+# Up to 2024-11: /rmrb/html/YYYY-MM/DD/nbs.D110000renmrb_NN.htm
+PAPER_HTML = PaperLayout(
+    name="rmrb-html",
+    page_list=("div#pageList a#pageLink", "div#pageList .right_title-name a", "div#pageList a"),
+    title_list=("div#titleList li a", "div#titleList a"),
+    page_name=(".paper-bot .left.ban", "p.left.ban"),
+    pdf=(".paper-bot .right.btn a", ".right.btn a"),
+    pretitle=("div.article > h3", "div.article h3"),
+    title=("div.article > h1", "div.article h1"),
+    subtitle=("div.article > h2", "div.article h2"),
+    authors=("div.article .sec", ".sec"),
+    dateline=("div.article .date", ".sec .date"),
+    body=("div#ozoom",),
+    paragraphs=("p",),
+    images=("div.article table.pci_c", "div#ozoom table.pci_c"),
+    image_src=("img",),
+    caption=("tr:last-child p", "tr:last-child td"),
+)
+
+# From 2024-12: /rmrb/pc/layout/YYYYMM/DD/node_NN.html
+PAPER_PC = PaperLayout(
+    name="rmrb-pc",
+    page_list=(
+        ".swiper-container .swiper-slide a:first-child",
+        ".swiper-container .swiper-slide a",
+    ),
+    title_list=("ul.news-list li a",),
+    page_name=(".paper-bot .left.ban", "p.left.ban"),
+    pdf=(".paper-bot .right.btn a", ".right.btn a"),
+    pretitle=("div.article > h3", "div.article h3"),
+    title=("div.article > h1", "div.article h1"),
+    subtitle=("div.article > h2", "div.article h2"),
+    authors=("div.article .sec", ".sec"),
+    dateline=("div.article .date", ".date"),
+    body=("div#ozoom",),
+    paragraphs=("p",),
+    images=("div#ozoom img", "div.article img"),
+    image_src=("img",),
+    caption=("p.pictext", "p.pic-text"),
+)
+
+# Layouts in the order they are tried on a page whose URL does not say which it is.
+PAPER_LAYOUT_ORDER = (PAPER_HTML, PAPER_PC)
+# The dateline: "(2024年08月07日 01版)".
+PAPER_DATELINE_RE = re.compile(
+    r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日\s*第?\s*(?P<page>\d{1,3})\s*版"
+)
+# A page name: "第01版：要闻" -> page 01.
+PAPER_PAGE_NAME_RE = re.compile(r"第?\s*(?P<page>\d{1,3})\s*版\s*[：:]?\s*(?P<name>.*)")
+# The old layout writes its list titles with a script: document.write(view("…")).
+PAPER_VIEW_RE = re.compile(r"""view\(\s*["'](?P<text>.*?)["']\s*\)""")
