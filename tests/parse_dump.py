@@ -49,7 +49,9 @@ BASES = (
 
 def _json(value: object) -> object:
     if dataclasses.is_dataclass(value):
-        return {"type": type(value).__name__, **dataclasses.asdict(value)}
+        # The record as stored (to_dict), which is what must not change.
+        data = value.to_dict() if hasattr(value, "to_dict") else dataclasses.asdict(value)
+        return {"type": type(value).__name__, **data}
     return value
 
 
