@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from crawler.archive.db import open_archive
+import sqlite3
+
+import pytest
+
+from crawler.archive.db import NotAnArchiveError, open_archive, open_existing_archive
 from crawler.archive.schema import MIGRATIONS
 
 
@@ -42,3 +46,40 @@ def test_memory_archive_has_the_full_schema():
     assert db["articles"].pks == ["key"]
     assert db["bodies"].pks == ["sha256"]
     assert {fk.other_table for fk in db["snapshots"].foreign_keys} == {"bodies", "runs"}
+
+
+def test_open_existing_refuses_a_missing_file_and_creates_nothing(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        open_existing_archive(tmp_path / "nope" / "a.db")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("content", [b"", b"not sqlite at all" * 50])
+def test_open_existing_refuses_an_empty_or_junk_file_untouched(tmp_path, content):
+    path = tmp_path / "a.db"
+    path.write_bytes(content)
+    with pytest.raises(NotAnArchiveError, match="not a cpc-archive database"):
+        open_existing_archive(path)
+    assert path.read_bytes() == content
+    assert [p.name for p in tmp_path.iterdir()] == ["a.db"]
+
+
+def test_open_existing_refuses_another_programs_sqlite_file_untouched(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE _sqlite_migrations (migration_set, name, applied_at)")
+    conn.execute("INSERT INTO _sqlite_migrations VALUES ('someone-else', 'x', '')")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(NotAnArchiveError):
+        open_existing_archive(path)
+    assert path.read_bytes() == before
+
+
+def test_open_existing_opens_an_archive(tmp_path):
+    path = tmp_path / "a.db"
+    open_archive(path).close()
+    db = open_existing_archive(path)
+    assert db["articles"].exists()
+    db.close()

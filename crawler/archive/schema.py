@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
-MIGRATIONS = Migrations("cpc-archive")
+MIGRATION_SET = "cpc-archive"
+MIGRATIONS = Migrations(MIGRATION_SET)
+# Where sqlite-utils records applied migrations: its presence marks a file as an archive.
+MIGRATIONS_TABLE = Migrations.migrations_table
 
 # Columns of `articles` holding lists or objects, stored as JSON text.
 ARTICLE_JSON_COLUMNS = (

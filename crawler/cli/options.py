@@ -114,18 +114,26 @@ def open_db(
     """The archive at `path` for the duration of a command, closed afterwards; errors while
     opening or using it become one-line messages (ClickException) instead of tracebacks.
 
-    Read commands wait READ_BUSY_TIMEOUT for a lock; writers pass the archive's own timeout.
+    Without `create` the file must already be an archive (crawler.archive.db.
+    open_existing_archive): only crawl, ingest, import-warc and demo create one. Read commands
+    wait READ_BUSY_TIMEOUT for a lock; writers pass the archive's own timeout.
     """
-    from crawler.archive.db import open_archive
+    from crawler.archive.db import NotAnArchiveError, open_archive, open_existing_archive
 
-    if not create and str(path) != ":memory:" and not path.exists():
-        raise ArchiveMissing(
-            f"no archive at {path}: crawl or import into it first "
-            "(`cpc-archive import-warc --db ...`), or point --db at an existing archive"
-        )
+    timeout = READ_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
     with archive_errors(path):
-        timeout = READ_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
-        db = open_archive(path, busy_timeout=timeout)
+        try:
+            db = (open_archive if create else open_existing_archive)(path, busy_timeout=timeout)
+        except FileNotFoundError:
+            raise ArchiveMissing(
+                f"no archive at {path}: crawl or import into it first "
+                "(`cpc-archive import-warc --db ...`), or point --db at an existing archive"
+            ) from None
+        except NotAnArchiveError as e:
+            raise ArchiveMissing(
+                f"{e}: it holds no archive (empty, or another program's file); "
+                "it was left untouched"
+            ) from None
         try:
             yield db
         finally:
@@ -149,7 +157,7 @@ def archive_errors(path: Path | str) -> Iterator[None]:
         if "locked" in text or "busy" in text:
             text = f"the archive is locked by another process ({text}); try again when it finishes"
         elif "not a database" in text or "malformed" in text:
-            text = f"not a readable archive ({text})"
+            text = f"not a cpc-archive database, or a damaged one ({text})"
         raise click.ClickException(f"{path}: {text}") from e
 
 
