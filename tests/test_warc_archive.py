@@ -46,7 +46,8 @@ VERSION_SQL = (
 )
 
 
-def test_round_trip_export_then_import_gives_an_equal_archive(archive, tmp_path):
+def test_round_trip_export_then_import_gives_an_equal_archive(archive, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # missing folders are created inside the current directory
     out = tmp_path / "exports" / "all.warc.gz"
     result = CliRunner().invoke(main, ["export-warc", "--db", str(archive), "--out", str(out)])
     assert result.exit_code == 0, result.output

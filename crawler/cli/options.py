@@ -161,9 +161,10 @@ def archive_errors(path: Path | str) -> Iterator[None]:
         raise click.ClickException(f"{path}: {text}") from e
 
 
-def print_json(data: Any) -> None:
-    """JSON on stdout, UTF-8 and unescaped so Chinese stays readable."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+def print_json(data: Any, *, err: bool = False) -> None:
+    """JSON on stdout (stderr with `err`), UTF-8 and unescaped so Chinese stays readable."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:
@@ -188,22 +189,17 @@ def progress() -> Progress:
     )
 
 
-def output_path(out: Path, *, force: bool, suffix: str = "") -> Path:
-    """The file the user named, made safe to write.
+def output_target(
+    name: str, *, force: bool, archive: Path | None = None, suffix: str = "", option: str = "--out"
+) -> Path | None:
+    """The file to write for an output option (None: standard output), by the one policy of
+    crawler.archive.outputs; a refusal becomes a one-line error."""
+    from crawler.archive.outputs import OutputPathError, OutputRefused
+    from crawler.archive.outputs import output_target as target
 
-    A `..` component is refused (a name like exports/../../etc/x would leave the directory the
-    user named); an existing file is only replaced with --force; missing parent directories are
-    created. `suffix` is appended when the name has no extension ("exports/may" -> ".jsonl").
-    """
-    if any(part == ".." for part in out.parts):
-        raise click.BadParameter(
-            f"{out}: '..' is not allowed in an output path", param_hint="--out"
-        )
-    if suffix and not out.suffix:
-        out = out.with_name(out.name + suffix)
-    if out.exists() and out.is_dir():
-        raise click.BadParameter(f"{out} is a directory: name a file", param_hint="--out")
-    if out.exists() and not force:
-        raise click.ClickException(f"{out} exists: pass --force to overwrite it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return out
+    try:
+        return target(name, force=force, archive=archive, suffix=suffix)
+    except OutputRefused as e:
+        raise click.ClickException(str(e)) from None
+    except OutputPathError as e:
+        raise click.BadParameter(str(e), param_hint=option) from None
