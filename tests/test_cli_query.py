@@ -89,7 +89,7 @@ def test_malformed_query_is_a_usage_error_without_traceback(archive, query):
 def test_bad_date_is_a_usage_error(archive):
     result = run("search", "改革", "--since", "last week", "--db", str(archive))
     assert result.exit_code == 2
-    assert "is not a date like 2024-08-07" in result.output
+    assert "is not a date: use YYYY-MM-DD, YYYY-MM or YYYY" in result.output
 
 
 # --- missing and locked archives ------------------------------------------------------------

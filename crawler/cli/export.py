@@ -25,6 +25,7 @@ from crawler.archive.selection import (
 )
 from crawler.cli import main
 from crawler.cli.options import (
+    TEXT,
     console,
     db_option,
     err_console,
@@ -53,7 +54,7 @@ from crawler.cli.options import (
     "extension.",
 )
 @click.option("--versions", is_flag=True, help="One row per version instead of per article.")
-@click.option("--query", help="Only articles matching this search query (all of them).")
+@click.option("--query", type=TEXT, help="Only articles matching this search query (all of them).")
 @filter_options
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @db_option

@@ -11,7 +11,6 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -51,20 +50,51 @@ def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")(f)
 
 
-def _iso_date(ctx, param, value: str | None) -> str | None:
+def _date_bound(ctx, param, value: str | None) -> str | None:
+    from crawler.archive.filters import FilterError, date_bound
+
     if value is None:
         return None
     try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2024-08-07") from None
+        return date_bound(value)
+    except FilterError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+class Utf8Text(click.ParamType):
+    """Text that is valid UTF-8: a stray byte such as \\xff is a usage error, not a traceback."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx):
+        from crawler.archive.filters import FilterError, filter_text
+
+        try:
+            return filter_text(value)
+        except FilterError as e:
+            self.fail(str(e), param, ctx)
+
+
+TEXT = Utf8Text()
+# --limit options stop here: larger numbers overflow SQLite's integers, and nobody reads more.
+MAX_LIMIT = 1_000_000
+
+
+def limit_option(default: int, help: str) -> Callable:
+    return click.option(
+        "--limit",
+        default=default,
+        show_default=True,
+        type=click.IntRange(1, MAX_LIMIT),
+        help=help,
+    )
 
 
 @dataclass(frozen=True)
 class Filters:
     """Which articles a command works on (the same meaning as crawler.archive.search)."""
 
-    since: str | None = None  # publication date, YYYY-MM-DD, inclusive
+    since: str | None = None  # publication date, YYYY-MM-DD / YYYY-MM / YYYY, inclusive
     until: str | None = None
     source: str | None = None  # part of the 来源 name
     editor: str | None = None  # one editor, exactly
@@ -86,11 +116,21 @@ class Filters:
 def filter_options(f: Callable) -> Callable:
     """--since/--until/--source/--editor/--channel, collected into a `filters` argument."""
     opts = [
-        click.option("--since", callback=_iso_date, help="Published on or after (YYYY-MM-DD)."),
-        click.option("--until", callback=_iso_date, help="Published on or before (YYYY-MM-DD)."),
-        click.option("--source", help="来源 name contains this (e.g. 人民日报)."),
-        click.option("--editor", help="Edited by this person (exact name, e.g. 王珂园)."),
-        click.option("--channel", help="Channel id from the URL (e.g. 64094)."),
+        click.option(
+            "--since",
+            callback=_date_bound,
+            help="Published on or after (YYYY-MM-DD, or YYYY-MM / YYYY: from its first day).",
+        ),
+        click.option(
+            "--until",
+            callback=_date_bound,
+            help="Published on or before (YYYY-MM-DD, or YYYY-MM / YYYY: to its last day).",
+        ),
+        click.option("--source", type=TEXT, help="来源 name contains this (e.g. 人民日报)."),
+        click.option(
+            "--editor", type=TEXT, help="Edited by this person (exact name, e.g. 王珂园)."
+        ),
+        click.option("--channel", type=TEXT, help="Channel id from the URL (e.g. 64094)."),
     ]
 
     @functools.wraps(f)  # keeps the options already declared on `f`
@@ -145,9 +185,12 @@ def archive_errors(path: Path | str) -> Iterator[None]:
     """SQLite and archive errors as one-line messages instead of tracebacks."""
     from crawler.archive.compress import BodyCorrupt
     from crawler.archive.db import ArchiveBusyError
+    from crawler.archive.selection import DamagedRow
 
     try:
         yield
+    except DamagedRow as e:
+        raise click.ClickException(f"{path}: a stored record is damaged: {e}") from e
     except ArchiveBusyError as e:
         raise click.ClickException(f"{path}: {e}") from e
     except BodyCorrupt as e:

@@ -12,10 +12,12 @@ from rich.text import Text
 from crawler.archive.selection import article_row, filter_sql, version_rows
 from crawler.cli import main
 from crawler.cli.options import (
+    TEXT,
     console,
     db_option,
     filter_options,
     json_option,
+    limit_option,
     open_db,
     output_target,
     print_json,
@@ -24,11 +26,9 @@ from crawler.cli.options import (
 
 
 @main.command()
-@click.argument("query")
+@click.argument("query", type=TEXT)
 @filter_options
-@click.option(
-    "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Hits to show."
-)
+@limit_option(20, "Hits to show.")
 @db_option
 @json_option
 def search(query, filters, limit, db_path, as_json):
@@ -94,7 +94,7 @@ def _highlight(snippet: str, spans) -> Text:
 
 
 @main.command()
-@click.argument("key")
+@click.argument("key", type=TEXT)
 @click.option("--diff", is_flag=True, help="Show what changed between two versions.")
 @click.option("--from", "from_version", type=int, help="Older version for --diff.")
 @click.option("--to", "to_version", type=int, help="Newer version for --diff.")
@@ -397,9 +397,7 @@ RUN_COLUMNS = (
 
 
 @main.command()
-@click.option(
-    "--limit", default=50, show_default=True, type=click.IntRange(min=1), help="Runs to show."
-)
+@limit_option(50, "Runs to show.")
 @db_option
 @json_option
 def runs(limit, db_path, as_json):

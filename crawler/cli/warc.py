@@ -11,6 +11,7 @@ from crawler.archive.selection import article_keys
 from crawler.archive.warc_store import export_snapshot_ids, export_warc, import_warc
 from crawler.cli import main
 from crawler.cli.options import (
+    TEXT,
     console,
     db_option,
     err_console,
@@ -88,7 +89,7 @@ def import_warc_command(files, db_path, as_json):
     help="The WARC file to write (.warc.gz compressed per record, .warc plain; "
     "'-': standard output, compressed).",
 )
-@click.option("--query", help="Only articles matching this search query.")
+@click.option("--query", type=TEXT, help="Only articles matching this search query.")
 @filter_options
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @db_option
