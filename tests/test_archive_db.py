@@ -83,3 +83,28 @@ def test_open_existing_opens_an_archive(tmp_path):
     db = open_existing_archive(path)
     assert db["articles"].exists()
     db.close()
+
+
+def test_the_instant_migration_rewrites_plus_zero_as_z(tmp_path):
+    from crawler.archive.schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    db = open_archive(path)
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = '013_instants_in_utc_z'")
+    db.execute(
+        "INSERT INTO runs (id, kind, started_at) VALUES (1, 'crawl', '2024-08-07T01:00:00Z')"
+    )
+    db.execute(
+        "INSERT INTO failures (url, kind, reason, run_id, at) VALUES "
+        "('http://x/', 'fetch_error', 'r', 1, '2024-08-07T01:00:00.25+00:00'), "
+        "('http://y/', 'fetch_error', 'r', 1, '2024-08-07T01:00:00Z')"
+    )
+    db.conn.commit()
+    db.close()
+    db = open_archive(path)
+    assert MIGRATIONS.pending(db) == []
+    assert [r[0] for r in db.execute("SELECT at FROM failures ORDER BY url")] == [
+        "2024-08-07T01:00:00.25Z",
+        "2024-08-07T01:00:00Z",
+    ]
+    db.close()

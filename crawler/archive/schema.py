@@ -256,6 +256,30 @@ def _articles_decode_errors(db: Database) -> None:
     db["articles"].add_column("decode_errors", int, not_null_default=0)
 
 
+# Instant columns, all written UTC with "Z" (crawler.archive.instants).
+INSTANT_COLUMNS = {
+    "snapshots": ("fetched_at",),
+    "articles": ("first_seen", "last_seen", "removed_at"),
+    "article_urls": ("first_seen", "last_seen"),
+    "versions": ("seen_from", "seen_to"),
+    "failures": ("at",),
+    "crawl_frontier": ("added_at", "done_at"),
+    "crawl_lock": ("started_at", "heartbeat_at"),
+}
+
+
+@MIGRATIONS(name="013_instants_in_utc_z")
+def _instants_in_utc_z(db: Database) -> None:
+    # Crawls wrote +00:00, ingest, import-warc and runs wrote Z: one column held both, and
+    # "…:00+00:00" < "…:00Z" as text though they are the same instant. One form: Z.
+    for table, columns in INSTANT_COLUMNS.items():
+        for column in columns:
+            db.execute(
+                f"UPDATE [{table}] SET [{column}] = substr([{column}], 1, "
+                f"length([{column}]) - 6) || 'Z' WHERE [{column}] LIKE '%+00:00'"
+            )
+
+
 def apply_migrations(db: Database) -> None:
     MIGRATIONS.apply(db)
 

@@ -29,6 +29,7 @@ from sqlite_utils import Database
 from crawler.archive.compress import maybe_train, sha256
 from crawler.archive.db import write_transaction
 from crawler.archive.diff import paragraph_diff
+from crawler.archive.instants import stored_instant
 from crawler.archive.lookup import (
     article_record,
     articles_first_seen_since,
@@ -115,7 +116,7 @@ def store_fetches(
     if result is None and all(f.body for f in fetches) and 200 <= fetches[0].status < 300:
         result, charsets = parse_fetches(fetches)
     decision = judge(fetches, result)
-    at = fetches[0].fetched_at or utcnow()
+    at = stored_instant(fetches[0].fetched_at) if fetches[0].fetched_at else utcnow()
     with write_transaction(db):
         if snapshot_ids is None:
             ids: list[int] = []

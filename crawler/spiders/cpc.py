@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 
+from crawler.archive.instants import utc_instant, utc_now
 from crawler.archive.store import articles_first_seen_since, known_article
 from crawler.archive.verdict import continuation_not_ok
 from crawler.crawl import state
@@ -109,7 +110,7 @@ def fetch_of(response, requested_url: str | None = None) -> Fetch:
         status=response.status,
         headers=headers_of(response),
         final_url=response.url if response.url != url else "",
-        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        fetched_at=utc_now(),
     )
 
 
@@ -158,7 +159,7 @@ class CpcSpider(scrapy.Spider):
         seeds = [state.Entry(url, self.kind_of(url)) for url in self.seed_urls]
         if self.recheck_days:
             since = datetime.now(UTC) - timedelta(days=self.recheck_days)
-            recent = articles_first_seen_since(self.db, since.isoformat())
+            recent = articles_first_seen_since(self.db, utc_instant(since.isoformat()))
             seeds += [state.Entry(canonical_url(url), "recheck") for _key, url in recent]
         for entry in state.enqueue(self.db, seeds):
             yield self.request(entry)
@@ -330,7 +331,7 @@ class CpcSpider(scrapy.Spider):
             return None
         kind = failure.type.__name__
         # An empty Fetch with status 0 records that the request was made and got nothing.
-        fetch = Fetch(url=entry.url, body=b"", status=0, fetched_at=datetime.now(UTC).isoformat())
+        fetch = Fetch(url=entry.url, body=b"", status=0, fetched_at=utc_now())
         return CrawledPage(
             entry.url, [fetch], NotArticle(entry.url, "fetch_error", f"{kind}: {reason}")
         )
