@@ -219,6 +219,8 @@ def _not_article_by_page(head: _Head, url: str) -> tuple[str, str] | None:
             return "home", f"home page of {parts.netloc}"
         if is_listing_url(url):
             return "listing", f"channel list page {parts.path}"
+    if S.HOME_TITLE_RE.match(head.title):
+        return "home", f"home page (its title {head.title!r} is only the site's name)"
     return None
 
 
