@@ -311,3 +311,18 @@ def test_runs_table_output(archive):
     result = run("runs", "--db", str(archive))
     assert result.exit_code == 0
     assert "crawl" in result.output
+
+
+def test_show_cuts_a_long_body_and_says_how_to_see_it_all(archive):
+    result = run("show", SEED_KEY, "--db", str(archive))
+    assert result.exit_code == 0
+    assert "--full prints them" in result.output
+
+
+def test_show_full_prints_the_whole_body(archive):
+    body = run_json("show", SEED_KEY, "--db", str(archive))["article"]["body_text"]
+    result = run("show", SEED_KEY, "--full", "--db", str(archive))
+    assert result.exit_code == 0
+    last = body.split("\n")[-1]
+    assert len(body) > 600 and last[-20:] in result.output.replace("\n", "")
+    assert "--full prints them" not in result.output

@@ -93,6 +93,10 @@ def _highlight(snippet: str, spans) -> Text:
     return text
 
 
+# Characters of the body `show` prints without --full.
+BODY_PREVIEW = 600
+
+
 @main.command()
 @click.argument("key", type=TEXT)
 @click.option("--diff", is_flag=True, help="Show what changed between two versions.")
@@ -106,9 +110,12 @@ def _highlight(snippet: str, spans) -> Text:
     "('-': standard output, nothing else printed).",
 )
 @click.option("--force", is_flag=True, help="Overwrite the --html file if it exists.")
+@click.option(
+    "--full", is_flag=True, help=f"Print the whole body (without it: the first {BODY_PREVIEW})."
+)
 @db_option
 @json_option
-def show(key, diff, from_version, to_version, html_path, force, db_path, as_json):
+def show(key, diff, from_version, to_version, html_path, force, full, db_path, as_json):
     """Show one article: fields, URLs, versions, changes.
 
     --diff shows what changed between versions, --html writes the bytes it was read from. KEY is
@@ -119,6 +126,7 @@ def show(key, diff, from_version, to_version, html_path, force, db_path, as_json
     \b
     Example:
       $ cpc-archive show people:40294553
+      $ cpc-archive show people:40294553 --full
       $ cpc-archive show people:40294553 --diff
       $ cpc-archive show http://cpc.people.com.cn/n1/2024/0807/c64094-40294553.html --html page.html
     """
@@ -158,7 +166,7 @@ def show(key, diff, from_version, to_version, html_path, force, db_path, as_json
             out["html"] = written
         print_json(out)
         return
-    _print_article(row, versions)
+    _print_article(row, versions, full)
     if diff_out is not None:
         _print_diff(diff_out)
     for path, size, sha in written or []:
@@ -257,7 +265,7 @@ def _write_html(
     return written
 
 
-def _print_article(row: dict, versions: list[dict]) -> None:
+def _print_article(row: dict, versions: list[dict], full: bool = False) -> None:
     if row["removed_at"]:
         console.print(
             f"[bold red]Removed from the site[/bold red] (first seen gone {row['removed_at']})"
@@ -273,7 +281,13 @@ def _print_article(row: dict, versions: list[dict]) -> None:
         fields.add_row(name, "" if value is None else str(value))
     console.print(fields)
     body = row.get("body_text") or ""
-    console.print(Text(body[:600] + ("…" if len(body) > 600 else "")))
+    if full or len(body) <= BODY_PREVIEW:
+        console.print(Text(body))
+    else:
+        console.print(Text(body[:BODY_PREVIEW] + "…"))
+        console.print(
+            f"[dim]({len(body) - BODY_PREVIEW} more characters: --full prints them)[/dim]"
+        )
     console.print(
         table(
             "versions",
