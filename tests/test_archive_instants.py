@@ -38,7 +38,8 @@ def test_every_source_stores_the_same_form():
     db = open_archive(":memory:")
     run = start_run(db, "crawl")
     for i, at in enumerate(["2024-08-07T01:00:00+00:00", "2024-08-07T02:00:00Z"]):
-        store_fetches(db, run, [Fetch(f"http://cpc.people.com.cn/{i}", b"", 0, {}, "", at)])
+        page = Fetch(f"http://cpc.people.com.cn/{i}", b"<html>gone</html>", 404, {}, "", at)
+        store_fetches(db, run, [page])
     stored = [r[0] for r in db.execute("SELECT fetched_at FROM snapshots ORDER BY id")]
     assert stored == ["2024-08-07T01:00:00Z", "2024-08-07T02:00:00Z"]
     failed = [r[0] for r in db.execute("SELECT at FROM failures ORDER BY id")]

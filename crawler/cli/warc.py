@@ -131,7 +131,7 @@ def export_warc_command(out, query, filters, force, db_path, as_json):
             )
     summary = {
         "file": str(out) if out else "-",
-        "snapshots": len(ids),
+        "snapshots": counts.responses + counts.revisits,
         "responses": counts.responses,
         "revisits": counts.revisits,
         "no_response": counts.errors,
