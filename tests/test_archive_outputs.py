@@ -94,3 +94,27 @@ def test_a_failed_write_leaves_nothing(tmp_path):
         fh.write("half")
         raise RuntimeError("disk full")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_dev_null_is_written_into_never_replaced():
+    out = output_target("/dev/null")
+    assert out is not None
+    with open_output(out) as fh:
+        fh.write("discarded")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert not [p for p in os.listdir("/dev") if p.startswith(".null.")]
+
+
+def test_a_named_pipe_receives_the_output(tmp_path):
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    with open_output(output_target(str(fifo))) as fh:
+        fh.write("row\n")
+    reader.join(timeout=10)
+    assert got == ["row\n"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)

@@ -4,7 +4,8 @@ export --out, export-warc --out and show --html all follow it:
   - "-" (and /dev/stdout) means standard output;
   - an empty name, a name with a ".." component and a folder are refused;
   - the archive itself and its -wal / -shm / -journal files are never written, even with --force;
-  - an existing file is replaced only with --force;
+  - an existing file is replaced only with --force; a device or a named pipe (/dev/null) is
+    written into, never replaced;
   - missing folders are created only inside the current directory: anywhere else the folder
     must exist, so a typo cannot plant folders across the disk;
   - the file appears whole or not at all (written beside it, then renamed), with the
@@ -76,6 +77,8 @@ def check_file(out: Path, *, force: bool, archive: str | Path | None = None) -> 
             f"{out} is the archive being read (or one of its -wal/-shm files): "
             "it is never overwritten, even with --force"
         )
+    if _special(out):
+        return  # /dev/null, a named pipe: written into, nothing is replaced
     if out.exists() and not force:
         raise OutputRefused(f"{out} exists: pass --force to overwrite it")
     if out.parent.is_dir():
@@ -85,6 +88,12 @@ def check_file(out: Path, *, force: bool, archive: str | Path | None = None) -> 
             f"folder {out.parent} does not exist: create it first "
             "(missing folders are only created inside the current directory)"
         )
+
+
+def _special(out: Path) -> bool:
+    """A device or a named pipe (/dev/null, a FIFO): something to write into, never to replace
+    by renaming a file over it."""
+    return out.exists() and not out.is_file() and not out.is_dir()
 
 
 def _is_archive_file(out: Path, archive: str | Path) -> bool:
@@ -124,6 +133,12 @@ def open_output(
         finally:
             text.flush()
             text.detach()  # stdout stays open for whatever prints next
+        return
+    if _special(out):
+        mode = "wb" if binary else "w"
+        kwargs = {} if binary else {"encoding": encoding, "newline": newline}
+        with out.open(mode, **kwargs) as fh:
+            yield fh
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = _create_beside(out)
