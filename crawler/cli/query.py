@@ -111,7 +111,9 @@ BODY_PREVIEW = 600
 )
 @click.option("--force", is_flag=True, help="Overwrite the --html file if it exists.")
 @click.option(
-    "--full", is_flag=True, help=f"Print the whole body (without it: the first {BODY_PREVIEW})."
+    "--full",
+    is_flag=True,
+    help=f"Print the whole body (without it: the first {BODY_PREVIEW} characters).",
 )
 @db_option
 @json_option
