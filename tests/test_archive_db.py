@@ -108,3 +108,29 @@ def test_the_instant_migration_rewrites_plus_zero_as_z(tmp_path):
         "2024-08-07T01:00:00Z",
     ]
     db.close()
+
+
+def test_create_refuses_another_programs_sqlite_file_untouched(tmp_path):
+    from crawler.archive.db import open_or_create_archive
+
+    path = tmp_path / "notes.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(NotAnArchiveError):
+        open_or_create_archive(path)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("existing", [None, b""])
+def test_create_makes_an_archive_in_a_missing_or_empty_file(tmp_path, existing):
+    from crawler.archive.db import open_or_create_archive
+
+    path = tmp_path / "a.db"
+    if existing is not None:
+        path.write_bytes(existing)
+    db = open_or_create_archive(path)
+    assert db["articles"].exists()
+    db.close()

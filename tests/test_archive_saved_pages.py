@@ -59,3 +59,15 @@ def test_ingest_refuses_the_bad_field_and_stores_nothing(tmp_path, page, option,
     assert result.exit_code == 2, result.output
     assert option in result.output
     assert not db.exists()
+
+
+def test_ingest_never_creates_an_archive_inside_another_programs_sqlite_file(tmp_path, page):
+    import sqlite3
+
+    other = tmp_path / "notes.sqlite"
+    sqlite3.connect(other).execute("CREATE TABLE notes (body TEXT)").connection.close()
+    before = other.read_bytes()
+    result = CliRunner().invoke(main, ["ingest", "--db", str(other), "--url", URL, str(page)])
+    assert result.exit_code == 1
+    assert "not a cpc-archive database" in result.output
+    assert other.read_bytes() == before

@@ -50,6 +50,34 @@ def open_existing_archive(
     return open_archive(path, busy_timeout)
 
 
+def open_or_create_archive(
+    path: str | Path = DEFAULT_DB, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+) -> Database:
+    """Open the archive at `path`, creating it in a missing or empty file; never in another
+    program's SQLite database (one with tables but no archive record): NotAnArchiveError,
+    the file untouched. For the commands that create archives (ingest, import-warc)."""
+    if str(path) != ":memory:" and Path(path).is_file() and _foreign_tables(Path(path)):
+        raise NotAnArchiveError(f"{path}: not a cpc-archive database")
+    return open_archive(path, busy_timeout)
+
+
+def _foreign_tables(path: Path) -> bool:
+    """Tables in the file, none of them the archive's migration record. A file being created
+    by another process shows no table until its migrations commit: not foreign."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.Error:  # junk or locked: open_archive reports it
+        return False
+    finally:
+        conn.close()
+    return bool(tables) and not is_archive(path)
+
+
 def is_archive(path: Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> bool:
     """Whether `path` holds the archive's migration record; looks without writing anything."""
     # mode=ro: SQLite neither creates nor changes the file (an empty file stays empty).

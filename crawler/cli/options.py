@@ -155,15 +155,21 @@ def open_db(
     opening or using it become one-line messages (ClickException) instead of tracebacks.
 
     Without `create` the file must already be an archive (crawler.archive.db.
-    open_existing_archive): only crawl, ingest, import-warc and demo create one. Read commands
+    open_existing_archive): only crawl, ingest, import-warc and demo create one, and never
+    inside another program's SQLite file (open_or_create_archive). Read commands
     wait READ_BUSY_TIMEOUT for a lock; writers pass the archive's own timeout.
     """
-    from crawler.archive.db import NotAnArchiveError, open_archive, open_existing_archive
+    from crawler.archive.db import (
+        NotAnArchiveError,
+        open_existing_archive,
+        open_or_create_archive,
+    )
 
     timeout = READ_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
     with archive_errors(path):
         try:
-            db = (open_archive if create else open_existing_archive)(path, busy_timeout=timeout)
+            opener = open_or_create_archive if create else open_existing_archive
+            db = opener(path, busy_timeout=timeout)
         except FileNotFoundError:
             raise ArchiveMissing(
                 f"no archive at {path}: crawl or import into it first "
