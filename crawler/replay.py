@@ -54,8 +54,17 @@ class SiteSource:
 
     def __init__(self, root: Path):
         self.root = Path(root)
-        manifest = json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
-        self.pages: dict[str, dict] = manifest["pages"]
+        path = self.root / MANIFEST
+        if not path.is_file():
+            raise ValueError(
+                f"{self.root} is a folder without {MANIFEST}: not a recorded site "
+                "(a site folder maps each URL to its file in manifest.json, as tests/site does)"
+            )
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            self.pages: dict[str, dict] = manifest["pages"]
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{path} is not a site manifest ({e!r})") from None
 
     def urls(self) -> Iterator[str]:
         return iter(self.pages)
@@ -92,11 +101,12 @@ class ArchiveSource:
     """The latest snapshot of each URL in an archive database."""
 
     def __init__(self, path: Path):
-        from crawler.archive.db import open_archive
+        from crawler.archive.db import open_existing_archive
 
         self.path = str(path)
         self.local = threading.local()
-        open_archive(self.path).close()  # fail now, not at the first request, if unreadable
+        # Fail now, not at the first request, if unreadable; never turn another file into one.
+        open_existing_archive(self.path).close()
 
     def db(self):
         # One connection per server thread: sqlite3 connections are not shared across threads.

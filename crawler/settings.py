@@ -64,6 +64,13 @@ ARCHIVE_RETRY_AFTER_MAX = 600.0
 ARCHIVE_BAN_WINDOW = 20
 ARCHIVE_BAN_RATIO = 0.8
 
+# --- an unreachable site ---------------------------------------------------------------------
+
+# This many failed connections (robots.txt included) before any response at all end the crawl
+# as "unreachable" (crawler/crawl/reach.py): offline, waiting on every start URL in turn only
+# delays the message.
+ARCHIVE_UNREACHABLE_AFTER = 2
+
 # --- scope ----------------------------------------------------------------------------------
 
 # Pagination chains and link chains longer than this are a trap, not a site.
@@ -90,6 +97,8 @@ EXTENSIONS = {
     "crawler.crawl.ban.BanDetector": 500,
     # Runs the monitors (SPIDERMON_SPIDER_CLOSE_MONITORS) when a spider closes.
     "spidermon.contrib.scrapy.extensions.Spidermon": 600,
+    # A crawl that got no response at all ends "unreachable" with one clear message.
+    "crawler.crawl.reach.SiteUnreachable": 510,
     # The telnet console listens on a port; an archival crawler has no use for it.
     "scrapy.extensions.telnet.TelnetConsole": None,
 }

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from crawler.archive.db import open_archive
+import sqlite3
+
+import pytest
+
+from crawler.archive.db import NotAnArchiveError, open_archive, open_existing_archive
 from crawler.archive.schema import MIGRATIONS
 
 
@@ -42,3 +46,91 @@ def test_memory_archive_has_the_full_schema():
     assert db["articles"].pks == ["key"]
     assert db["bodies"].pks == ["sha256"]
     assert {fk.other_table for fk in db["snapshots"].foreign_keys} == {"bodies", "runs"}
+
+
+def test_open_existing_refuses_a_missing_file_and_creates_nothing(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        open_existing_archive(tmp_path / "nope" / "a.db")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("content", [b"", b"not sqlite at all" * 50])
+def test_open_existing_refuses_an_empty_or_junk_file_untouched(tmp_path, content):
+    path = tmp_path / "a.db"
+    path.write_bytes(content)
+    with pytest.raises(NotAnArchiveError, match="not a cpc-archive database"):
+        open_existing_archive(path)
+    assert path.read_bytes() == content
+    assert [p.name for p in tmp_path.iterdir()] == ["a.db"]
+
+
+def test_open_existing_refuses_another_programs_sqlite_file_untouched(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE _sqlite_migrations (migration_set, name, applied_at)")
+    conn.execute("INSERT INTO _sqlite_migrations VALUES ('someone-else', 'x', '')")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(NotAnArchiveError):
+        open_existing_archive(path)
+    assert path.read_bytes() == before
+
+
+def test_open_existing_opens_an_archive(tmp_path):
+    path = tmp_path / "a.db"
+    open_archive(path).close()
+    db = open_existing_archive(path)
+    assert db["articles"].exists()
+    db.close()
+
+
+def test_the_instant_migration_rewrites_plus_zero_as_z(tmp_path):
+    from crawler.archive.schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    db = open_archive(path)
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = '013_instants_in_utc_z'")
+    db.execute(
+        "INSERT INTO runs (id, kind, started_at) VALUES (1, 'crawl', '2024-08-07T01:00:00Z')"
+    )
+    db.execute(
+        "INSERT INTO failures (url, kind, reason, run_id, at) VALUES "
+        "('http://x/', 'fetch_error', 'r', 1, '2024-08-07T01:00:00.25+00:00'), "
+        "('http://y/', 'fetch_error', 'r', 1, '2024-08-07T01:00:00Z')"
+    )
+    db.conn.commit()
+    db.close()
+    db = open_archive(path)
+    assert MIGRATIONS.pending(db) == []
+    assert [r[0] for r in db.execute("SELECT at FROM failures ORDER BY url")] == [
+        "2024-08-07T01:00:00.25Z",
+        "2024-08-07T01:00:00Z",
+    ]
+    db.close()
+
+
+def test_create_refuses_another_programs_sqlite_file_untouched(tmp_path):
+    from crawler.archive.db import open_or_create_archive
+
+    path = tmp_path / "notes.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(NotAnArchiveError):
+        open_or_create_archive(path)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("existing", [None, b""])
+def test_create_makes_an_archive_in_a_missing_or_empty_file(tmp_path, existing):
+    from crawler.archive.db import open_or_create_archive
+
+    path = tmp_path / "a.db"
+    if existing is not None:
+        path.write_bytes(existing)
+    db = open_or_create_archive(path)
+    assert db["articles"].exists()
+    db.close()

@@ -213,7 +213,7 @@ def test_a_file_that_is_not_an_archive_is_a_message_not_a_traceback(tmp_path):
     for args in (["reparse"], ["compact"], ["ingest", "--url", fetch().url, str(path)]):
         result = CliRunner().invoke(main, [*args, "--db", str(path)])
         assert result.exit_code == 1, args
-        assert "not a readable archive" in result.output
+        assert "not a cpc-archive database" in result.output
         assert "Traceback" not in result.output
     assert path.read_bytes() == b"these are notes, not SQLite" * 100
 

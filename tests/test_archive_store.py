@@ -444,3 +444,51 @@ def test_paragraph_diff_marks_removed_added_and_kept_paragraphs():
         ("=", "c"),
         ("+", "d"),
     ]
+
+
+def test_a_request_without_a_response_is_a_failure_without_a_snapshot():
+    from crawler.archive.db import open_archive
+    from crawler.archive.runs import start_run
+    from crawler.archive.store import store_fetches
+    from crawler.items import Fetch, NotArticle
+
+    db = open_archive(":memory:")
+    run = start_run(db, "crawl")
+    url = "http://cpc.people.com.cn/n1/2024/0730/c64387-40295004.html"
+    fetch = Fetch(url, b"", 0, {}, "", "2024-08-07T01:00:00Z")
+    out = store_fetches(db, run, [fetch], NotArticle(url, "fetch_error", "TimeoutError: took"))
+    assert (out.status, out.snapshot_ids) == ("failed", [])
+    assert db.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 0
+    assert db.execute("SELECT snapshot_id, kind FROM failures").fetchall() == [
+        (None, "fetch_error")
+    ]
+    assert db.execute("SELECT fetched, failed FROM runs").fetchone() == (0, 1)
+
+
+def test_export_warc_keeps_a_request_without_a_response_in_its_place():
+    import io
+
+    from crawler.archive.db import open_archive
+    from crawler.archive.runs import start_run
+    from crawler.archive.store import store_fetches
+    from crawler.archive.warc import FetchError
+    from crawler.archive.warc_store import export_snapshot_ids, export_warc
+    from crawler.items import Fetch, NotArticle
+
+    db = open_archive(":memory:")
+    run = start_run(db, "crawl")
+    url = "http://cpc.people.com.cn/GB/64093/64387/index.html"
+    list_page = Fetch(url, b"<html><body>list</body></html>", 200, {}, "", "2024-08-07T01:00:00Z")
+    store_fetches(db, run, [list_page], NotArticle(url, "listing", "list page"))
+    lost = "http://cpc.people.com.cn/n1/2024/0730/c64387-40295004.html"
+    store_fetches(
+        db,
+        run,
+        [Fetch(lost, b"", 0, {}, "", "2024-08-07T01:00:05Z")],
+        NotArticle(lost, "fetch_error", "TimeoutError: took"),
+    )
+    items = export_snapshot_ids(db)
+    assert items[0] == 1
+    assert items[1] == FetchError(lost, "2024-08-07T01:00:05Z", "fetch_error", "TimeoutError: took")
+    counts = export_warc(db, io.BytesIO(), items)
+    assert (counts.responses, counts.errors) == (1, 1)

@@ -23,7 +23,8 @@ def read_jsonl(path) -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
 
 
-def test_jsonl_has_one_article_per_line_in_column_order(archive, tmp_path):
+def test_jsonl_has_one_article_per_line_in_column_order(archive, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # missing folders are created inside the current directory
     out = tmp_path / "exports" / "all.jsonl"
     result = export(archive, "--format", "jsonl", "--out", str(out))
     assert result.exit_code == 0, result.output
@@ -103,7 +104,8 @@ def test_filters_and_query_select_articles(archive, tmp_path):
     assert {r["channel_id"] for r in read_jsonl(out3)} == {"64094"}
 
 
-def test_extension_is_added_and_parent_dirs_created(archive, tmp_path):
+def test_extension_is_added_and_parent_dirs_created(archive, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # missing folders are created inside the current directory
     out = tmp_path / "deep" / "er" / "august"
     assert export(archive, "--format", "csv", "--out", str(out)).exit_code == 0
     assert (tmp_path / "deep" / "er" / "august.csv").is_file()

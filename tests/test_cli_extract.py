@@ -70,3 +70,11 @@ def test_extract_help_has_an_example() -> None:
     assert result.exit_code == 0
     assert "Example:" in result.output
     assert "cpc-archive extract page.html" in result.output
+
+
+def test_extract_of_the_home_page_without_url_exits_1() -> None:
+    home = FIXTURES / "cpc_home" / "page.bin"
+    result = CliRunner().invoke(main, ["extract", str(home)])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("not an article: home page")

@@ -89,7 +89,7 @@ def test_malformed_query_is_a_usage_error_without_traceback(archive, query):
 def test_bad_date_is_a_usage_error(archive):
     result = run("search", "改革", "--since", "last week", "--db", str(archive))
     assert result.exit_code == 2
-    assert "is not a date like 2024-08-07" in result.output
+    assert "is not a date: use YYYY-MM-DD, YYYY-MM or YYYY" in result.output
 
 
 # --- missing and locked archives ------------------------------------------------------------
@@ -125,7 +125,43 @@ def test_file_that_is_not_an_archive_is_a_clear_error(tmp_path):
     junk.write_bytes(b"this is not sqlite" * 100)
     result = run("runs", "--db", str(junk))
     assert result.exit_code == 1
-    assert "not a readable archive" in result.output
+    assert "not a cpc-archive database" in result.output
+
+
+def _other_sqlite(path):
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.execute("INSERT INTO notes VALUES ('mine')")
+    conn.commit()
+    conn.close()
+
+
+READ_ONLY_COMMANDS = [
+    ["search", "改革"],
+    ["stats"],
+    ["show", SEED_KEY],
+    ["export", "--format", "jsonl", "--out", "-"],
+    ["export-warc", "--out", "-"],
+    ["reparse"],
+    ["runs"],
+    ["compact"],
+]
+
+
+@pytest.mark.parametrize("kind", ["empty", "other sqlite"])
+@pytest.mark.parametrize("command", READ_ONLY_COMMANDS, ids=lambda c: c[0])
+def test_read_only_command_leaves_a_file_that_is_not_an_archive_untouched(tmp_path, command, kind):
+    path = tmp_path / "file.db"
+    if kind == "empty":
+        path.write_bytes(b"")
+    else:
+        _other_sqlite(path)
+    before = path.read_bytes()
+    result = run(*command, "--db", str(path))
+    assert result.exit_code == 1, result.output
+    assert "not a cpc-archive database" in result.output
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.db"]  # no -wal, -shm, export
 
 
 # --- show -----------------------------------------------------------------------------------
@@ -275,3 +311,18 @@ def test_runs_table_output(archive):
     result = run("runs", "--db", str(archive))
     assert result.exit_code == 0
     assert "crawl" in result.output
+
+
+def test_show_cuts_a_long_body_and_says_how_to_see_it_all(archive):
+    result = run("show", SEED_KEY, "--db", str(archive))
+    assert result.exit_code == 0
+    assert "--full prints them" in result.output
+
+
+def test_show_full_prints_the_whole_body(archive):
+    body = run_json("show", SEED_KEY, "--db", str(archive))["article"]["body_text"]
+    result = run("show", SEED_KEY, "--full", "--db", str(archive))
+    assert result.exit_code == 0
+    last = body.split("\n")[-1]
+    assert len(body) > 600 and last[-20:] in result.output.replace("\n", "")
+    assert "--full prints them" not in result.output

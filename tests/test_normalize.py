@@ -152,3 +152,23 @@ def test_source_name() -> None:
     assert source_name("2024年04月24日23:52 | 来源：新华网") == "新华网"
     assert source_name("来源：人民网-文化频道 原创稿") == "人民网-文化频道 原创稿"
     assert source_name("2024年04月24日") == ""
+
+
+# An editor block the markup never closed: its text runs on into the page footer (the demo's
+# malformed page), which once gave 16 "editors" such as 相关专题, 广告服务, 人民, 网版, 权所.
+RUN_ON_EDITOR_BLOCK = (
+    "(责编：王子锋、王珂园) 相关专题 专题报道 热点推荐 人民日报社概况 | 关于人民网 | 报社招聘 | "
+    "广告服务 | 网站声明 | 联系我们 人 民 网 版 权 所 有 ，未 经 书 面 授 权 禁 止 使 用"
+)
+
+
+def test_editor_names_stop_at_the_closing_bracket_of_a_run_on_block() -> None:
+    assert editor_names(RUN_ON_EDITOR_BLOCK) == ["王子锋", "王珂园"]
+
+
+def test_a_long_text_without_an_editor_label_gives_no_editors() -> None:
+    assert editor_names(RUN_ON_EDITOR_BLOCK.split(")", 1)[1]) == []
+
+
+def test_a_short_bare_list_of_names_is_still_read() -> None:
+    assert editor_names("王子锋、王珂园") == ["王子锋", "王珂园"]

@@ -194,3 +194,13 @@ def test_warc_with_a_corrupt_record_still_serves_the_good_ones(tmp_path):
     with ReplayServer(path) as s:
         assert get(s, GBK_PAGE)[:3:2] == (200, good.body)
         assert get(s, ARTICLE)[0] == 404
+
+
+def test_the_malformed_demo_page_stores_only_its_real_editors():
+    from crawler.pages.article import parse_article
+    from crawler.replay import SiteSource, malform
+
+    url = "http://cpc.people.com.cn/n1/2024/0730/c64387-40295009.html"
+    page = SiteSource(SITE).get(url)
+    record = parse_article(malform(page.body), url, page.headers)
+    assert record.editors == ["王子锋", "王珂园"]

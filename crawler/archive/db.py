@@ -10,7 +10,12 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from crawler.archive.schema import apply_migrations, pending_migrations
+from crawler.archive.schema import (
+    MIGRATION_SET,
+    MIGRATIONS_TABLE,
+    apply_migrations,
+    pending_migrations,
+)
 
 DEFAULT_DB = "data/archive.db"
 # Seconds a writer waits for another writer's transaction before giving up.
@@ -19,6 +24,91 @@ DEFAULT_BUSY_TIMEOUT = 30.0
 
 class ArchiveBusyError(RuntimeError):
     """Another process held the archive's write lock for longer than the busy timeout."""
+
+
+class NotAnArchiveError(ValueError):
+    """The file exists but is not a cpc-archive database (another SQLite file, empty, junk)."""
+
+
+def open_existing_archive(
+    path: str | Path = DEFAULT_DB, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+) -> Database:
+    """Open an archive that must already exist; never create one.
+
+    Commands that only read (search, show, stats, export, reparse, ...) use this: pointed at a
+    missing file, an empty file or another program's SQLite database, they must not turn it
+    into an archive. The file is first looked at read-only, so a refused file is left
+    byte-identical (no schema, no -wal/-shm). Raises FileNotFoundError or NotAnArchiveError.
+    """
+    if str(path) == ":memory:":
+        return open_archive(path, busy_timeout)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no archive at {path}")
+    if not is_archive(path, busy_timeout):
+        raise NotAnArchiveError(f"{path}: not a cpc-archive database")
+    return open_archive(path, busy_timeout)
+
+
+def open_or_create_archive(
+    path: str | Path = DEFAULT_DB, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+) -> Database:
+    """Open the archive at `path`, creating it in a missing or empty file; never in another
+    program's SQLite database (one with tables but no archive record): NotAnArchiveError,
+    the file untouched. For the commands that create archives (ingest, import-warc)."""
+    if str(path) != ":memory:" and Path(path).is_file() and _foreign_tables(Path(path)):
+        raise NotAnArchiveError(f"{path}: not a cpc-archive database")
+    return open_archive(path, busy_timeout)
+
+
+def _foreign_tables(path: Path) -> bool:
+    """Tables in the file, none of them the archive's migration record. A file being created
+    by another process shows no table until its migrations commit: not foreign."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.Error:  # junk or locked: open_archive reports it
+        return False
+    finally:
+        conn.close()
+    return bool(tables) and not is_archive(path)
+
+
+def is_archive(path: Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> bool:
+    """Whether `path` holds the archive's migration record; looks without writing anything."""
+    # mode=ro: SQLite neither creates nor changes the file (an empty file stays empty).
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout)
+    except sqlite3.Error:
+        return False
+    try:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+            [MIGRATIONS_TABLE],
+        ).fetchone()
+        if not found:
+            return False
+        return (
+            conn.execute(
+                f"SELECT 1 FROM {MIGRATIONS_TABLE} WHERE migration_set = ? LIMIT 1",
+                [MIGRATION_SET],
+            ).fetchone()
+            is not None
+        )
+    except sqlite3.OperationalError as e:
+        if "locked" in str(e) or "busy" in str(e):
+            with busy_errors(busy_timeout):
+                raise
+        return False
+    except sqlite3.DatabaseError:  # "file is not a database"
+        return False
+    finally:
+        conn.close()
 
 
 def open_archive(

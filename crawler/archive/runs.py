@@ -63,3 +63,15 @@ def unfinished_runs(db: Database, kind: str | None = None) -> list[int]:
         sql += " AND kind = ?"
         params.append(kind)
     return [r[0] for r in db.execute(sql + " ORDER BY id DESC", params).fetchall()]
+
+
+def close_unfinished_runs(db: Database, reason: str, kind: str | None = None) -> list[int]:
+    """Close every run left open (its process was stopped) with `reason`; their ids.
+
+    Only for a caller that knows no other process is running them, e.g. the demo after its
+    own crawl process has exited.
+    """
+    ids = unfinished_runs(db, kind)
+    for run_id in ids:
+        finish_run(db, run_id, reason)
+    return ids

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
-MIGRATIONS = Migrations("cpc-archive")
+MIGRATION_SET = "cpc-archive"
+MIGRATIONS = Migrations(MIGRATION_SET)
+# Where sqlite-utils records applied migrations: its presence marks a file as an archive.
+MIGRATIONS_TABLE = Migrations.migrations_table
 
 # Columns of `articles` holding lists or objects, stored as JSON text.
 ARTICLE_JSON_COLUMNS = (
@@ -345,6 +348,30 @@ def _print_edition(db: Database) -> None:
         "FROM articles WHERE print_edition IS NOT NULL",
         replace=True,
     )
+
+
+# Instant columns, all written UTC with "Z" (crawler.archive.instants).
+INSTANT_COLUMNS = {
+    "snapshots": ("fetched_at",),
+    "articles": ("first_seen", "last_seen", "removed_at"),
+    "article_urls": ("first_seen", "last_seen"),
+    "versions": ("seen_from", "seen_to"),
+    "failures": ("at",),
+    "crawl_frontier": ("added_at", "done_at"),
+    "crawl_lock": ("started_at", "heartbeat_at"),
+}
+
+
+@MIGRATIONS(name="013_instants_in_utc_z")
+def _instants_in_utc_z(db: Database) -> None:
+    # Crawls wrote +00:00, ingest, import-warc and runs wrote Z: one column held both, and
+    # "…:00+00:00" < "…:00Z" as text though they are the same instant. One form: Z.
+    for table, columns in INSTANT_COLUMNS.items():
+        for column in columns:
+            db.execute(
+                f"UPDATE [{table}] SET [{column}] = substr([{column}], 1, "
+                f"length([{column}]) - 6) || 'Z' WHERE [{column}] LIKE '%+00:00'"
+            )
 
 
 def apply_migrations(db: Database) -> None:

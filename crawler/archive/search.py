@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from crawler.archive.bigrams import CJK_RUN, TOKEN, normalize, phrase_tokens, segment
+from crawler.archive.filters import FilterError, filter_sql
 
 RANK_WINDOW = 2000
 SNIPPET_CHARS = 80
@@ -213,29 +214,13 @@ def search(
     expr, needles = parsed.expr, parsed.needles
     if limit < 1:
         raise QueryError("limit must be at least 1")
-    where, params = [], []
-    for value, op in ((since, ">="), (until, "<=")):
-        if value:
-            if not _DATE.fullmatch(value):
-                raise QueryError(f"{value!r} is not a date: use YYYY-MM-DD, YYYY-MM or YYYY")
-            # compare as many characters as given: until=2024-08 takes all of August
-            where.append(f"substr(a.published_at, 1, {len(value)}) {op} ?")
-            params.append(value)
-    if source:
-        where.append("instr(a.source, ?) > 0")
-        params.append(source)
-    if editor:
-        where.append("EXISTS (SELECT 1 FROM json_each(a.editors) WHERE json_each.value = ?)")
-        params.append(editor)
-    if channel:
-        where.append("a.channel_id = ?")
-        params.append(str(channel))
-    # The print edition's date and page (crawler.archive.selection.paper_filter_sql).
-    from crawler.archive.selection import paper_filter_sql
-
-    where_paper, params_paper = paper_filter_sql(paper_date, paper_page)
-    where += where_paper
-    params += params_paper
+    try:
+        clause, params = filter_sql(
+            since, until, source, editor, channel, paper_date=paper_date, paper_page=paper_page
+        )
+    except FilterError as e:
+        raise QueryError(str(e)) from None
+    where = [] if clause == "1" else [clause]
     try:
         rows = _ranked(db, expr, parsed.phrase, limit, where, params)
     except sqlite3.OperationalError as e:
@@ -249,7 +234,6 @@ def search(
     return hits
 
 
-_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 _COLUMNS = "a.key, a.title, a.url, a.published_at, a.source, a.channel_id, a.body_text"
 
 

@@ -1,8 +1,9 @@
 """Choosing articles by filter and turning them into export rows with a stable column order.
 
-The filters mean what they mean in crawler.archive.search: since/until compare the publication
-date (YYYY-MM-DD, inclusive), source is part of the 来源 name, editor one editor exactly,
-channel the channel id. Articles come oldest publication first, with or without a query.
+The filters are crawler.archive.filters (the same as search): since/until compare the
+publication date (YYYY, YYYY-MM or YYYY-MM-DD, inclusive), source is part of the 来源 name,
+editor one editor exactly, channel the channel id. Articles come oldest publication first,
+with or without a query.
 
 Column orders are part of the export format: append new columns at the end, never reorder.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from crawler.archive.filters import filter_sql
 from crawler.archive.store import article_record
 
 # One row per article: its current state.
@@ -97,57 +99,6 @@ LIST_COLUMNS = frozenset(
 OBJECT_COLUMNS = frozenset({"print_edition"})
 
 
-def filter_sql(
-    since: str | None = None,
-    until: str | None = None,
-    source: str | None = None,
-    editor: str | None = None,
-    channel: str | None = None,
-    alias: str = "a",
-    paper_date: str | None = None,
-    paper_page: str | int | None = None,
-) -> tuple[str, list[Any]]:
-    """A WHERE clause over `articles` (as `alias`) for the filters, and its parameters.
-
-    paper_date/paper_page: the print edition's date (YYYY-MM-DD) and page number ("4" and
-    "04" are one page), as print articles and web articles' print line carry them.
-    """
-    where, params = [], []
-    if since:
-        where.append(f"substr({alias}.published_at, 1, 10) >= ?")
-        params.append(since)
-    if until:
-        where.append(f"substr({alias}.published_at, 1, 10) <= ?")
-        params.append(until)
-    if source:
-        where.append(f"instr({alias}.source, ?) > 0")
-        params.append(source)
-    if editor:
-        where.append(f"EXISTS (SELECT 1 FROM json_each({alias}.editors) j WHERE j.value = ?)")
-        params.append(editor)
-    if channel:
-        where.append(f"{alias}.channel_id = ?")
-        params.append(str(channel))
-    where_paper, params_paper = paper_filter_sql(paper_date, paper_page, alias)
-    where += where_paper
-    params += params_paper
-    return (" AND ".join(where) or "1"), params
-
-
-def paper_filter_sql(
-    paper_date: str | None, paper_page: str | int | None, alias: str = "a"
-) -> tuple[list[str], list[Any]]:
-    """The print-edition date and page conditions (see filter_sql), as a list of clauses."""
-    where, params = [], []
-    if paper_date:
-        where.append(f"json_extract({alias}.print_edition, '$.date') = ?")
-        params.append(paper_date)
-    if paper_page not in (None, ""):
-        where.append(f"CAST(json_extract({alias}.print_edition, '$.page') AS INTEGER) = ?")
-        params.append(int(paper_page))
-    return where, params
-
-
 def article_keys(db: Database, query: str | None = None, **filters) -> list[str]:
     """Keys of every selected article, oldest publication first.
 
@@ -174,12 +125,19 @@ def article_keys(db: Database, query: str | None = None, **filters) -> list[str]
     return [row[0] for row in db.execute(sql, params)]
 
 
-def _decode(column: str, value: Any) -> Any:
-    if column in LIST_COLUMNS:
-        return json.loads(value) if value else []
-    if column in OBJECT_COLUMNS:
-        return json.loads(value) if value else None
-    return value
+class DamagedRow(ValueError):
+    """A stored row whose JSON column cannot be read: named, instead of a JSONDecodeError."""
+
+
+def _decode(column: str, value: Any, key: str = "") -> Any:
+    if column not in LIST_COLUMNS and column not in OBJECT_COLUMNS:
+        return value
+    if not value:
+        return [] if column in LIST_COLUMNS else None
+    try:
+        return json.loads(value)
+    except ValueError as e:
+        raise DamagedRow(f"article {key}: its {column} column holds malformed JSON ({e})") from e
 
 
 def article_row(db: Database, key: str) -> dict[str, Any] | None:
@@ -196,7 +154,7 @@ def article_row(db: Database, key: str) -> dict[str, Any] | None:
         )
     ]
     raw["urls"] = json.dumps(urls)
-    return {c: _decode(c, raw.get(c)) for c in ARTICLE_COLUMNS}
+    return {c: _decode(c, raw.get(c), key) for c in ARTICLE_COLUMNS}
 
 
 def version_rows(db: Database, key: str) -> Iterator[dict[str, Any]]:

@@ -7,6 +7,7 @@ import json
 from sqlite_utils import Database
 
 from crawler.archive.compress import get_body, put_body
+from crawler.archive.instants import stored_instant
 from crawler.items import Fetch
 
 
@@ -35,7 +36,7 @@ def insert_snapshot(
             fetch.final_url or "",
             int(fetch.status),
             json.dumps(dict(fetch.headers or {}), ensure_ascii=False),
-            fetched_at,
+            stored_instant(fetched_at),
             digest,
             len(fetch.body),
             charset,

@@ -29,6 +29,7 @@ from sqlite_utils import Database
 from crawler.archive.compress import maybe_train, sha256
 from crawler.archive.db import write_transaction
 from crawler.archive.diff import paragraph_diff
+from crawler.archive.instants import stored_instant
 from crawler.archive.lookup import (
     article_record,
     articles_first_seen_since,
@@ -116,9 +117,12 @@ def store_fetches(
     if result is None and all(f.body for f in fetches) and 200 <= fetches[0].status < 300:
         result, charsets = parse_fetches(fetches)
     decision = judge(fetches, result)
-    at = fetches[0].fetched_at or utcnow()
+    at = stored_instant(fetches[0].fetched_at) if fetches[0].fetched_at else utcnow()
     with write_transaction(db):
-        if snapshot_ids is None:
+        if snapshot_ids is None and no_response(fetches):
+            # Nothing arrived, so there are no bytes to keep: the failures row is the record.
+            ids = []
+        elif snapshot_ids is None:
             ids: list[int] = []
             for i, f in enumerate(fetches):
                 ids.append(
@@ -154,6 +158,11 @@ def store_fetches(
     return outcome
 
 
+def no_response(fetches: Sequence[Fetch]) -> bool:
+    """A request that got no response at all (status 0, no bytes): a failure, not a snapshot."""
+    return len(fetches) == 1 and fetches[0].status == 0 and not fetches[0].body
+
+
 def _apply(
     db: Database, run_id: int, fetches: Sequence[Fetch], ids: list[int], d: Verdict, at: str
 ) -> StoreOutcome:
@@ -173,7 +182,8 @@ def _apply(
             return StoreOutcome("unchanged", d.key, ids, reason=f"still removed: {d.reason}")
         d = Verdict("failure", key=d.key, kind=d.kind, reason=d.reason)
     if d.status == "failure":
-        record_failure(db, fetches[0].url, ids[0], d.kind, d.reason, run_id, at, key=d.key)
+        sid = ids[0] if ids else None
+        record_failure(db, fetches[0].url, sid, d.kind, d.reason, run_id, at, key=d.key)
         return StoreOutcome("failed", d.key, ids, reason=f"{d.kind}: {d.reason}")
     assert d.record is not None and d.key is not None
     outcome = _save_article(db, d.key, d.record, fetches[0], ids[0], at)

@@ -8,6 +8,7 @@ Export writes stored snapshots back out with `WarcOut`, in the order they were s
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,19 +197,20 @@ def _quarantine(db, run_id: int, error: WarcRecordError) -> str:
     return "failed"
 
 
-def export_snapshot_ids(db, keys: Iterable[str] | None = None) -> list[int]:
-    """Snapshots to export, in the order they were stored (so an import makes the same
-    decisions in the same order): all of them, or those of the given articles with their
-    continuation pages."""
+def export_snapshot_ids(db, keys: Iterable[str] | None = None) -> list[int | FetchError]:
+    """What to export, in the order it was stored (so an import makes the same decisions in
+    the same order): snapshot ids, and in their place in time the requests that got no
+    response (a failures row without a snapshot, as FetchError). All of them, or those of the
+    given articles with their continuation pages."""
     if keys is None:
-        rows = db.execute("SELECT id FROM snapshots ORDER BY id")
-        return [r[0] for r in rows]
+        ids = [r[0] for r in db.execute("SELECT id FROM snapshots ORDER BY id")]
+        return _with_fetch_errors(db, ids, None)
     keys = list(keys)
-    ids: set[int] = set()
+    wanted: set[int] = set()
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        ids.update(
+        wanted.update(
             r[0]
             for r in db.execute(
                 f"SELECT s.id FROM snapshots s WHERE s.article_key IN ({marks}) OR s.group_id IN "
@@ -216,13 +218,37 @@ def export_snapshot_ids(db, keys: Iterable[str] | None = None) -> list[int]:
                 [*chunk, *chunk],
             )
         )
-    if not ids:
-        return []
     order = {
         r[0]: i
         for i, r in enumerate(db.execute("SELECT id FROM snapshots ORDER BY fetched_at, id"))
     }
-    return sorted(ids, key=order.__getitem__)
+    return _with_fetch_errors(db, sorted(wanted, key=order.__getitem__), set(keys))
+
+
+# The failures kind of a request that got no response: stored without a snapshot.
+NO_RESPONSE_KIND = "fetch_error"
+
+
+def _with_fetch_errors(db, ids: list[int], keys: set[str] | None) -> list[int | FetchError]:
+    """`ids` with the snapshot-less fetch errors (of `keys`' articles, or all) merged in by
+    time; a fetch error goes before a snapshot of the same instant (it was asked first)."""
+    errors = [
+        FetchError(url, at, kind, reason)
+        for url, at, kind, reason, key in db.execute(
+            "SELECT url, at, kind, reason, article_key FROM failures "
+            "WHERE snapshot_id IS NULL AND kind = ? ORDER BY id",
+            [NO_RESPONSE_KIND],
+        )
+        if keys is None or key in keys
+    ]
+    if not errors:
+        return list(ids)
+    when = dict(db.execute("SELECT id, fetched_at FROM snapshots").fetchall()) if ids else {}
+    return list(
+        heapq.merge(
+            errors, ids, key=lambda i: i.fetched_at if isinstance(i, FetchError) else when[i]
+        )
+    )
 
 
 def _fetch_error(db, snapshot_id: int, fetch: Fetch) -> FetchError:
@@ -237,16 +263,22 @@ def _fetch_error(db, snapshot_id: int, fetch: Fetch) -> FetchError:
 def export_warc(
     db,
     out: BinaryIO,
-    snapshot_ids: Iterable[int],
+    snapshot_ids: Iterable[int | FetchError],
     *,
     gzip: bool = True,
     filename: str = "",
     info=None,
     on_record=None,
 ) -> WriteCounts:
-    """Write the given snapshots (in that order) as WARC/1.1 with their original bytes."""
+    """Write the given snapshots (in that order) as WARC/1.1 with their original bytes; a
+    FetchError among them (a request without a response) as its request + metadata records."""
     warc = WarcOut(out, gzip=gzip, filename=filename, info=info)
     for sid in snapshot_ids:
+        if isinstance(sid, FetchError):
+            warc.write_error(sid)
+            if on_record is not None:
+                on_record(sid)
+            continue
         fetch = snapshot_fetch(db, sid)
         if fetch.status == 0:  # no response was received: say so, never write one
             warc.write_error(_fetch_error(db, sid, fetch))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -10,10 +9,10 @@ import click
 from crawler.archive.compress import drop_unused_dictionaries, recompress, train_dictionary
 from crawler.archive.db import DEFAULT_BUSY_TIMEOUT, DEFAULT_DB, write_transaction
 from crawler.archive.reparse import reparse
+from crawler.archive.saved_pages import SavedPageError, saved_page_fetches
 from crawler.archive.store import finish_run, start_run, store_fetches
 from crawler.cli import main
-from crawler.cli.options import open_db
-from crawler.items import Fetch
+from crawler.cli.options import TEXT, open_db
 
 db_option = click.option(
     "--db",
@@ -47,7 +46,9 @@ def _parse_header(values: tuple[str, ...]) -> dict[str, str]:
 @main.command()
 @db_option
 @busy_option
-@click.option("--url", required=True, help="The URL the page was served from.")
+@click.option(
+    "--url", required=True, type=TEXT, help="The absolute http(s) URL the page was served from."
+)
 @click.option(
     "--header",
     "headers",
@@ -56,11 +57,16 @@ def _parse_header(values: tuple[str, ...]) -> dict[str, str]:
     help="A response header as served (repeatable), e.g. the Content-Type with its charset.",
 )
 @click.option(
-    "--status", default=200, show_default=True, help="The HTTP status it was served with."
+    "--status",
+    default=200,
+    show_default=True,
+    type=int,
+    help="The HTTP status it was served with (100-599).",
 )
 @click.option(
     "--fetched-at",
-    help="When the page was fetched (ISO 8601); default: the file's modification time.",
+    help="When the page was fetched (ISO 8601 with a zone, e.g. 2024-08-07T09:30:00+08:00); "
+    "default: the file's modification time.",
 )
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def ingest(db_path, busy_timeout, url, headers, status, fetched_at, files):
@@ -75,22 +81,10 @@ def ingest(db_path, busy_timeout, url, headers, status, fetched_at, files):
         --url http://cpc.people.com.cn/n1/2024/0807/c64094-40294553.html \\
         --header 'Content-Type: text/html; charset=GB2312' page.html page-2.html
     """
-    header_map = _parse_header(headers)
-    fetches = []
-    for i, path in enumerate(files, 1):
-        page_url = url if i == 1 else url.replace(".html", f"-{i}.html")
-        when = fetched_at or datetime.fromtimestamp(Path(path).stat().st_mtime, UTC).isoformat(
-            timespec="seconds"
-        ).replace("+00:00", "Z")
-        fetches.append(
-            Fetch(
-                url=page_url,
-                body=Path(path).read_bytes(),
-                status=status,
-                headers=header_map,
-                fetched_at=when,
-            )
-        )
+    try:
+        fetches = saved_page_fetches(url, files, _parse_header(headers), status, fetched_at)
+    except SavedPageError as e:
+        raise click.BadParameter(str(e), param_hint="--" + e.field.replace("_", "-")) from None
     with open_db(Path(db_path), create=True, busy_timeout=busy_timeout) as db:
         run = start_run(db, "ingest", {"url": url, "files": list(files)})
         out = store_fetches(db, run, fetches)

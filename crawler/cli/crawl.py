@@ -23,7 +23,13 @@ RECORDED_SITE = ROOT / "tests" / "site"
     type=click.Path(exists=True, path_type=Path),
     help="A site folder (manifest.json), a WARC file or an archive database.",
 )
-@click.option("--port", default=8640, show_default=True, help="Port on 127.0.0.1 (0: any free).")
+@click.option(
+    "--port",
+    default=8640,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 (0: any free).",
+)
 def replay_proxy(source: Path, port: int) -> None:
     """Serve recorded responses by full URL as an HTTP proxy on 127.0.0.1.
 
@@ -38,12 +44,17 @@ def replay_proxy(source: Path, port: int) -> None:
         $ cpc-archive replay-proxy --from tests/site --port 8640
         $ cpc-archive replay-proxy --from data/archive.db --port 8641
     """
+    import sqlite3
+
     from crawler.replay import ReplayServer
 
     try:
         server = ReplayServer(source, port=port)
-    except (ValueError, OSError) as exc:
+    except (ValueError, sqlite3.Error) as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:  # the port is taken, or a file cannot be read
+        where = exc.filename or f"port {port}"
+        raise click.ClickException(f"{exc.strerror or exc}: {where}") from exc
     click.echo(f"Replaying {source} on http://127.0.0.1:{server.port} (Ctrl-C to stop)")
     click.echo(f"  http_proxy=http://127.0.0.1:{server.port} scrapy crawl cpc")
     try:
@@ -59,8 +70,8 @@ def replay_proxy(source: Path, port: int) -> None:
     "--db",
     default="data/demo.db",
     show_default=True,
-    type=click.Path(path_type=Path),
-    help="The archive to create (replaced if it exists).",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The archive to create (an existing file is only replaced with --force).",
 )
 @click.option(
     "--site",
@@ -69,11 +80,13 @@ def replay_proxy(source: Path, port: int) -> None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="The recorded site to crawl.",
 )
-def demo(db: Path, site: Path) -> None:
+@click.option("--force", is_flag=True, help="Replace --db if it exists (its data is lost).")
+def demo(db: Path, site: Path, force: bool) -> None:
     """Crawl the recorded site (tests/site) through the replay proxy into a fresh archive.
 
     Runs the real `scrapy crawl cpc`, with politeness relaxed for loopback, then prints what
-    the archive holds and what to try next.
+    the archive holds and what to try next. Ctrl-C stops the crawl: its run is closed
+    'interrupted' and the command exits 130.
 
     Example:
 
@@ -82,6 +95,11 @@ def demo(db: Path, site: Path) -> None:
     """
     from crawler.replay import ReplayServer
 
+    if db.exists() and not force:
+        raise click.ClickException(
+            f"{db} exists: the demo starts from an empty archive and would replace it; "
+            "pass --force to replace it, or choose another --db"
+        )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -92,11 +110,47 @@ def demo(db: Path, site: Path) -> None:
             "bodies, redirects), so the errors logged below are expected: each one ends as "
             "a failures row."
         )
-        code = run_crawl(db, server.url, extra=["-s", "LOG_LEVEL=WARNING"])
+        crawl = subprocess.Popen(
+            crawl_command(db, ["-s", "LOG_LEVEL=WARNING"]), env=crawl_env(server.url), cwd=ROOT
+        )
+        try:
+            code = crawl.wait()
+        except KeyboardInterrupt:
+            _interrupted(db, crawl)
         click.echo(f"The proxy answered {len(server.hits)} requests.")
     if code != 0:
         raise click.ClickException(f"scrapy crawl cpc exited with status {code}")
     summarize(db)
+
+
+# Seconds a Ctrl-C'd crawl gets to close its run before it is killed.
+SHUTDOWN_GRACE = 10.0
+
+
+def _interrupted(db: Path, crawl: subprocess.Popen) -> None:
+    """Ctrl-C: the crawl got it too (same process group) and shuts down; wait for that, then
+    close whatever run it left open as 'interrupted' and exit 130 (128 + SIGINT)."""
+    from crawler.archive.db import open_existing_archive
+    from crawler.archive.runs import close_unfinished_runs
+
+    click.echo("Interrupted: stopping the crawl ...", err=True)
+    try:
+        crawl.wait(timeout=SHUTDOWN_GRACE)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        crawl.kill()
+        crawl.wait()
+    closed = []
+    if db.exists():
+        archive = open_existing_archive(db)
+        try:
+            closed = close_unfinished_runs(archive, "interrupted")
+        finally:
+            archive.close()
+    if closed:
+        click.echo(f"Crawl interrupted: run {', '.join(map(str, closed))} closed 'interrupted'.")
+    else:
+        click.echo("Crawl interrupted: it closed its run itself (see `cpc-archive runs`).")
+    sys.exit(130)
 
 
 def run_crawl(db: Path, proxy: str, extra: list[str] | None = None, **popen) -> int:

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
-from pathlib import Path
 
 import click
 
+from crawler.archive.outputs import open_output
 from crawler.archive.selection import (
     ARTICLE_COLUMNS,
     LIST_COLUMNS,
@@ -27,12 +25,14 @@ from crawler.archive.selection import (
 )
 from crawler.cli import main
 from crawler.cli.options import (
+    TEXT,
     console,
     db_option,
+    err_console,
     filter_options,
     json_option,
     open_db,
-    output_path,
+    output_target,
     print_json,
     progress,
 )
@@ -49,11 +49,12 @@ from crawler.cli.options import (
 @click.option(
     "--out",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write; .jsonl or .csv is added when the name has no extension.",
+    metavar="PATH",
+    help="File to write ('-': standard output); .jsonl or .csv is added when the name has no "
+    "extension.",
 )
 @click.option("--versions", is_flag=True, help="One row per version instead of per article.")
-@click.option("--query", help="Only articles matching this search query (all of them).")
+@click.option("--query", type=TEXT, help="Only articles matching this search query (all of them).")
 @filter_options
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @db_option
@@ -68,43 +69,47 @@ def export(fmt, out, versions, query, filters, force, db_path, as_json):
     Example:
       $ cpc-archive export --format csv --since 2024-08-01 --out exports/august
       $ cpc-archive export --format jsonl --versions --query 妇联 --out exports/fulian.jsonl
+      $ cpc-archive export --format jsonl --since 2024-08 --out - | jq .title
     """
     from crawler.archive.search import QueryError
 
-    out = output_path(out, force=force, suffix="." + fmt)
+    out = output_target(out, force=force, archive=db_path, suffix="." + fmt)
     columns = VERSION_COLUMNS if versions else ARTICLE_COLUMNS
     with open_db(db_path) as db:
         try:
             keys = article_keys(db, query, **filters.as_kwargs())
         except QueryError as e:
             raise click.UsageError(f"bad query {query!r}: {e}") from e
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
         rows_written = 0
-        try:
-            # newline="" lets csv write its own CRLF; utf-8-sig puts the BOM first.
-            encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
-            with (
-                os.fdopen(fd, "w", encoding=encoding, newline="") as fh,
-                progress() as bar,
-            ):
-                task = bar.add_task(f"exporting {out.name}", total=len(keys))
-                write_row = _csv_writer(fh, columns) if fmt == "csv" else _jsonl_writer(fh)
-                for key in keys:
-                    rows = version_rows(db, key) if versions else [article_row(db, key)]
-                    for row in rows:
-                        write_row(row)
-                        rows_written += 1
-                    bar.advance(task)
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    summary = {"file": str(out), "format": fmt, "rows": rows_written, "articles": len(keys)}
+        # newline="" lets csv write its own CRLF; utf-8-sig puts the BOM first.
+        encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+        with (
+            open_output(out, encoding=encoding, newline="") as fh,
+            progress() as bar,
+        ):
+            task = bar.add_task(f"exporting {out.name if out else 'to stdout'}", total=len(keys))
+            write_row = _csv_writer(fh, columns) if fmt == "csv" else _jsonl_writer(fh)
+            for key in keys:
+                rows = version_rows(db, key) if versions else [article_row(db, key)]
+                for row in rows:
+                    write_row(row)
+                    rows_written += 1
+                bar.advance(task)
+    summary = {
+        "file": str(out) if out else "-",
+        "format": fmt,
+        "rows": rows_written,
+        "articles": len(keys),
+    }
+    # With the rows on stdout, the summary goes to stderr so a pipe gets only rows.
     if as_json:
-        print_json(summary)
+        print_json(summary, err=out is None)
     else:
         what = "versions" if versions else "articles"
-        console.print(f"Wrote {rows_written} {what} of {len(keys)} articles to {out}")
+        where = out if out else "standard output"
+        (err_console if out is None else console).print(
+            f"Wrote {rows_written} {what} of {len(keys)} articles to {where}"
+        )
 
 
 def _jsonl_writer(fh):

@@ -11,7 +11,6 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -51,20 +50,51 @@ def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")(f)
 
 
-def _iso_date(ctx, param, value: str | None) -> str | None:
+def _date_bound(ctx, param, value: str | None) -> str | None:
+    from crawler.archive.filters import FilterError, date_bound
+
     if value is None:
         return None
     try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2024-08-07") from None
+        return date_bound(value)
+    except FilterError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+class Utf8Text(click.ParamType):
+    """Text that is valid UTF-8: a stray byte such as \\xff is a usage error, not a traceback."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx):
+        from crawler.archive.filters import FilterError, filter_text
+
+        try:
+            return filter_text(value)
+        except FilterError as e:
+            self.fail(str(e), param, ctx)
+
+
+TEXT = Utf8Text()
+# --limit options stop here: larger numbers overflow SQLite's integers, and nobody reads more.
+MAX_LIMIT = 1_000_000
+
+
+def limit_option(default: int, help: str) -> Callable:
+    return click.option(
+        "--limit",
+        default=default,
+        show_default=True,
+        type=click.IntRange(1, MAX_LIMIT),
+        help=help,
+    )
 
 
 @dataclass(frozen=True)
 class Filters:
     """Which articles a command works on (the same meaning as crawler.archive.search)."""
 
-    since: str | None = None  # publication date, YYYY-MM-DD, inclusive
+    since: str | None = None  # publication date, YYYY-MM-DD / YYYY-MM / YYYY, inclusive
     until: str | None = None
     source: str | None = None  # part of the 来源 name
     editor: str | None = None  # one editor, exactly
@@ -90,13 +120,23 @@ class Filters:
 def filter_options(f: Callable) -> Callable:
     """--since/--until/--source/--editor/--channel, collected into a `filters` argument."""
     opts = [
-        click.option("--since", callback=_iso_date, help="Published on or after (YYYY-MM-DD)."),
-        click.option("--until", callback=_iso_date, help="Published on or before (YYYY-MM-DD)."),
-        click.option("--source", help="来源 name contains this (e.g. 人民日报)."),
-        click.option("--editor", help="Edited by this person (exact name, e.g. 王珂园)."),
-        click.option("--channel", help="Channel id from the URL (e.g. 64094)."),
         click.option(
-            "--paper-date", callback=_iso_date, help="In 人民日报 of this date (YYYY-MM-DD)."
+            "--since",
+            callback=_date_bound,
+            help="Published on or after (YYYY-MM-DD, or YYYY-MM / YYYY: from its first day).",
+        ),
+        click.option(
+            "--until",
+            callback=_date_bound,
+            help="Published on or before (YYYY-MM-DD, or YYYY-MM / YYYY: to its last day).",
+        ),
+        click.option("--source", type=TEXT, help="来源 name contains this (e.g. 人民日报)."),
+        click.option(
+            "--editor", type=TEXT, help="Edited by this person (exact name, e.g. 王珂园)."
+        ),
+        click.option("--channel", type=TEXT, help="Channel id from the URL (e.g. 64094)."),
+        click.option(
+            "--paper-date", callback=_date_bound, help="In 人民日报 of this date (YYYY-MM-DD)."
         ),
         click.option(
             "--paper-page", type=click.IntRange(1, 999), help="On this page of the paper (e.g. 4)."
@@ -125,18 +165,32 @@ def open_db(
     """The archive at `path` for the duration of a command, closed afterwards; errors while
     opening or using it become one-line messages (ClickException) instead of tracebacks.
 
-    Read commands wait READ_BUSY_TIMEOUT for a lock; writers pass the archive's own timeout.
+    Without `create` the file must already be an archive (crawler.archive.db.
+    open_existing_archive): only crawl, ingest, import-warc and demo create one, and never
+    inside another program's SQLite file (open_or_create_archive). Read commands
+    wait READ_BUSY_TIMEOUT for a lock; writers pass the archive's own timeout.
     """
-    from crawler.archive.db import open_archive
+    from crawler.archive.db import (
+        NotAnArchiveError,
+        open_existing_archive,
+        open_or_create_archive,
+    )
 
-    if not create and str(path) != ":memory:" and not path.exists():
-        raise ArchiveMissing(
-            f"no archive at {path}: crawl or import into it first "
-            "(`cpc-archive import-warc --db ...`), or point --db at an existing archive"
-        )
+    timeout = READ_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
     with archive_errors(path):
-        timeout = READ_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
-        db = open_archive(path, busy_timeout=timeout)
+        try:
+            opener = open_or_create_archive if create else open_existing_archive
+            db = opener(path, busy_timeout=timeout)
+        except FileNotFoundError:
+            raise ArchiveMissing(
+                f"no archive at {path}: crawl or import into it first "
+                "(`cpc-archive import-warc --db ...`), or point --db at an existing archive"
+            ) from None
+        except NotAnArchiveError as e:
+            raise ArchiveMissing(
+                f"{e}: it holds no archive (empty, or another program's file); "
+                "it was left untouched"
+            ) from None
         try:
             yield db
         finally:
@@ -148,9 +202,12 @@ def archive_errors(path: Path | str) -> Iterator[None]:
     """SQLite and archive errors as one-line messages instead of tracebacks."""
     from crawler.archive.compress import BodyCorrupt
     from crawler.archive.db import ArchiveBusyError
+    from crawler.archive.selection import DamagedRow
 
     try:
         yield
+    except DamagedRow as e:
+        raise click.ClickException(f"{path}: a stored record is damaged: {e}") from e
     except ArchiveBusyError as e:
         raise click.ClickException(f"{path}: {e}") from e
     except BodyCorrupt as e:
@@ -160,13 +217,14 @@ def archive_errors(path: Path | str) -> Iterator[None]:
         if "locked" in text or "busy" in text:
             text = f"the archive is locked by another process ({text}); try again when it finishes"
         elif "not a database" in text or "malformed" in text:
-            text = f"not a readable archive ({text})"
+            text = f"not a cpc-archive database, or a damaged one ({text})"
         raise click.ClickException(f"{path}: {text}") from e
 
 
-def print_json(data: Any) -> None:
-    """JSON on stdout, UTF-8 and unescaped so Chinese stays readable."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+def print_json(data: Any, *, err: bool = False) -> None:
+    """JSON on stdout (stderr with `err`), UTF-8 and unescaped so Chinese stays readable."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def table(title: str | None, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:
@@ -191,22 +249,17 @@ def progress() -> Progress:
     )
 
 
-def output_path(out: Path, *, force: bool, suffix: str = "") -> Path:
-    """The file the user named, made safe to write.
+def output_target(
+    name: str, *, force: bool, archive: Path | None = None, suffix: str = "", option: str = "--out"
+) -> Path | None:
+    """The file to write for an output option (None: standard output), by the one policy of
+    crawler.archive.outputs; a refusal becomes a one-line error."""
+    from crawler.archive.outputs import OutputPathError, OutputRefused
+    from crawler.archive.outputs import output_target as target
 
-    A `..` component is refused (a name like exports/../../etc/x would leave the directory the
-    user named); an existing file is only replaced with --force; missing parent directories are
-    created. `suffix` is appended when the name has no extension ("exports/may" -> ".jsonl").
-    """
-    if any(part == ".." for part in out.parts):
-        raise click.BadParameter(
-            f"{out}: '..' is not allowed in an output path", param_hint="--out"
-        )
-    if suffix and not out.suffix:
-        out = out.with_name(out.name + suffix)
-    if out.exists() and out.is_dir():
-        raise click.BadParameter(f"{out} is a directory: name a file", param_hint="--out")
-    if out.exists() and not force:
-        raise click.ClickException(f"{out} exists: pass --force to overwrite it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return out
+    try:
+        return target(name, force=force, archive=archive, suffix=suffix)
+    except OutputRefused as e:
+        raise click.ClickException(str(e)) from None
+    except OutputPathError as e:
+        raise click.BadParameter(str(e), param_hint=option) from None

@@ -10,25 +10,27 @@ from rich.markup import escape
 from rich.text import Text
 
 from crawler.archive.checks import run_checks
-from crawler.archive.selection import article_row, filter_sql, version_rows
+from crawler.archive.filters import filter_sql
+from crawler.archive.selection import article_row, version_rows
 from crawler.cli import main
 from crawler.cli.options import (
+    TEXT,
     console,
     db_option,
     filter_options,
     json_option,
+    limit_option,
     open_db,
+    output_target,
     print_json,
     table,
 )
 
 
 @main.command()
-@click.argument("query")
+@click.argument("query", type=TEXT)
 @filter_options
-@click.option(
-    "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Hits to show."
-)
+@limit_option(20, "Hits to show.")
 @db_option
 @json_option
 def search(query, filters, limit, db_path, as_json):
@@ -93,21 +95,31 @@ def _highlight(snippet: str, spans) -> Text:
     return text
 
 
+# Characters of the body `show` prints without --full.
+BODY_PREVIEW = 600
+
+
 @main.command()
-@click.argument("key")
+@click.argument("key", type=TEXT)
 @click.option("--diff", is_flag=True, help="Show what changed between two versions.")
 @click.option("--from", "from_version", type=int, help="Older version for --diff.")
 @click.option("--to", "to_version", type=int, help="Newer version for --diff.")
 @click.option(
     "--html",
     "html_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the exact bytes the (--to or current) version was parsed from to this file.",
+    metavar="PATH",
+    help="Write the exact bytes the (--to or current) version was parsed from to this file "
+    "('-': standard output, nothing else printed).",
 )
 @click.option("--force", is_flag=True, help="Overwrite the --html file if it exists.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help=f"Print the whole body (without it: the first {BODY_PREVIEW} characters).",
+)
 @db_option
 @json_option
-def show(key, diff, from_version, to_version, html_path, force, db_path, as_json):
+def show(key, diff, from_version, to_version, html_path, force, full, db_path, as_json):
     """Show one article: fields, URLs, versions, changes.
 
     --diff shows what changed between versions, --html writes the bytes it was read from. KEY is
@@ -118,9 +130,15 @@ def show(key, diff, from_version, to_version, html_path, force, db_path, as_json
     \b
     Example:
       $ cpc-archive show people:40294553
+      $ cpc-archive show people:40294553 --full
       $ cpc-archive show people:40294553 --diff
       $ cpc-archive show http://cpc.people.com.cn/n1/2024/0807/c64094-40294553.html --html page.html
     """
+    html_out = None
+    if html_path is not None:
+        html_out = output_target(html_path, force=force, archive=db_path, option="--html")
+        if html_out is None and as_json:
+            raise click.UsageError("--html - and --json both write to standard output: pick one")
     with open_db(db_path) as db:
         resolved = resolve_key(db, key)
         if resolved is None:
@@ -141,7 +159,9 @@ def show(key, diff, from_version, to_version, html_path, force, db_path, as_json
         if html_path is not None:
             target = to_version if to_version is not None else row["version"]
             version = next(v for v in versions if v["version"] == target)
-            written = _write_html(db, version, html_path, force)
+            written = _write_html(db, version, html_out, force, db_path)
+    if html_path is not None and html_out is None:
+        return  # the page went to stdout: nothing may follow it there
     if as_json:
         out = {"article": row, "versions": versions}
         if diff_out is not None:
@@ -150,7 +170,7 @@ def show(key, diff, from_version, to_version, html_path, force, db_path, as_json
             out["html"] = written
         print_json(out)
         return
-    _print_article(row, versions)
+    _print_article(row, versions, full)
     if diff_out is not None:
         _print_diff(diff_out)
     for path, size, sha in written or []:
@@ -211,8 +231,11 @@ def _paragraphs(version: dict) -> list[str]:
     return text.split("\n") if text else []
 
 
-def _write_html(db, version: dict, path: Path, force: bool) -> list[tuple[str, int, str]]:
+def _write_html(
+    db, version: dict, out: Path | None, force: bool, db_path: Path
+) -> list[tuple[str, int, str]]:
     """The exact snapshot bytes of a version (every page of a multi-page article)."""
+    from crawler.archive.outputs import OutputPathError, check_file, open_output, page_paths
     from crawler.archive.snapshots import snapshot_body
 
     sid = version["snapshot_id"]
@@ -221,19 +244,32 @@ def _write_html(db, version: dict, path: Path, force: bool) -> list[tuple[str, i
         "WHERE id = ? OR (group_id = ? AND group_id IS NOT NULL) ORDER BY page, id",
         [sid, sid],
     ).fetchall()
-    out = []
-    for _, page, sha in pages:
-        target = path if (page or 1) == 1 else path.with_name(f"{path.stem}-{page}{path.suffix}")
-        if target.exists() and not force:
-            raise click.ClickException(f"{target} exists: pass --force to overwrite it")
+    if out is None:
+        if len(pages) > 1:
+            raise click.UsageError(
+                f"this article has {len(pages)} pages: --html - writes one; name a file "
+                "(pages 2, 3, ... are written beside it as NAME-2.html, ...)"
+            )
+        body = snapshot_body(db, pages[0][2])
+        with open_output(None, binary=True) as fh:
+            fh.write(body)
+        return [("-", len(body), pages[0][2])]
+    targets = page_paths(out, [page or 1 for _, page, _ in pages])
+    for target in targets[1:]:  # the first was checked with the option
+        try:
+            check_file(target, force=force, archive=db_path)
+        except OutputPathError as e:
+            raise click.ClickException(str(e)) from None
+    written = []
+    for target, (_, _, sha) in zip(targets, pages, strict=True):
         body = snapshot_body(db, sha)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(body)
-        out.append((str(target), len(body), sha))
-    return out
+        with open_output(target, binary=True) as fh:
+            fh.write(body)
+        written.append((str(target), len(body), sha))
+    return written
 
 
-def _print_article(row: dict, versions: list[dict]) -> None:
+def _print_article(row: dict, versions: list[dict], full: bool = False) -> None:
     if row["removed_at"]:
         console.print(
             f"[bold red]Removed from the site[/bold red] (first seen gone {row['removed_at']})"
@@ -249,7 +285,13 @@ def _print_article(row: dict, versions: list[dict]) -> None:
         fields.add_row(name, "" if value is None else str(value))
     console.print(fields)
     body = row.get("body_text") or ""
-    console.print(Text(body[:600] + ("…" if len(body) > 600 else "")))
+    if full or len(body) <= BODY_PREVIEW:
+        console.print(Text(body))
+    else:
+        console.print(Text(body[:BODY_PREVIEW] + "…"))
+        console.print(
+            f"[dim]({len(body) - BODY_PREVIEW} more characters: --full prints them)[/dim]"
+        )
     console.print(
         table(
             "versions",
@@ -373,9 +415,7 @@ RUN_COLUMNS = (
 
 
 @main.command()
-@click.option(
-    "--limit", default=50, show_default=True, type=click.IntRange(min=1), help="Runs to show."
-)
+@limit_option(50, "Runs to show.")
 @db_option
 @json_option
 def runs(limit, db_path, as_json):

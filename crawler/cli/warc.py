@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
+from crawler.archive.outputs import open_output
 from crawler.archive.selection import article_keys
 from crawler.archive.warc_store import export_snapshot_ids, export_warc, import_warc
 from crawler.cli import main
 from crawler.cli.options import (
+    TEXT,
     console,
     db_option,
+    err_console,
     filter_options,
     json_option,
     open_db,
-    output_path,
+    output_target,
     print_json,
     progress,
     table,
@@ -84,10 +85,11 @@ def import_warc_command(files, db_path, as_json):
 @click.option(
     "--out",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The WARC file to write (.warc.gz compressed per record, .warc plain).",
+    metavar="PATH",
+    help="The WARC file to write (.warc.gz compressed per record, .warc plain; "
+    "'-': standard output, compressed).",
 )
-@click.option("--query", help="Only articles matching this search query.")
+@click.option("--query", type=TEXT, help="Only articles matching this search query.")
 @filter_options
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @db_option
@@ -106,7 +108,7 @@ def export_warc_command(out, query, filters, force, db_path, as_json):
     """
     from crawler.archive.search import QueryError
 
-    out = output_path(out, force=force)
+    out = output_target(out, force=force, archive=db_path)
     with open_db(db_path) as db:
         keys = None
         if query or filters.any():
@@ -115,39 +117,34 @@ def export_warc_command(out, query, filters, force, db_path, as_json):
             except QueryError as e:
                 raise click.UsageError(f"bad query {query!r}: {e}") from e
         ids = export_snapshot_ids(db, keys)
-        # Written next to the target and renamed at the end: no half-written WARC under the
-        # name the user asked for.
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh, progress() as bar:
-                task = bar.add_task(f"writing {out.name}", total=len(ids))
-                counts = export_warc(
-                    db,
-                    fh,
-                    ids,
-                    gzip=out.suffix == ".gz",
-                    filename=out.name,
-                    info={"description": _describe(query, filters)},
-                    on_record=lambda _sid: bar.advance(task),
-                )
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        name = out.name if out else "cpc-archive.warc.gz"
+        with open_output(out, binary=True) as fh, progress() as bar:
+            task = bar.add_task(f"writing {name}", total=len(ids))
+            counts = export_warc(
+                db,
+                fh,
+                ids,
+                gzip=out is None or out.suffix == ".gz",
+                filename=name,
+                info={"description": _describe(query, filters)},
+                on_record=lambda _sid: bar.advance(task),
+            )
     summary = {
-        "file": str(out),
-        "snapshots": len(ids),
+        "file": str(out) if out else "-",
+        "snapshots": counts.responses + counts.revisits,
         "responses": counts.responses,
         "revisits": counts.revisits,
         "no_response": counts.errors,
-        "bytes": out.stat().st_size,
+        "bytes": out.stat().st_size if out else None,
     }
+    # With the WARC on stdout, the summary goes to stderr.
     if as_json:
-        print_json(summary)
+        print_json(summary, err=out is None)
         return
-    console.print(
-        f"Wrote {out}: {counts.responses} responses, {counts.revisits} revisits, "
-        f"{counts.errors} requests without a response ({summary['bytes']} bytes)"
+    size = f" ({summary['bytes']} bytes)" if out else ""
+    (err_console if out is None else console).print(
+        f"Wrote {out or 'standard output'}: {counts.responses} responses, {counts.revisits} "
+        f"revisits, {counts.errors} requests without a response{size}"
     )
 
 

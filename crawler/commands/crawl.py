@@ -5,6 +5,7 @@ from_crawler, after logging why and recording the `runs` row. Scrapy leaves that
 in the crawl's asyncio task, so asyncio prints "Task exception was never retrieved" and the
 whole bootstrap traceback. This command takes the exception back from the task: the CRITICAL
 line already said everything, and the exit status is 1. Any other error is reported as before.
+A crawl that reached nothing at all (finish reason "unreachable") also exits 1.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 
+from crawler.crawl.reach import UNREACHABLE
 from crawler.crawl.state import ArchiveLocked
 
 
@@ -25,7 +27,8 @@ class Command(ScrapyCrawl):
             raise UsageError("scrapy crawl takes one spider name")
         process = self.crawler_process
         assert process is not None
-        started = process.crawl(self._create_crawler(args[0]), **opts.spargs)
+        crawler = self._create_crawler(args[0])
+        started = process.crawl(crawler, **opts.spargs)
         if isinstance(started, asyncio.Task):
             started.add_done_callback(_retrieve_if_locked)
         elif isinstance(started, Deferred):
@@ -34,6 +37,9 @@ class Command(ScrapyCrawl):
         process.start()
         # A refused crawl never got a spider: Scrapy sets bootstrap_failed.
         if process.bootstrap_failed:
+            self.exitcode = 1
+        # Nothing could be fetched at all (reach.py said why): not a success.
+        if crawler.stats and crawler.stats.get_value("finish_reason") == UNREACHABLE:
             self.exitcode = 1
 
 

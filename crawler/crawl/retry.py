@@ -16,6 +16,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import load_object
 from scrapy.utils.response import response_status_message
 
+from crawler.crawl.reach import is_connection_error, site_never_answered
+
 logger = logging.getLogger(__name__)
 
 
@@ -79,6 +81,9 @@ class RetryAfterMiddleware:
 
     async def process_exception(self, request, exception):
         if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
+            return None
+        if site_never_answered(self.crawler.stats) and is_connection_error(exception):
+            # Offline or a dead proxy: waiting to ask again only delays saying so (reach.py).
             return None
         retry = self._retry_request(request, exception)
         if retry is None:

@@ -19,12 +19,14 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
+from crawler.archive.instants import utc_now
+
 FRONTIER = "crawl_frontier"
 LOCK = "crawl_lock"
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return utc_now()
 
 
 @dataclass(frozen=True)

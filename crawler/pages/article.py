@@ -38,7 +38,7 @@ from crawler.urls import (
 )
 
 # Bump when a change to the parser can change a record: stored snapshots get re-parsed.
-PARSER_VERSION = "1.0.1"
+PARSER_VERSION = "1.0.2"
 
 # Control characters other than tab/newline/CR: never text, and libxml2 turns NUL into U+FFFD.
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
@@ -228,6 +228,8 @@ def _not_article_by_page(head: _Head, url: str) -> tuple[str, str] | None:
             return "home", f"home page of {parts.netloc}"
         if is_listing_url(url):
             return "listing", f"channel list page {parts.path}"
+    if S.HOME_TITLE_RE.match(head.title):
+        return "home", f"home page (its title {head.title!r} is only the site's name)"
     return None
 
 

@@ -239,11 +239,32 @@ EDITOR_LINE_RE = re.compile(
 )
 
 
+# The label of an editor line anywhere in a text, and where its names end.
+_EDITOR_LABEL_RE = re.compile(r"(?:责任编辑|责编|编辑)\s*[：:]\s*")
+_EDITOR_NAMES_END_RE = re.compile(r"[）)\]】|｜]")
+# A bare list of names (no label) is at most this long: a few names, never a page's footer.
+BARE_NAMES_MAX_CHARS = 30
+
+
 def editor_names(line: str | None) -> list[str]:
-    """Names from an editor line; a bare list of names is accepted too."""
+    """Names from an editor line; a short bare list of names is accepted too.
+
+    When the markup never closed the editor block (a malformed page), its text runs on into
+    the page's footer: then only what follows the label up to its closing bracket is read, and
+    a long text without a label gives no names. Page chrome is never a person.
+    """
     line = clean_text(line)
     m = EDITOR_LINE_RE.match(line)
-    return split_names(m["names"] if m else line)
+    if m:
+        return split_names(m["names"])
+    label = _EDITOR_LABEL_RE.search(line)
+    if label:
+        rest = line[label.end() :]
+        end = _EDITOR_NAMES_END_RE.search(rest)
+        return split_names(rest[: end.start()] if end else rest[:BARE_NAMES_MAX_CHARS])
+    if len(line) > BARE_NAMES_MAX_CHARS:
+        return []
+    return split_names(line)
 
 
 # --- print edition -------------------------------------------------------------------------

@@ -278,6 +278,11 @@ NOT_FOUND_TITLE_RE = re.compile(r"页面没有找到|出错啦|404 Not Found|页
 # name and at most one channel segment.
 TITLE_SITE_RE = re.compile(r"(?:人民网|新闻网|people\.com\.cn)\s*$", re.IGNORECASE)
 TITLE_SEGMENT_RE = re.compile(r"\s*(?:--|_|\|)\s*[^-_|]{1,30}$")
+# A <title> that is nothing but a site's name ("中国共产党新闻网", "人民网"): a site's home page,
+# told apart even without its URL (an article's title starts with its headline).
+HOME_TITLE_RE = re.compile(
+    r"^[^-_|]{0,12}(?:人民网|新闻网|people\.com\.cn)(?:首页)?$", re.IGNORECASE
+)
 TITLE_SUFFIX_SEGMENTS = 2
 # A list page: "下一页" pagination next to many dated links.
 LISTING_PAGER = ("div.page", "div.page_n", "div.fenye")

@@ -20,12 +20,15 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
 
+from crawler.archive.instants import utc_instant, utc_now
 from crawler.archive.store import articles_first_seen_since, known_article
 from crawler.archive.verdict import continuation_not_ok
 from crawler.crawl import state
 from crawler.crawl.archive import open_crawl_archive
 from crawler.crawl.item import CrawledPage
+from crawler.crawl.reach import UNREACHABLE, give_up, hurry, is_connection_error
 from crawler.items import ArticleRecord, Fetch, NotArticle
 from crawler.pages.article import merge_pages, parse_article
 from crawler.pages.listing import ListingError, parse_listing
@@ -109,7 +112,7 @@ def fetch_of(response, requested_url: str | None = None) -> Fetch:
         status=response.status,
         headers=headers_of(response),
         final_url=response.url if response.url != url else "",
-        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        fetched_at=utc_now(),
     )
 
 
@@ -135,6 +138,7 @@ class CpcSpider(scrapy.Spider):
         if not spider.seed_urls:
             spider.seed_urls = list(crawler.settings.getlist("ARCHIVE_START_URLS"))
         spider.list_hosts = {urlsplit(u).netloc.lower() for u in spider.seed_urls}
+        spider.give_up_after = crawler.settings.getint("ARCHIVE_UNREACHABLE_AFTER")
         spider.db = open_crawl_archive(crawler.settings)
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
@@ -158,7 +162,7 @@ class CpcSpider(scrapy.Spider):
         seeds = [state.Entry(url, self.kind_of(url)) for url in self.seed_urls]
         if self.recheck_days:
             since = datetime.now(UTC) - timedelta(days=self.recheck_days)
-            recent = articles_first_seen_since(self.db, since.isoformat())
+            recent = articles_first_seen_since(self.db, utc_instant(since.isoformat()))
             seeds += [state.Entry(canonical_url(url), "recheck") for _key, url in recent]
         for entry in state.enqueue(self.db, seeds):
             yield self.request(entry)
@@ -329,8 +333,11 @@ class CpcSpider(scrapy.Spider):
             state.mark_done(self.db, entry.url)
             return None
         kind = failure.type.__name__
+        if is_connection_error(failure.value) and give_up(self.crawler.stats, self.give_up_after):
+            hurry(self.crawler)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=UNREACHABLE))
         # An empty Fetch with status 0 records that the request was made and got nothing.
-        fetch = Fetch(url=entry.url, body=b"", status=0, fetched_at=datetime.now(UTC).isoformat())
+        fetch = Fetch(url=entry.url, body=b"", status=0, fetched_at=utc_now())
         return CrawledPage(
             entry.url, [fetch], NotArticle(entry.url, "fetch_error", f"{kind}: {reason}")
         )
