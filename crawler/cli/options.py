@@ -11,6 +11,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,16 @@ def db_option(f: Callable) -> Callable:
 
 def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")(f)
+
+
+def _iso_date(ctx, param, value: str | None) -> str | None:
+    """A whole day, YYYY-MM-DD: a print issue, a paper date."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2024-08-07") from None
 
 
 def _date_bound(ctx, param, value: str | None) -> str | None:
@@ -136,7 +147,7 @@ def filter_options(f: Callable) -> Callable:
         ),
         click.option("--channel", type=TEXT, help="Channel id from the URL (e.g. 64094)."),
         click.option(
-            "--paper-date", callback=_date_bound, help="In 人民日报 of this date (YYYY-MM-DD)."
+            "--paper-date", callback=_iso_date, help="In 人民日报 of this date (YYYY-MM-DD)."
         ),
         click.option(
             "--paper-page", type=click.IntRange(1, 999), help="On this page of the paper (e.g. 4)."

@@ -13,7 +13,7 @@ from crawler.cli.options import (
     db_option,
     json_option,
     open_db,
-    output_path,
+    output_target,
     print_json,
 )
 
@@ -48,7 +48,7 @@ def issue(day, pdf_dir, force, db_path, as_json):
         missing = None if pages else no_issue_recorded(db, day)
         if pdf_dir is not None:
             for page in pages:
-                page["pdf_file"] = _write_pdf(db, day, page, pdf_dir, force)
+                page["pdf_file"] = _write_pdf(db, day, page, pdf_dir, force, db_path)
     if as_json:
         print_json({"date": day, "pages": pages, "no_issue": missing})
         return
@@ -69,12 +69,23 @@ def issue(day, pdf_dir, force, db_path, as_json):
             console.print(f"      {a['key']}{web}", markup=False, style="dim")
 
 
-def _write_pdf(db, day: str, page: dict, pdf_dir: Path, force: bool) -> str | None:
-    """The page's kept PDF written byte for byte; its path, None when none was kept."""
+def _write_pdf(db, day: str, page: dict, pdf_dir: Path, force: bool, archive: Path) -> str | None:
+    """The page's kept PDF written byte for byte; its path, None when none was kept.
+
+    The file goes through the one output policy (crawler.archive.outputs) like every output."""
+    from crawler.archive.outputs import open_output
     from crawler.archive.snapshots import snapshot_fetch
 
     if not page["pdf_snapshot_id"]:
         return None
-    out = output_path(pdf_dir / f"{day}_{page['number']}.pdf", force=force)
-    out.write_bytes(snapshot_fetch(db, page["pdf_snapshot_id"]).body)
+    try:  # the folder the user named is made; missing folders above it are not
+        pdf_dir.mkdir(exist_ok=True)
+    except OSError as e:
+        raise click.BadParameter(f"{pdf_dir}: {e.strerror}", param_hint="--pdf-dir") from None
+    name = str(pdf_dir / f"{day}_{page['number']}.pdf")
+    out = output_target(name, force=force, archive=archive, option="--pdf-dir")
+    if out is None:
+        raise click.BadParameter("name a folder, not standard output", param_hint="--pdf-dir")
+    with open_output(out, binary=True) as fh:
+        fh.write(snapshot_fetch(db, page["pdf_snapshot_id"]).body)
     return str(out)

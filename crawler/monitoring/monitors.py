@@ -16,6 +16,10 @@ from crawler.crawl.archive import open_crawl_archive
 from crawler.monitoring import rules
 from crawler.monitoring.rules import Finding, Limits
 
+# unittest leaves the frames of modules marked like this out of a failure's report, so a
+# failed monitor logs its rule's message alone, not a traceback through this module.
+__unittest = True
+
 # The stat ArchivePipeline sets: the `runs` row this crawl writes to.
 RUN_ID_STAT = "archive/run_id"
 
