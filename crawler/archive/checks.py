@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from crawler.archive.db import write_transaction
-from crawler.archive.runs import utcnow
+from crawler.archive.instants import utc_now
 
 
 def save_metrics(
@@ -72,7 +72,7 @@ class Check:
 
 def save_checks(db: Database, run_id: int, spider: str, checks: Iterable[Check]) -> None:
     """The monitors' verdicts on run `run_id` (replacing an earlier set for the same run)."""
-    at = utcnow()
+    at = utc_now()
     with write_transaction(db):
         db.execute("DELETE FROM checks WHERE run_id = ?", [run_id])
         for check in checks:

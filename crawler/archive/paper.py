@@ -18,7 +18,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from crawler.archive.db import write_transaction
-from crawler.archive.runs import utcnow
+from crawler.archive.instants import utc_now
 from crawler.archive.store import StoreOutcome, store_fetches
 from crawler.items import Fetch, NotArticle, PrintPage
 from crawler.paper_urls import page_url
@@ -58,7 +58,7 @@ def store_print_page(
         good = 200 <= pdf.status < 300 and bool(pdf.body)
         what = NotArticle(pdf.url, "pdf", f"PDF of print page {page.date} {page.number}")
         pdf_outcome = store_fetches(db, run_id, [pdf], what if good else pdf_result)
-    at = index.fetched_at or utcnow()
+    at = index.fetched_at or utc_now()
     with write_transaction(db):
         old = db.execute(
             "SELECT first_seen, pdf_snapshot_id FROM print_pages "

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from crawler.archive.db import write_transaction
+from crawler.archive.instants import utc_now
 
 COUNTS = ("fetched", "new", "changed", "unchanged", "removed", "failed")
-
-
-def utcnow() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def start_run(db: Database, kind: str, args: Mapping[str, Any] | None = None) -> int:
@@ -23,7 +19,7 @@ def start_run(db: Database, kind: str, args: Mapping[str, Any] | None = None) ->
     with write_transaction(db):
         cur = db.execute(
             "INSERT INTO runs (kind, started_at, args) VALUES (?, ?, ?)",
-            [kind, utcnow(), json.dumps(dict(args or {}), ensure_ascii=False, default=str)],
+            [kind, utc_now(), json.dumps(dict(args or {}), ensure_ascii=False, default=str)],
         )
     return cur.lastrowid
 
@@ -36,7 +32,7 @@ def finish_run(
     store_fetches keeps the counts up to date as it goes (so a killed run still has them);
     `counts`, when given, overwrites the named ones.
     """
-    sets, params = ["finished_at = ?", "finish_reason = ?"], [utcnow(), reason]
+    sets, params = ["finished_at = ?", "finish_reason = ?"], [utc_now(), reason]
     for name, value in (counts or {}).items():
         if name not in COUNTS:
             raise ValueError(f"unknown run count {name!r}; known: {', '.join(COUNTS)}")

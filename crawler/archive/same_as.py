@@ -13,7 +13,7 @@ import re
 
 from sqlite_utils import Database
 
-from crawler.archive.runs import utcnow
+from crawler.archive.instants import utc_now
 from crawler.paper_urls import is_paper_article_url
 
 _SPACE_RE = re.compile(r"\s+")
@@ -59,7 +59,7 @@ def link_same_as(db: Database, key: str) -> list[str]:
         db.execute(
             "INSERT OR IGNORE INTO same_as (print_key, web_key, matched_on, at) "
             "VALUES (?, ?, ?, ?)",
-            [*pair, on, utcnow()],
+            [*pair, on, utc_now()],
         )
         linked.append(other)
     return linked

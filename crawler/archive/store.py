@@ -29,7 +29,7 @@ from sqlite_utils import Database
 from crawler.archive.compress import maybe_train, sha256
 from crawler.archive.db import write_transaction
 from crawler.archive.diff import paragraph_diff
-from crawler.archive.instants import stored_instant
+from crawler.archive.instants import stored_instant, utc_now
 from crawler.archive.lookup import (
     article_record,
     articles_first_seen_since,
@@ -37,7 +37,7 @@ from crawler.archive.lookup import (
     known_article,
     known_urls,
 )
-from crawler.archive.runs import add_counts, finish_run, start_run, unfinished_runs, utcnow
+from crawler.archive.runs import add_counts, finish_run, start_run, unfinished_runs
 from crawler.archive.same_as import link_same_as
 from crawler.archive.schema import ARTICLE_JSON_COLUMNS
 from crawler.archive.search import index_article, unindex_article
@@ -117,7 +117,7 @@ def store_fetches(
     if result is None and all(f.body for f in fetches) and 200 <= fetches[0].status < 300:
         result, charsets = parse_fetches(fetches)
     decision = judge(fetches, result)
-    at = stored_instant(fetches[0].fetched_at) if fetches[0].fetched_at else utcnow()
+    at = stored_instant(fetches[0].fetched_at) if fetches[0].fetched_at else utc_now()
     with write_transaction(db):
         if snapshot_ids is None and no_response(fetches):
             # Nothing arrived, so there are no bytes to keep: the failures row is the record.

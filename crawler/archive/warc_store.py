@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from crawler.archive.db import write_transaction
-from crawler.archive.runs import add_counts, finish_run, start_run, utcnow
+from crawler.archive.instants import utc_now
+from crawler.archive.runs import add_counts, finish_run, start_run
 from crawler.archive.snapshots import insert_snapshot, snapshot_fetch
 from crawler.archive.store import parse_fetches, record_failure, store_fetches
 from crawler.archive.verdict import continuation_not_ok
@@ -189,10 +190,10 @@ def _quarantine(db, run_id: int, error: WarcRecordError) -> str:
     with write_transaction(db):
         snapshot_id = None
         if error.fetch is not None:
-            fetched_at = error.fetch.fetched_at or utcnow()
+            fetched_at = error.fetch.fetched_at or utc_now()
             snapshot_id = insert_snapshot(db, run_id, error.fetch, fetched_at=fetched_at)
             add_counts(db, run_id, fetched=1)
-        record_failure(db, url, snapshot_id, "warc_record", str(error), run_id, utcnow())
+        record_failure(db, url, snapshot_id, "warc_record", str(error), run_id, utc_now())
         add_counts(db, run_id, failed=1)
     return "failed"
 

@@ -21,11 +21,12 @@ Arguments (`-a name=value`):
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import ClassVar
 
 import scrapy
 
+from crawler.archive.instants import utc_now
 from crawler.archive.paper import archived_dates, issue_pages, missing_articles
 from crawler.crawl.archive import open_crawl_archive
 from crawler.crawl.item import CrawledPage
@@ -194,7 +195,7 @@ class RmrbSpider(scrapy.Spider):
     def page_failed(self, failure):
         request = failure.request
         reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
-        fetch = Fetch(request.url, b"", 0, fetched_at=_now())
+        fetch = Fetch(request.url, b"", 0, fetched_at=utc_now())
         return PrintPageItem(fetch, NotArticle(request.url, "fetch_error", reason))
 
     # --- PDFs ---------------------------------------------------------------------------
@@ -206,7 +207,7 @@ class RmrbSpider(scrapy.Spider):
     def pdf_failed(self, failure):
         request = failure.request
         reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
-        pdf = Fetch(request.url, b"", 0, fetched_at=_now())
+        pdf = Fetch(request.url, b"", 0, fetched_at=utc_now())
         return PrintPageItem(
             request.meta["index"],
             request.meta["page"],
@@ -227,12 +228,8 @@ class RmrbSpider(scrapy.Spider):
     def article_failed(self, failure):
         request = failure.request
         reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
-        fetch = Fetch(request.url, b"", 0, fetched_at=_now())
+        fetch = Fetch(request.url, b"", 0, fetched_at=utc_now())
         return CrawledPage(request.url, [fetch], NotArticle(request.url, "fetch_error", reason))
 
     def spider_closed(self, reason):
         self.db.close()
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
