@@ -8,10 +8,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from crawler.archive.db import open_archive
 from crawler.cli import main
+
+pytestmark = pytest.mark.e2e
 
 
 def test_replay_proxy_refuses_a_source_it_cannot_read(tmp_path):

@@ -17,6 +17,8 @@ import pytest
 
 from crawler.cli.crawl import ROOT, crawl_env
 
+pytestmark = pytest.mark.e2e
+
 
 def closed_loopback_port() -> int:
     with socket.socket() as s:

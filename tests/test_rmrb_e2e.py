@@ -26,6 +26,8 @@ from crawler.archive.db import open_archive
 from crawler.cli.crawl import ROOT, crawl_command, crawl_env
 from crawler.replay import ReplayServer
 
+pytestmark = pytest.mark.e2e
+
 FIRST, LAST = date(2024, 11, 28), date(2024, 12, 4)
 MISSING = {date(2024, 11, 30): "page", date(2024, 12, 2): "404"}
 EMPTY = (date(2024, 12, 3), 4)
