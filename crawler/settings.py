@@ -113,3 +113,18 @@ ARCHIVE_LOCK_STALE_AFTER = 600.0
 
 # One line per page at DEBUG drowns what a scheduled run's log should show.
 LOG_LEVEL = "INFO"
+
+# --- distributed crawl (docs/distributed.md) ------------------------------------------------
+
+# Redis holding the fleet's frontier (redis://host:6379/0). Empty: the single-machine crawl
+# with its SQLite frontier. Set, crawler.distributed.addon turns this process into a worker.
+ARCHIVE_REDIS_URL = ""
+# Prefix of every Redis key of this archive's crawls: several archives can share one Redis.
+ARCHIVE_REDIS_PREFIX = "cpc-archive"
+# Seconds a leased request stays this worker's without renewal (renewed every third of it):
+# how long the requests of a worker that died wait before another worker takes them.
+ARCHIVE_REDIS_LEASE = 60.0
+# This worker's name in the run's per-worker counts; empty: host:pid.
+ARCHIVE_WORKER_NAME = ""
+# Add-ons see the command line's settings: the Redis switch lives in one.
+ADDONS = {"crawler.distributed.addon.RedisMode": 0}

@@ -1,0 +1,34 @@
+"""A real Redis for the tests: ARCHIVE_TEST_REDIS_URL (default redis://127.0.0.1:6379/0).
+
+Each test gets its own key prefix and has its keys deleted afterwards: other test runs may
+share the server. No Redis answering is a test failure, never a skip (.ci/run starts one).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import redis
+
+REDIS_URL = os.environ.get("ARCHIVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def plain_client() -> redis.Redis:
+    return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+
+
+@pytest.fixture
+def redis_prefix():
+    """A fresh key prefix on the test Redis; its keys are deleted after the test."""
+    client = plain_client()
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        pytest.fail(f"no Redis answers at {REDIS_URL} (set ARCHIVE_TEST_REDIS_URL): {exc}")
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    for key in client.scan_iter(f"{prefix}:*", count=1000):
+        client.delete(key)
+    client.close()

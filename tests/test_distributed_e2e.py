@@ -1,0 +1,95 @@
+"""End to end: three workers and one writer on Redis crawl the recorded site through the
+replay proxy, and the archive is the one a single-machine crawl makes of the same site."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from crawler.distributed.localfleet import start_worker, start_writer
+from crawler.replay import ReplayServer
+from tests.redis_helpers import REDIS_URL, redis_prefix  # noqa: F401
+from tests.site_paths import SITE
+from tests.test_crawl_e2e import FAST, crawl
+
+WORKERS = 3
+
+
+def archive_state(db: Path) -> dict[str, list]:
+    """What an archive holds, without ids, times and run numbers (which differ between two
+    crawls of the same site)."""
+    conn = sqlite3.connect(db)
+    try:
+        q = {
+            "articles": "SELECT key, url, title, body_text, version, removed_at IS NULL, "
+            "page_count FROM articles",
+            "versions": "SELECT article_key, version, content_sha256, body_sha256 FROM versions",
+            "failures": "SELECT url, kind, reason, article_key FROM failures",
+            "snapshots": "SELECT url, final_url, status, body_sha256, page, article_key "
+            "FROM snapshots",
+        }
+        return {name: sorted(conn.execute(sql).fetchall()) for name, sql in q.items()}
+    finally:
+        conn.close()
+
+
+def integrity(db: Path) -> str:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def fleet_crawl(tmp: Path, db: Path, prefix: str, server, workers=WORKERS, extra=()):
+    """Writer and workers until the crawl ends; their exit codes and logs."""
+    logs = [tmp / f"worker{n}.log" for n in range(workers)] + [tmp / "writer.log"]
+    with contextlib.ExitStack() as files:
+        out = [files.enter_context(open(p, "w")) for p in logs]
+        writer = start_writer(db, REDIS_URL, prefix, out[-1], "--until-finished")
+        procs = [
+            start_worker(server.url, REDIS_URL, prefix, f"w{n}", out[n], [*FAST, *extra])
+            for n in range(workers)
+        ]
+        codes = [p.wait(timeout=180) for p in procs]
+        codes.append(writer.wait(timeout=60))
+    return codes, [p.read_text() for p in logs]
+
+
+@pytest.fixture(scope="module")
+def single_machine(tmp_path_factory):
+    db = tmp_path_factory.mktemp("single") / "archive.db"
+    with ReplayServer(SITE) as server:
+        code, out = crawl(db, server)
+    assert code == 0, out
+    return db
+
+
+def test_three_workers_and_a_writer_make_the_single_machine_archive(
+    single_machine,
+    tmp_path,
+    redis_prefix,  # noqa: F811
+):
+    db = tmp_path / "archive.db"
+    with ReplayServer(SITE) as server:
+        codes, logs = fleet_crawl(tmp_path, db, redis_prefix, server)
+    assert codes == [0] * (WORKERS + 1), logs
+    got, want = archive_state(db), archive_state(single_machine)
+    for table in want:
+        assert got[table] == want[table], table
+    assert integrity(db) == "ok"
+    assert not Path("/nonexistent/worker-has-no-archive.db").exists()
+    # One run, its pages counted by the worker that fetched them.
+    conn = sqlite3.connect(db)
+    runs = conn.execute("SELECT id, finish_reason, fetched, new FROM runs").fetchall()
+    per_worker = conn.execute(
+        "SELECT worker, fetched, new FROM run_workers WHERE run_id = 1"
+    ).fetchall()
+    conn.close()
+    assert [r[:2] for r in runs] == [(1, "finished")]
+    assert sum(f for _, f, _ in per_worker) == runs[0][2]
+    assert sum(n for *_, n in per_worker) == runs[0][3]
+    assert {w for w, *_ in per_worker} <= {f"w{n}" for n in range(WORKERS)}
