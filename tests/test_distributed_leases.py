@@ -133,3 +133,29 @@ def test_a_second_writer_claims_what_a_killed_one_left_pending(redis_prefix, tmp
     assert second.finished == [1]
     assert f.server.xpending(f.keys.stream, GROUP)["pending"] == 0
     db.close()
+
+
+def test_an_entry_delivered_again_after_its_commit_is_not_stored_twice(redis_prefix, tmp_path):  # noqa: F811
+    """A writer killed between the commit and the acknowledgement: the entry comes again."""
+    import pickle
+
+    from crawler.archive.db import open_archive
+    from crawler.crawl.item import CrawledPage
+    from crawler.distributed.archiver import Archiver
+    from crawler.items import Fetch, NotArticle
+
+    url = "http://cpc.people.com.cn/GB/164113/index.html"
+    page = CrawledPage(
+        url,
+        [Fetch(url=url, body=b"<html>list</html>", status=200, fetched_at="2024-08-07T00:00:00")],
+        NotArticle(url, "listing", "listing page, crawled"),
+    )
+    fields = {b"crawl": b"c1", b"worker": b"w1", b"lease": b"7", b"page": pickle.dumps(page)}
+    db = open_archive(tmp_path / "archive.db")
+    writer = Archiver(db, REDIS_URL, f"{redis_prefix}:cpc")
+    writer.open()
+    writer.handle(b"1-0", fields)
+    writer.handle(b"1-0", fields)
+    assert db.execute("SELECT count(*) FROM snapshots").fetchone() == (1,)
+    assert db.execute("SELECT worker, fetched FROM run_workers").fetchall() == [("w1", 1)]
+    db.close()
