@@ -124,6 +124,9 @@ ARCHIVE_REDIS_PREFIX = "cpc-archive"
 # Seconds a leased request stays this worker's without renewal (renewed every third of it):
 # how long the requests of a worker that died wait before another worker takes them.
 ARCHIVE_REDIS_LEASE = 60.0
+# Seconds the whole fleet stays stopped after a ban seen by any worker; a worker started
+# within it stops at once (systemd restarts it later), one started after it resumes the crawl.
+ARCHIVE_REDIS_BAN_PAUSE = 3600.0
 # This worker's name in the run's per-worker counts; empty: host:pid.
 ARCHIVE_WORKER_NAME = ""
 # Add-ons see the command line's settings: the Redis switch lives in one.

@@ -32,6 +32,23 @@ logger = logging.getLogger(__name__)
 
 BATCH = 100
 
+# KEYS: stream, leased, lease_score, refused. ARGV: entry id, group, lease, keep ('1' or '0').
+# Acknowledge the entry and forget its request; a request the site refused is kept for the
+# crawl's next start (a single-machine crawl keeps it pending in its frontier likewise).
+_ACK = """
+if ARGV[4] == '1' and ARGV[3] ~= '' then
+  local data = redis.call('HGET', KEYS[2], ARGV[3])
+  if data then redis.call('ZADD', KEYS[4], redis.call('HGET', KEYS[3], ARGV[3]) or 0, data) end
+end
+redis.call('XACK', KEYS[1], ARGV[2], ARGV[1])
+redis.call('XDEL', KEYS[1], ARGV[1])
+if ARGV[3] ~= '' then
+  redis.call('HDEL', KEYS[2], ARGV[3])
+  redis.call('HDEL', KEYS[3], ARGV[3])
+end
+return 1
+"""
+
 
 class Archiver:
     def __init__(
@@ -52,6 +69,7 @@ class Archiver:
         self.stopping = False
         self.finished: list[int] = []  # runs finished by this process
         self._runs: dict[str, int] = {}
+        self._ack_script = self.server.register_script(_ACK)
 
     # --- start ---------------------------------------------------------------------------------
 
@@ -141,7 +159,7 @@ class Archiver:
             finish_run(self.db, run_id, reason)
             self.finished.append(run_id)
             logger.info("Distributed crawl %s (run %d) ended: %s", crawl, run_id, reason)
-            self._ack(entry_id, None)
+            self._ack(entry_id, None, keep=False)
             return
         page = pickle.loads(fields[b"page"])
         applied_key = f"{crawl}:{entry_id.decode()}"
@@ -159,7 +177,7 @@ class Archiver:
                 self._count(run_id, worker, len(page.fetches), outcome.status)
         if outcome is not None:
             self._publish(page.frontier_url, outcome.article_key)
-        self._ack(entry_id, fields.get(b"lease"))
+        self._ack(entry_id, fields.get(b"lease"), keep=not page.done)
 
     def _count(self, run_id: int, worker: str, fetched: int, status: str) -> None:
         self.db.execute(
@@ -179,10 +197,9 @@ class Archiver:
         if state.settled(self.db, url):
             self.server.sadd(self.keys.settled, url)
 
-    def _ack(self, entry_id: bytes, lease: bytes | None) -> None:
+    def _ack(self, entry_id: bytes, lease: bytes | None, keep: bool) -> None:
         k = self.keys
-        pipe = self.server.pipeline()
-        pipe.xack(k.stream, GROUP, entry_id).xdel(k.stream, entry_id)
-        if lease:
-            pipe.hdel(k.leased, lease).hdel(k.lease_score, lease)
-        pipe.execute()
+        self._ack_script(
+            keys=[k.stream, k.leased, k.lease_score, k.refused],
+            args=[entry_id, GROUP, lease or b"", "1" if keep else "0"],
+        )

@@ -28,6 +28,7 @@ class FleetBanDetector(BanDetector):
     def from_crawler(cls, crawler):
         ext = super().from_crawler(crawler)
         ext.frontier = RedisFrontier.of(crawler)
+        ext.pause = max(1, int(crawler.settings.getfloat("ARCHIVE_REDIS_BAN_PAUSE")))
         ext.poll = None
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -35,7 +36,8 @@ class FleetBanDetector(BanDetector):
 
     def spider_opened(self):
         self.poll = task.LoopingCall(self.check_stop)
-        self.poll.start(STOP_POLL, now=False)
+        # now=True: a worker started while the fleet is stopped stops at once.
+        self.poll.start(STOP_POLL, now=True)
 
     def spider_closed(self):
         if self.poll is not None and self.poll.running:
@@ -59,7 +61,10 @@ class FleetBanDetector(BanDetector):
                 self.window,
             )
             self.crawler.stats.set_value("ban/refused_in_window", refused)
-            server.set(keys.stop, BANNED)
+            # The stop holds for ARCHIVE_REDIS_BAN_PAUSE seconds: workers (re)started within
+            # it stop at once; after it, a fresh window of responses.
+            pipe = server.pipeline()
+            pipe.set(keys.stop, BANNED, ex=self.pause).delete(keys.ban_window).execute()
             self._close(BANNED)
 
     def check_stop(self):

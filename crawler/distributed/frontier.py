@@ -26,15 +26,18 @@ from crawler.distributed.leases import LeaseStore
 
 logger = logging.getLogger(__name__)
 
-# KEYS: crawl, requests, leases, stream, dupefilter, args. ARGV: crawl id, worker, reason.
-# The crawl ends once, for the first worker that finds nothing queued and nothing leased; the
-# writer learns it from the stream, after every page delivered before it.
+# KEYS: crawl, requests, leases, stream, dupefilter, args, stop, refused.
+# ARGV: crawl id, worker, reason.
+# The crawl ends once, for the first worker that finds nothing queued and nothing leased, and
+# the fleet not stopped (a ban); the writer learns it from the stream, after every page
+# delivered before it. Like a finished single-machine crawl, it forgets what was refused.
 _FINISH = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('EXISTS', KEYS[7]) == 1 then return 0 end
 if redis.call('ZCARD', KEYS[2]) > 0 or redis.call('ZCARD', KEYS[3]) > 0 then return 0 end
 redis.call('XADD', KEYS[4], '*', 'crawl', ARGV[1], 'worker', ARGV[2], 'finish', ARGV[3],
            'args', redis.call('GET', KEYS[6]) or '{}')
-redis.call('DEL', KEYS[1], KEYS[5], KEYS[6])
+redis.call('DEL', KEYS[1], KEYS[5], KEYS[6], KEYS[8])
 return 1
 """
 
@@ -82,12 +85,12 @@ class RedisFrontier:
         """Join the crawl under way, or begin one; the seeds to request (the duplicate filter
         drops those a running crawl already has)."""
         self._wait_for_writer()
-        # A worker started by its operator goes on, even after the fleet was stopped (banned).
-        self.server.delete(self.keys.stop, self.keys.ban_window)
         fresh = self.server.set(self.keys.crawl, uuid.uuid4().hex, nx=True)
         if fresh:
             self.server.set(self.keys.args, json.dumps(args or {}, ensure_ascii=False))
         self.crawl_id = self.server.get(self.keys.crawl).decode()
+        if not self.server.exists(self.keys.stop):
+            self._ask_refused_again()
         self.args = json.loads(self.server.get(self.keys.args) or b"{}")
         logger.info(
             "%s distributed crawl %s as worker %s (%d requests queued, %d leased)",
@@ -98,6 +101,16 @@ class RedisFrontier:
             self.store.leased(),
         )
         return seeds
+
+    def _ask_refused_again(self) -> None:
+        """Requests the site refused go back in the queue: a new start is their next run."""
+        pipe = self.server.pipeline()  # MULTI: no request is in both sets or in neither
+        pipe.zunionstore(self.keys.requests, [self.keys.requests, self.keys.refused], "MIN")
+        pipe.zcard(self.keys.refused)
+        pipe.delete(self.keys.refused)
+        again = pipe.execute()[1]
+        if again:
+            logger.info("%d requests the site refused earlier are queued again", again)
 
     def _wait_for_writer(self) -> None:
         waited = False
@@ -121,6 +134,8 @@ class RedisFrontier:
                     self.keys.stream,
                     self.keys.dupefilter,
                     self.keys.args,
+                    self.keys.stop,
+                    self.keys.refused,
                 ],
                 args=[self.crawl_id, self.worker, reason],
             )

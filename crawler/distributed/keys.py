@@ -49,6 +49,11 @@ class Keys:
         return self._k("lease-seq")
 
     @property
+    def refused(self) -> str:  # sorted set like the queue: requests the site refused (403,
+        # 429, 5xx), stored as failures and asked again when a worker next starts
+        return self._k("refused")
+
+    @property
     def stream(self) -> str:  # fetch groups on their way to the archive
         return self._k("stream")
 

@@ -167,3 +167,6 @@ class LeaseStore:
 
     def leased(self) -> int:
         return self.server.zcard(self.keys.leases)
+
+    def stopped(self) -> bool:
+        return bool(self.server.exists(self.keys.stop))

@@ -84,21 +84,23 @@ class FleetPoliteness:
         request.meta["fleet_slot"] = (host, token)
         return None
 
-    def _release(self, request) -> str | None:
+    def _release(self, request) -> None:
         slot = request.meta.pop("fleet_slot", None)
-        if slot is None:
-            return None
-        host, token = slot
-        self.frontier.server.zrem(self.frontier.keys.host_slots(host), token)
-        return host
+        if slot is not None:
+            host, token = slot
+            self.frontier.server.zrem(self.frontier.keys.host_slots(host), token)
 
     async def process_response(self, request, response):
-        host = self._release(request)
+        slot = request.meta.get("fleet_slot")
         asked = retry_after_seconds(response.headers.get(b"Retry-After"))
-        if host and asked and response.status in (429, 503):
+        if slot and asked and response.status in (429, 503):
+            # Before the slot is given back: no other worker may slip in between.
             seconds = min(asked, self.retry_after_max)
-            logger.info("%s asks to wait %.1fs: the whole fleet waits", host, seconds)
-            self._push_back(keys=[self.frontier.keys.host_next(host)], args=[int(seconds * 1000)])
+            logger.info("%s asks to wait %.1fs: the whole fleet waits", slot[0], seconds)
+            self._push_back(
+                keys=[self.frontier.keys.host_next(slot[0])], args=[int(seconds * 1000)]
+            )
+        self._release(request)
         return response
 
     async def process_exception(self, request, exception):

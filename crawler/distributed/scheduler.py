@@ -102,4 +102,6 @@ class LeasedScheduler(Scheduler):
 
     def has_pending_requests(self) -> bool:
         store = self.frontier.store
-        return store.queued() > 0 or store.leased() > 0
+        # A stopped fleet is not a finished crawl: wait for the stop poll to close with its
+        # reason rather than close as "finished".
+        return store.queued() > 0 or store.leased() > 0 or store.stopped()
