@@ -4,11 +4,14 @@ replay proxy, and the archive is the one a single-machine crawl makes of the sam
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from crawler.cli import main
 from crawler.distributed.localfleet import start_worker, start_writer
 from crawler.replay import ReplayServer
 from tests.redis_helpers import REDIS_URL, redis_prefix  # noqa: F401
@@ -93,3 +96,9 @@ def test_three_workers_and_a_writer_make_the_single_machine_archive(
     assert sum(f for _, f, _ in per_worker) == runs[0][2]
     assert sum(n for *_, n in per_worker) == runs[0][3]
     assert {w for w, *_ in per_worker} <= {f"w{n}" for n in range(WORKERS)}
+    # `cpc-archive runs` shows it as one run with its workers' counts.
+    shown = json.loads(CliRunner().invoke(main, ["runs", "--db", str(db), "--json"]).output)
+    assert len(shown) == 1
+    assert sum(w["fetched"] for w in shown[0]["workers"]) == shown[0]["fetched"]
+    table = CliRunner().invoke(main, ["runs", "--db", str(db)]).output
+    assert all(f"{w}:" in table for w, *_ in per_worker)

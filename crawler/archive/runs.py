@@ -63,3 +63,14 @@ def unfinished_runs(db: Database, kind: str | None = None) -> list[int]:
         sql += " AND kind = ?"
         params.append(kind)
     return [r[0] for r in db.execute(sql + " ORDER BY id DESC", params).fetchall()]
+
+
+def worker_counts(db: Database, run_id: int) -> list[dict[str, Any]]:
+    """A distributed crawl's counts per worker (table run_workers); empty for other runs."""
+    cols = ("worker", *COUNTS)
+    rows = db.execute(
+        f"SELECT {', '.join(f'[{c}]' for c in cols)} FROM run_workers WHERE run_id = ? "
+        "ORDER BY worker",
+        [run_id],
+    ).fetchall()
+    return [dict(zip(cols, row, strict=True)) for row in rows]

@@ -391,8 +391,16 @@ def runs(limit, db_path, as_json):
             f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
             [limit],
         ).fetchall()
+    from crawler.archive.runs import worker_counts
+
+    with open_db(db_path) as db:
+        workers = {r[0]: worker_counts(db, r[0]) for r in rows}
     if as_json:
-        print_json([dict(zip(RUN_COLUMNS, r, strict=True)) for r in rows])
+        out = [dict(zip(RUN_COLUMNS, r, strict=True)) for r in rows]
+        for run in out:
+            if workers[run["id"]]:  # a distributed crawl: one run, counted per worker too
+                run["workers"] = workers[run["id"]]
+        print_json(out)
         return
     if not rows:
         console.print("No runs yet.")
@@ -401,6 +409,9 @@ def runs(limit, db_path, as_json):
     for r in rows:
         run = dict(zip(RUN_COLUMNS, r, strict=True))
         counts = ", ".join(f"{run[c]} {c}" for c in RUN_COLUMNS[5:] if run[c])
+        for w in workers[run["id"]]:
+            mine = ", ".join(f"{w[c]} {c}" for c in RUN_COLUMNS[5:] if w[c])
+            counts += f"\n  {w['worker']}: {mine or 'nothing'}"
         shown.append(
             (
                 run["id"],
