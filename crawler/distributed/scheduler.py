@@ -67,7 +67,7 @@ class LeasedScheduler(Scheduler):
         if lease is not None:
             self.frontier.held.pop(url, None)
             if self.queue.handoff(lease, request):
-                self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
+                self.stats.inc_value("scheduler/enqueued/redis")
                 return True
             logger.warning("Lease on %s expired: its follow-up %s is dropped", url, request.url)
             return False
@@ -75,7 +75,7 @@ class LeasedScheduler(Scheduler):
         if not self.queue.push(request, fp):
             self.df.log(request, self.spider)
             return False
-        self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
+        self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
     def next_request(self):
@@ -87,7 +87,7 @@ class LeasedScheduler(Scheduler):
                 logger.warning("%d expired leases (a worker gone?) returned to the queue", returned)
         request = self.queue.pop()
         if request is not None:
-            self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
+            self.stats.inc_value("scheduler/dequeued/redis")
         elif self.frontier.store.leased():
             # Scrapy looks again only every 5 s; others' pages may bring links sooner.
             from twisted.internet import reactor  # the one Scrapy installed
