@@ -159,3 +159,30 @@ def test_an_entry_delivered_again_after_its_commit_is_not_stored_twice(redis_pre
     assert db.execute("SELECT count(*) FROM snapshots").fetchone() == (1,)
     assert db.execute("SELECT worker, fetched FROM run_workers").fetchall() == [("w1", 1)]
     db.close()
+
+
+def test_leases_given_back_return_to_the_queue_at_once(redis_prefix):  # noqa: F811
+    store = frontier(redis_prefix).store
+    store.push(b"page-a", -20)
+    lease, _ = store.pop(ttl=30)
+    assert store.give_back([lease]) == 1
+    assert store.leased() == 0
+    assert store.pop(30)[1] == b"page-a"
+
+
+def test_a_page_set_aside_waits_for_the_next_start(redis_prefix):  # noqa: F811
+    f = frontier(redis_prefix)
+    f.server.set(f.keys.ready, "1")
+    f.start([])
+    f.store.push(b"page-a", -20)
+    lease, _ = f.store.pop(ttl=30)
+    assert f.store.set_aside([lease]) == 1
+    assert f.store.queued() == 0
+    assert f.store.leased() == 0
+    w2 = frontier(redis_prefix, "w2")
+    w2.start([])  # a worker joining a live fleet: not yet
+    assert f.store.queued() == 0
+    f.close("shutdown")
+    w2.close("shutdown")
+    frontier(redis_prefix, "w3").start([])  # w2 gone too: w3 resumes a stopped fleet
+    assert f.store.pop(30)[1] == b"page-a"

@@ -70,6 +70,9 @@ class Archiver:
         self.finished: list[int] = []  # runs finished by this process
         self._runs: dict[str, int] = {}
         self._ack_script = self.server.register_script(_ACK)
+        self.busy = 0.0  # seconds spent storing and acknowledging entries
+        self.stored = 0
+        self.opened_at = time.monotonic()
 
     # --- start ---------------------------------------------------------------------------------
 
@@ -101,6 +104,12 @@ class Archiver:
 
     def close(self) -> None:
         state.release_lock(self.db)
+        logger.info(
+            "Writer busy %.2fs of %.2fs storing %d entries",
+            self.busy,
+            time.monotonic() - self.opened_at,
+            self.stored,
+        )
 
     # --- the loop ------------------------------------------------------------------------------
 
@@ -110,7 +119,10 @@ class Archiver:
         while not self.stopping:
             entries = self.next_batch()
             for entry_id, fields in entries:
+                began = time.monotonic()
                 self.handle(entry_id, fields)
+                self.busy += time.monotonic() - began
+                self.stored += 1
             if time.monotonic() - beat >= heartbeat_every:
                 state.heartbeat(self.db)
                 beat = time.monotonic()

@@ -89,7 +89,10 @@ class RedisFrontier:
         if fresh:
             self.server.set(self.keys.args, json.dumps(args or {}, ensure_ascii=False))
         self.crawl_id = self.server.get(self.keys.crawl).decode()
-        if not self.server.exists(self.keys.stop):
+        others = self.live_workers()
+        self.beat()
+        if not others and not self.server.exists(self.keys.stop):
+            # The first worker of a fleet that had stopped (a ban, a shutdown): a resumed crawl.
             self._ask_refused_again()
         self.args = json.loads(self.server.get(self.keys.args) or b"{}")
         logger.info(
@@ -102,8 +105,26 @@ class RedisFrontier:
         )
         return seeds
 
+    def _now_ms(self) -> int:
+        seconds, micros = self.server.time()
+        return seconds * 1000 + micros // 1000
+
+    def live_workers(self) -> int:
+        """Other workers that gave a sign of life within their lease time."""
+        alive = self.server.zrangebyscore(self.keys.workers, self._now_ms(), "+inf")
+        return len([w for w in alive if w.decode() != self.worker])
+
+    def beat(self) -> None:
+        """This worker is alive for one more lease time (renewed with its leases)."""
+        expiry = self._now_ms() + int(self.lease_ttl * 1000)
+        self.server.zadd(self.keys.workers, {self.worker: expiry})
+
+    def leave(self) -> None:
+        self.server.zrem(self.keys.workers, self.worker)
+
     def _ask_refused_again(self) -> None:
-        """Requests the site refused go back in the queue: a new start is their next run."""
+        """Requests the site refused go back in the queue: the resumed crawl is their next run
+        (an interrupted single-machine crawl asks its pending URLs again likewise)."""
         pipe = self.server.pipeline()  # MULTI: no request is in both sets or in neither
         pipe.zunionstore(self.keys.requests, [self.keys.requests, self.keys.refused], "MIN")
         pipe.zcard(self.keys.refused)
@@ -125,6 +146,7 @@ class RedisFrontier:
             time.sleep(0.5)
 
     def close(self, reason: str) -> None:
+        self.leave()
         if reason == "finished" and self.crawl_id:
             ended = self._finish(
                 keys=[

@@ -50,7 +50,7 @@ class Keys:
 
     @property
     def refused(self) -> str:  # sorted set like the queue: requests the site refused (403,
-        # 429, 5xx), stored as failures and asked again when a worker next starts
+        # 429, 5xx), stored as failures and asked again when the stopped fleet resumes
         return self._k("refused")
 
     @property
@@ -68,6 +68,10 @@ class Keys:
     @property
     def ready(self) -> str:  # set by the writer once `known` and `settled` are published
         return self._k("ready")
+
+    @property
+    def workers(self) -> str:  # sorted set: worker name -> when its sign of life expires (ms)
+        return self._k("workers")
 
     @property
     def stop(self) -> str:  # a reason every worker stops for (a ban seen by any of them)

@@ -104,6 +104,27 @@ return 1
 """
 
 
+# KEYS: requests or refused (where the requests go), leases, leased, lease_score. ARGV: ids.
+# Leases given up before their expiry: back in the queue (a worker stopping), or set aside
+# for the crawl's next start (a page its callback failed on: not again in this run).
+_GIVE_UP = """
+local n = 0
+for _, id in ipairs(ARGV) do
+  if redis.call('ZSCORE', KEYS[2], id) then
+    local data = redis.call('HGET', KEYS[3], id)
+    if data then
+      redis.call('ZADD', KEYS[1], redis.call('HGET', KEYS[4], id) or 0, data)
+      n = n + 1
+    end
+    redis.call('ZREM', KEYS[2], id)
+    redis.call('HDEL', KEYS[3], id)
+    redis.call('HDEL', KEYS[4], id)
+  end
+end
+return n
+"""
+
+
 class LeaseStore:
     """The queue and its leases in Redis, for one crawl (one key prefix)."""
 
@@ -116,6 +137,7 @@ class LeaseStore:
         self._renew = server.register_script(_RENEW)
         self._handoff = server.register_script(_HANDOFF)
         self._deliver = server.register_script(_DELIVER)
+        self._give_up = server.register_script(_GIVE_UP)
 
     def push(self, data: bytes, score: float, fingerprint: bytes = b"") -> bool:
         """Queue `data`; with a fingerprint, only if the crawl has not admitted it before."""
@@ -154,6 +176,16 @@ class LeaseStore:
     def deliver(self, lease: str, fields: dict[str, bytes | str]) -> bool:
         flat = [x for pair in fields.items() for x in pair]
         return bool(self._deliver(keys=[self.keys.leases, self.keys.stream], args=[lease, *flat]))
+
+    def give_back(self, leases: list[str]) -> int:
+        """Return leased requests to the queue now; how many."""
+        k = self.keys
+        return self._give_up(keys=[k.requests, k.leases, k.leased, k.lease_score], args=leases)
+
+    def set_aside(self, leases: list[str]) -> int:
+        """Keep leased requests for the crawl's next start (with the refused ones)."""
+        k = self.keys
+        return self._give_up(keys=[k.refused, k.leases, k.leased, k.lease_score], args=leases)
 
     def ack(self, lease: str) -> None:
         """The request is finished for good: forget it."""

@@ -52,9 +52,15 @@ class LeasedScheduler(Scheduler):
     def close(self, reason):
         if self.renewal is not None and self.renewal.running:
             self.renewal.stop()
+        # What this worker still holds goes back at once, not when its leases expire.
+        held = list(self.frontier.held.values())
+        self.frontier.held.clear()
+        if held and (returned := self.frontier.store.give_back(held)):
+            logger.info("%d requests this worker held returned to the queue", returned)
         super().close(reason)
 
     def renew(self) -> None:
+        self.frontier.beat()
         held = self.frontier.held
         kept = self.frontier.store.renew(list(held.values()), self.frontier.lease_ttl)
         for url, lease in list(held.items()):
