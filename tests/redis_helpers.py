@@ -6,6 +6,7 @@ share the server. No Redis answering is a test failure, never a skip (.ci/run st
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -19,9 +20,8 @@ def plain_client() -> redis.Redis:
     return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
 
 
-@pytest.fixture
-def redis_prefix():
-    """A fresh key prefix on the test Redis; its keys are deleted after the test."""
+@contextlib.contextmanager
+def fresh_prefix():
     client = plain_client()
     try:
         client.ping()
@@ -32,3 +32,17 @@ def redis_prefix():
     for key in client.scan_iter(f"{prefix}:*", count=1000):
         client.delete(key)
     client.close()
+
+
+@pytest.fixture
+def redis_prefix():
+    """A fresh key prefix on the test Redis; its keys are deleted after the test."""
+    with fresh_prefix() as prefix:
+        yield prefix
+
+
+@pytest.fixture(scope="module")
+def module_redis_prefix():
+    """The same, for the tests of one module sharing one crawl."""
+    with fresh_prefix() as prefix:
+        yield prefix

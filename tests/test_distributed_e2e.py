@@ -14,9 +14,10 @@ from click.testing import CliRunner
 from crawler.cli import main
 from crawler.distributed.localfleet import start_worker, start_writer
 from crawler.replay import ReplayServer
-from tests.redis_helpers import REDIS_URL, redis_prefix  # noqa: F401
+from crawler.urls import is_article_url
+from tests.redis_helpers import REDIS_URL, module_redis_prefix  # noqa: F401
 from tests.site_paths import SITE
-from tests.test_crawl_e2e import FAST, crawl
+from tests.test_crawl_e2e import CPC, FAST, crawl
 
 WORKERS = 3
 
@@ -71,34 +72,61 @@ def single_machine(tmp_path_factory):
     return db
 
 
-def test_three_workers_and_a_writer_make_the_single_machine_archive(
-    single_machine,
-    tmp_path,
-    redis_prefix,  # noqa: F811
-):
-    db = tmp_path / "archive.db"
+@pytest.fixture(scope="module")
+def fleet_archive(tmp_path_factory, module_redis_prefix):  # noqa: F811
+    """A first distributed crawl of the recorded site, then a second (incremental) one: the
+    archive, and what the proxy answered in the second."""
+    tmp = tmp_path_factory.mktemp("fleet")
+    db = tmp / "archive.db"
     with ReplayServer(SITE) as server:
-        codes, logs = fleet_crawl(tmp_path, db, redis_prefix, server)
-    assert codes == [0] * (WORKERS + 1), logs
-    got, want = archive_state(db), archive_state(single_machine)
+        codes, logs = fleet_crawl(tmp, db, module_redis_prefix, server)
+        assert codes == [0] * (WORKERS + 1), logs
+        first = archive_state(db)
+        del server.hits[:]
+        again = tmp / "again"
+        again.mkdir()
+        codes, logs = fleet_crawl(again, db, module_redis_prefix, server, workers=2)
+        assert codes == [0, 0, 0], logs
+        second_hits = [h.url for h in server.hits]
+    return db, first, second_hits
+
+
+def test_three_workers_and_a_writer_make_the_single_machine_archive(single_machine, fleet_archive):
+    db, first, _ = fleet_archive
+    want = archive_state(single_machine)
     for table in want:
-        assert got[table] == want[table], table
+        assert first[table] == want[table], table
     assert integrity(db) == "ok"
     assert not Path("/nonexistent/worker-has-no-archive.db").exists()
-    # One run, its pages counted by the worker that fetched them.
+
+
+def test_the_distributed_crawl_is_one_run_counted_per_worker(fleet_archive):
+    db, *_ = fleet_archive
     conn = sqlite3.connect(db)
     runs = conn.execute("SELECT id, finish_reason, fetched, new FROM runs").fetchall()
     per_worker = conn.execute(
         "SELECT worker, fetched, new FROM run_workers WHERE run_id = 1"
     ).fetchall()
     conn.close()
-    assert [r[:2] for r in runs] == [(1, "finished")]
+    assert [r[:2] for r in runs] == [(1, "finished"), (2, "finished")]
     assert sum(f for _, f, _ in per_worker) == runs[0][2]
     assert sum(n for *_, n in per_worker) == runs[0][3]
     assert {w for w, *_ in per_worker} <= {f"w{n}" for n in range(WORKERS)}
     # `cpc-archive runs` shows it as one run with its workers' counts.
     shown = json.loads(CliRunner().invoke(main, ["runs", "--db", str(db), "--json"]).output)
-    assert len(shown) == 1
-    assert sum(w["fetched"] for w in shown[0]["workers"]) == shown[0]["fetched"]
+    first = next(r for r in shown if r["id"] == 1)
+    assert sum(w["fetched"] for w in first["workers"]) == first["fetched"]
     table = CliRunner().invoke(main, ["runs", "--db", str(db)]).output
     assert all(f"{w}:" in table for w, *_ in per_worker)
+
+
+def test_a_second_distributed_run_learns_the_archived_articles_from_redis(fleet_archive):
+    """Workers have no archive: the writer's published keys stop them at known articles."""
+    db, first, second_hits = fleet_archive
+    fetched = [u for u in second_hits if not u.endswith("/robots.txt")]
+    assert not [u for u in fetched if is_article_url(u)]
+    assert sorted(fetched) == sorted(
+        [f"{CPC}/"]
+        + [f"{CPC}/GB/{c}/index.html" for c in ("64093/64387", "64093/64094", "164113", "117005")]
+    )
+    assert archive_state(db)["articles"] == first["articles"]

@@ -85,10 +85,13 @@ class RedisFrontier:
         """Join the crawl under way, or begin one; the seeds to request (the duplicate filter
         drops those a running crawl already has)."""
         self._wait_for_writer()
-        fresh = self.server.set(self.keys.crawl, uuid.uuid4().hex, nx=True)
-        if fresh:
-            self.server.set(self.keys.args, json.dumps(args or {}, ensure_ascii=False))
-        self.crawl_id = self.server.get(self.keys.crawl).decode()
+        crawl = None
+        while crawl is None:  # a crawl ending between the two commands: begin the next one
+            fresh = self.server.set(self.keys.crawl, uuid.uuid4().hex, nx=True)
+            if fresh:
+                self.server.set(self.keys.args, json.dumps(args or {}, ensure_ascii=False))
+            crawl = self.server.get(self.keys.crawl)
+        self.crawl_id = crawl.decode()
         others = self.live_workers()
         self.beat()
         if not others and not self.server.exists(self.keys.stop):
