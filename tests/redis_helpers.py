@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 import redis
@@ -46,3 +48,14 @@ def module_redis_prefix():
     """The same, for the tests of one module sharing one crawl."""
     with fresh_prefix() as prefix:
         yield prefix
+
+
+def gate(prefix: str, logs: list) -> None:
+    """Hold workers at the writer's gate: clear the writer's "ready" (it sets it again on
+    start), then wait until every worker log says it waits. A worker that starts after its
+    fleet finished would begin a crawl of its own; held at the gate, all crawl side by side."""
+    plain_client().delete(f"{prefix}:cpc:ready")
+    deadline = time.monotonic() + 120
+    while not all("Waiting for the archiver" in Path(p).read_text() for p in logs):
+        assert time.monotonic() < deadline, "workers never reached the writer's gate"
+        time.sleep(0.1)

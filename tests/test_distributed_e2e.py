@@ -15,7 +15,7 @@ from crawler.cli import main
 from crawler.distributed.localfleet import start_worker, start_writer
 from crawler.replay import ReplayServer
 from crawler.urls import is_article_url
-from tests.redis_helpers import REDIS_URL, module_redis_prefix  # noqa: F401
+from tests.redis_helpers import REDIS_URL, gate, module_redis_prefix, plain_client  # noqa: F401
 from tests.site_paths import SITE
 from tests.test_crawl_e2e import CPC, FAST, crawl
 
@@ -53,11 +53,13 @@ def fleet_crawl(tmp: Path, db: Path, prefix: str, server, workers=WORKERS, extra
     logs = [tmp / f"worker{n}.log" for n in range(workers)] + [tmp / "writer.log"]
     with contextlib.ExitStack() as files:
         out = [files.enter_context(open(p, "w")) for p in logs]
-        writer = start_writer(db, REDIS_URL, prefix, out[-1], "--until-finished")
+        plain_client().delete(f"{prefix}:cpc:ready")  # before any worker looks at it
         procs = [
             start_worker(server.url, REDIS_URL, prefix, f"w{n}", out[n], [*FAST, *extra])
             for n in range(workers)
         ]
+        gate(prefix, logs[:-1])
+        writer = start_writer(db, REDIS_URL, prefix, out[-1], "--until-finished")
         codes = [p.wait(timeout=180) for p in procs]
         codes.append(writer.wait(timeout=60))
     return codes, [p.read_text() for p in logs]

@@ -13,7 +13,7 @@ import pytest
 
 from crawler.distributed.localfleet import start_worker, start_writer
 from crawler.replay import ReplayServer
-from tests.redis_helpers import REDIS_URL, redis_prefix  # noqa: F401
+from tests.redis_helpers import REDIS_URL, gate, redis_prefix  # noqa: F401
 from tests.site_paths import SITE
 from tests.test_crawl_e2e import FAST, wait_for
 from tests.test_distributed_e2e import archive_state, integrity, single_machine  # noqa: F401
@@ -38,11 +38,12 @@ def test_killed_worker_and_writer_lose_nothing_and_store_nothing_twice(
         def log(name):
             return stack.enter_context(open(tmp_path / f"{name}.log", "w"))
 
-        writer = start_writer(db, REDIS_URL, redis_prefix, log("writer"))
         workers = [
             start_worker(server.url, REDIS_URL, redis_prefix, f"w{n}", log(f"w{n}"), FLEET)
             for n in range(3)
         ]
+        gate(redis_prefix, [tmp_path / f"w{n}.log" for n in range(3)])
+        writer = start_writer(db, REDIS_URL, redis_prefix, log("writer"))
         victim = rng.randrange(3)
         wait_for(db, articles, at_least=rng.randrange(3, 15))
         os.kill(workers[victim].pid, signal.SIGKILL)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from crawler.distributed.localfleet import start_worker, start_writer
 from crawler.replay import Hit, ReplayServer
-from tests.redis_helpers import REDIS_URL, plain_client, redis_prefix  # noqa: F401
+from tests.redis_helpers import REDIS_URL, gate, plain_client, redis_prefix  # noqa: F401
 from tests.site_paths import SITE
 from tests.test_crawl_e2e import FAST
 
@@ -52,19 +52,12 @@ def run_fleet(tmp_path, prefix, server, extra, workers=3, finishes=True):
     with contextlib.ExitStack() as stack:
         logs = [stack.enter_context(open(tmp_path / f"{n}.log", "w")) for n in range(workers + 1)]
         until = ["--until-finished"] if finishes else []
-        plain_client().delete(f"{prefix}:cpc:ready")  # published again by this writer
+        plain_client().delete(f"{prefix}:cpc:ready")  # before any worker looks at it
         procs = [
             start_worker(server.url, REDIS_URL, prefix, f"w{n}", logs[n], [*FAST, *extra])
             for n in range(workers)
         ]
-        # The workers wait for the writer: started once all wait, they crawl side by side.
-        deadline = time.monotonic() + 120
-        while not all(
-            "Waiting for the archiver" in (tmp_path / f"{n}.log").read_text()
-            for n in range(workers)
-        ):
-            assert time.monotonic() < deadline, "workers never reached the writer's gate"
-            time.sleep(0.1)
+        gate(prefix, [tmp_path / f"{n}.log" for n in range(workers)])
         writer = start_writer(tmp_path / "archive.db", REDIS_URL, prefix, logs[-1], *until)
         codes = [p.wait(timeout=240) for p in procs]
         if not finishes:
