@@ -127,6 +127,9 @@ ARCHIVE_REDIS_LEASE = 60.0
 # Seconds the whole fleet stays stopped after a ban seen by any worker; a worker started
 # within it stops at once (systemd restarts it later), one started after it resumes the crawl.
 ARCHIVE_REDIS_BAN_PAUSE = 3600.0
+# Seconds after a crawl ends during which a starting worker does not begin another: workers
+# started minutes apart (a timer's random delay) make one crawl a day, not one each.
+ARCHIVE_REDIS_RECRAWL_AFTER = 3600.0
 # This worker's name in the run's per-worker counts; empty: host:pid.
 ARCHIVE_WORKER_NAME = ""
 # Add-ons see the command line's settings: the Redis switch lives in one.

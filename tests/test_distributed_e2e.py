@@ -85,6 +85,8 @@ def fleet_archive(tmp_path_factory, module_redis_prefix):  # noqa: F811
         assert codes == [0] * (WORKERS + 1), logs
         first = archive_state(db)
         del server.hits[:]
+        # The next day: the pause after a finished crawl (ARCHIVE_REDIS_RECRAWL_AFTER) is over.
+        plain_client().delete(f"{module_redis_prefix}:cpc:finished")
         again = tmp / "again"
         again.mkdir()
         codes, logs = fleet_crawl(again, db, module_redis_prefix, server, workers=2)

@@ -115,6 +115,19 @@ def test_the_crawl_ends_once_and_only_when_nothing_is_queued_or_leased(redis_pre
     assert not f.server.exists(f.keys.crawl)
 
 
+def test_a_worker_started_just_after_the_crawl_ended_begins_no_other(redis_prefix):  # noqa: F811
+    f = RedisFrontier(REDIS_URL, f"{redis_prefix}:cpc", "w1", 30.0, recrawl_after=60)
+    f.server.set(f.keys.ready, "1")
+    f.start([])
+    f.close("finished")
+    late = RedisFrontier(REDIS_URL, f"{redis_prefix}:cpc", "w2", 30.0, recrawl_after=60)
+    assert late.start(["seed"]) == []
+    assert not f.server.exists(f.keys.crawl)
+    f.server.delete(f.keys.finished)  # the pause is over
+    assert late.start(["seed"]) == ["seed"]
+    assert f.server.exists(f.keys.crawl)
+
+
 def test_a_second_writer_claims_what_a_killed_one_left_pending(redis_prefix, tmp_path):  # noqa: F811
     from crawler.archive.db import open_archive
     from crawler.distributed.archiver import Archiver

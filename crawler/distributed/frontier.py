@@ -26,8 +26,8 @@ from crawler.distributed.leases import LeaseStore
 
 logger = logging.getLogger(__name__)
 
-# KEYS: crawl, requests, leases, stream, dupefilter, args, stop, refused.
-# ARGV: crawl id, worker, reason.
+# KEYS: crawl, requests, leases, stream, dupefilter, args, stop, refused, finished.
+# ARGV: crawl id, worker, reason, seconds before a new crawl may begin.
 # The crawl ends once, for the first worker that finds nothing queued and nothing leased, and
 # the fleet not stopped (a ban); the writer learns it from the stream, after every page
 # delivered before it. Like a finished single-machine crawl, it forgets what was refused.
@@ -38,6 +38,7 @@ if redis.call('ZCARD', KEYS[2]) > 0 or redis.call('ZCARD', KEYS[3]) > 0 then ret
 redis.call('XADD', KEYS[4], '*', 'crawl', ARGV[1], 'worker', ARGV[2], 'finish', ARGV[3],
            'args', redis.call('GET', KEYS[6]) or '{}')
 redis.call('DEL', KEYS[1], KEYS[5], KEYS[6], KEYS[8])
+if tonumber(ARGV[4]) > 0 then redis.call('SET', KEYS[9], ARGV[1], 'EX', ARGV[4]) end
 return 1
 """
 
@@ -52,13 +53,16 @@ def worker_name(settings) -> str:
 
 
 class RedisFrontier:
-    def __init__(self, url: str, prefix: str, worker: str, lease_ttl: float):
+    def __init__(
+        self, url: str, prefix: str, worker: str, lease_ttl: float, recrawl_after: float = 0
+    ):
         self.url = url
         self.server = connect(url)
         self.keys = Keys(prefix)
         self.store = LeaseStore(self.server, self.keys)
         self.worker = worker
         self.lease_ttl = lease_ttl
+        self.recrawl_after = int(recrawl_after)
         self.held: dict[str, str] = {}  # frontier URL -> lease id, this worker's
         self.crawl_id: str | None = None
         self.args: dict = {}
@@ -75,6 +79,7 @@ class RedisFrontier:
                 prefix,
                 worker_name(s),
                 s.getfloat("ARCHIVE_REDIS_LEASE"),
+                s.getfloat("ARCHIVE_REDIS_RECRAWL_AFTER"),
             )
             crawler._redis_frontier = frontier
         return frontier
@@ -87,6 +92,14 @@ class RedisFrontier:
         self._wait_for_writer()
         crawl = None
         while crawl is None:  # a crawl ending between the two commands: begin the next one
+            if not self.server.exists(self.keys.crawl) and self.server.exists(self.keys.finished):
+                # The fleet's crawl ended moments ago: a worker started late joins nothing.
+                logger.info(
+                    "The fleet finished a crawl less than ARCHIVE_REDIS_RECRAWL_AFTER (%ds) "
+                    "ago: nothing to do",
+                    self.recrawl_after,
+                )
+                return []
             fresh = self.server.set(self.keys.crawl, uuid.uuid4().hex, nx=True)
             if fresh:
                 self.server.set(self.keys.args, json.dumps(args or {}, ensure_ascii=False))
@@ -161,8 +174,9 @@ class RedisFrontier:
                     self.keys.args,
                     self.keys.stop,
                     self.keys.refused,
+                    self.keys.finished,
                 ],
-                args=[self.crawl_id, self.worker, reason],
+                args=[self.crawl_id, self.worker, reason, self.recrawl_after],
             )
             if ended:
                 logger.info("Distributed crawl %s finished: nothing left to fetch", self.crawl_id)

@@ -21,6 +21,10 @@ class Keys:
         return self._k("crawl")
 
     @property
+    def finished(self) -> str:  # set for ARCHIVE_REDIS_RECRAWL_AFTER seconds after a crawl ends
+        return self._k("finished")
+
+    @property
     def args(self) -> str:  # the arguments the crawl was started with (its run row's args)
         return self._k("args")
 
