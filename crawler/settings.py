@@ -185,3 +185,24 @@ SPIDERMON_EMAIL_SENDER = "cpc-archive@localhost"
 ARCHIVE_MONITOR_WEBHOOK_URL = ""
 # A webhook that does not answer must not hold the end of the crawl for long.
 ARCHIVE_MONITOR_WEBHOOK_TIMEOUT = 30.0
+
+# --- distributed crawl (docs/distributed.md) ------------------------------------------------
+
+# Redis holding the fleet's frontier (redis://host:6379/0). Empty: the single-machine crawl
+# with its SQLite frontier. Set, crawler.distributed.addon turns this process into a worker.
+ARCHIVE_REDIS_URL = ""
+# Prefix of every Redis key of this archive's crawls: several archives can share one Redis.
+ARCHIVE_REDIS_PREFIX = "cpc-archive"
+# Seconds a leased request stays this worker's without renewal (renewed every third of it):
+# how long the requests of a worker that died wait before another worker takes them.
+ARCHIVE_REDIS_LEASE = 60.0
+# Seconds the whole fleet stays stopped after a ban seen by any worker; a worker started
+# within it stops at once (systemd restarts it later), one started after it resumes the crawl.
+ARCHIVE_REDIS_BAN_PAUSE = 3600.0
+# Seconds after a crawl ends during which a starting worker does not begin another: workers
+# started minutes apart (a timer's random delay) make one crawl a day, not one each.
+ARCHIVE_REDIS_RECRAWL_AFTER = 3600.0
+# This worker's name in the run's per-worker counts; empty: host:pid.
+ARCHIVE_WORKER_NAME = ""
+# Add-ons see the command line's settings: the Redis switch lives in one.
+ADDONS = {"crawler.distributed.addon.RedisMode": 0}

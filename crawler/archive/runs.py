@@ -71,3 +71,14 @@ def close_unfinished_runs(db: Database, reason: str, kind: str | None = None) ->
     for run_id in ids:
         finish_run(db, run_id, reason)
     return ids
+
+
+def worker_counts(db: Database, run_id: int) -> list[dict[str, Any]]:
+    """A distributed crawl's counts per worker (table run_workers); empty for other runs."""
+    cols = ("worker", *COUNTS)
+    rows = db.execute(
+        f"SELECT {', '.join(f'[{c}]' for c in cols)} FROM run_workers WHERE run_id = ? "
+        "ORDER BY worker",
+        [run_id],
+    ).fetchall()
+    return [dict(zip(cols, row, strict=True)) for row in rows]

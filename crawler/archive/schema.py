@@ -350,6 +350,31 @@ def _print_edition(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="011_distributed_runs")
+def _distributed_runs(db: Database) -> None:
+    # A distributed crawl (crawler.distributed) is one run however many workers it has: the
+    # writer maps the crawl's id in Redis to its run row.
+    db["distributed_runs"].create({"crawl": str, "run_id": int}, pk="crawl")
+    # Its counts per worker, beside the run's totals.
+    db["run_workers"].create(
+        {
+            "run_id": int,
+            "worker": str,
+            "fetched": int,
+            "new": int,
+            "changed": int,
+            "unchanged": int,
+            "removed": int,
+            "failed": int,
+        },
+        pk=("run_id", "worker"),
+        defaults={c: 0 for c in ("fetched", "new", "changed", "unchanged", "removed", "failed")},
+    )
+    # Stream entries the writer stored, in the transaction that stored them: an entry
+    # redelivered after a writer died between commit and acknowledgement is not stored twice.
+    db["stream_applied"].create({"entry": str, "run_id": int}, pk="entry")
+
+
 # Instant columns, all written UTC with "Z" (crawler.archive.instants).
 INSTANT_COLUMNS = {
     "snapshots": ("fetched_at",),

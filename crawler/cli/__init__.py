@@ -16,6 +16,7 @@ def main() -> None:
 from crawler.cli import archive  # noqa: E402, F401, I001
 from crawler.cli import browse  # noqa: E402, F401
 from crawler.cli import crawl  # noqa: E402, F401
+from crawler.cli import distributed  # noqa: E402, F401
 from crawler.cli import export  # noqa: E402, F401
 from crawler.cli import extract  # noqa: E402, F401
 from crawler.cli import fixture  # noqa: E402, F401

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from crawler.archive.checks import run_checks
 from crawler.archive.filters import filter_sql
+from crawler.archive.runs import worker_counts
 from crawler.archive.selection import article_row, version_rows
 from crawler.cli import main
 from crawler.cli.options import (
@@ -434,16 +435,18 @@ def runs(limit, db_path, as_json):
             [limit],
         ).fetchall()
         checks = {r[0]: run_checks(db, r[0]) for r in rows}
+        workers = {r[0]: worker_counts(db, r[0]) for r in rows}
     if as_json:
-        print_json(
-            [
-                {
-                    **dict(zip(RUN_COLUMNS, r, strict=True)),
-                    "checks": [vars(c) for c in checks[r[0]]],
-                }
-                for r in rows
-            ]
-        )
+        out = []
+        for r in rows:
+            run = {
+                **dict(zip(RUN_COLUMNS, r, strict=True)),
+                "checks": [vars(c) for c in checks[r[0]]],
+            }
+            if workers[r[0]]:  # a distributed crawl: one run, counted per worker too
+                run["workers"] = workers[r[0]]
+            out.append(run)
+        print_json(out)
         return
     if not rows:
         console.print("No runs yet.")
@@ -452,6 +455,9 @@ def runs(limit, db_path, as_json):
     for r in rows:
         run = dict(zip(RUN_COLUMNS, r, strict=True))
         counts = ", ".join(f"{run[c]} {c}" for c in RUN_COLUMNS[5:] if run[c])
+        for w in workers[run["id"]]:
+            mine = ", ".join(f"{w[c]} {c}" for c in RUN_COLUMNS[5:] if w[c])
+            counts += f"\n  {w['worker']}: {mine or 'nothing'}"
         shown.append(
             (
                 run["id"],

@@ -15,18 +15,17 @@ Arguments (`-a name=value`):
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.archive.instants import utc_instant, utc_now
-from crawler.archive.store import articles_first_seen_since, known_article
+from crawler.archive.instants import utc_now
 from crawler.archive.verdict import continuation_not_ok
 from crawler.crawl import state
-from crawler.crawl.archive import open_crawl_archive
+from crawler.crawl.frontier import SqliteFrontier
 from crawler.crawl.item import CrawledPage
 from crawler.crawl.reach import UNREACHABLE, give_up, hurry, is_connection_error
 from crawler.items import ArticleRecord, Fetch, NotArticle
@@ -139,7 +138,9 @@ class CpcSpider(scrapy.Spider):
             spider.seed_urls = list(crawler.settings.getlist("ARCHIVE_START_URLS"))
         spider.list_hosts = {urlsplit(u).netloc.lower() for u in spider.seed_urls}
         spider.give_up_after = crawler.settings.getint("ARCHIVE_UNREACHABLE_AFTER")
-        spider.db = open_crawl_archive(crawler.settings)
+        spider.frontier = frontier_for(crawler)
+        if spider.recheck_days and not isinstance(spider.frontier, SqliteFrontier):
+            raise ValueError("recheck_days reads the archive: run it as a single-machine crawl")
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         return spider
@@ -147,24 +148,10 @@ class CpcSpider(scrapy.Spider):
     # --- what to fetch first ----------------------------------------------------------------
 
     async def start(self):
-        resumed = state.pending(self.db)
-        if resumed:
-            logger.info("Resuming an interrupted crawl: %d URLs pending", len(resumed))
-            for entry in resumed:
-                if entry.kind == "article" and known_article(self.db, article_key(entry.url)):
-                    # Stored before the kill, not yet marked done: nothing to fetch.
-                    state.mark_done(self.db, entry.url)
-                    continue
-                yield self.request(entry)
-            return
-        # A fresh crawl: forget what a stopped one left done (banned, or capped by a limit).
-        state.clear(self.db)
         seeds = [state.Entry(url, self.kind_of(url)) for url in self.seed_urls]
         if self.recheck_days:
-            since = datetime.now(UTC) - timedelta(days=self.recheck_days)
-            recent = articles_first_seen_since(self.db, utc_instant(since.isoformat()))
-            seeds += [state.Entry(canonical_url(url), "recheck") for _key, url in recent]
-        for entry in state.enqueue(self.db, seeds):
+            seeds += self.frontier.recheck(self.recheck_days)
+        for entry in self.frontier.start(seeds, self.run_args):
             yield self.request(entry)
 
     @staticmethod
@@ -212,7 +199,7 @@ class CpcSpider(scrapy.Spider):
                 if first not in articles:
                     articles[first] = (entry_date(link.date) or url_date(first), in_list)
         # Known from an earlier run: archived, and not found (again) by this crawl.
-        this_crawl = state.kinds(self.db, list(articles))
+        this_crawl = self.frontier.kinds(list(articles))
         met_known, oldest = False, None
         found: list[state.Entry] = []
         for url, (day, in_list) in articles.items():
@@ -223,7 +210,7 @@ class CpcSpider(scrapy.Spider):
             if url in this_crawl:
                 met_known = met_known or (in_list and this_crawl[url] == "recheck")
                 continue
-            if known_article(self.db, article_key(url)) or state.settled(self.db, url):
+            if self.frontier.known_article(article_key(url)) or self.frontier.settled(url):
                 met_known = met_known or in_list
                 continue
             found.append(state.Entry(url, "article", channel, depth))
@@ -236,7 +223,7 @@ class CpcSpider(scrapy.Spider):
         next_page = listing.next_url
         if next_page and entry.kind == "listing" and self.walk_on(met_known, oldest):
             found.append(state.Entry(canonical_url(next_page), "listing", channel, depth))
-        for added in state.enqueue(self.db, found):
+        for added in self.frontier.enqueue(found):
             yield self.request(added)
         # Snapshotted like every fetch; marked done in the frontier once stored.
         what = NotArticle(entry.url, listing_kind(entry), f"{listing_kind(entry)} page, crawled")
@@ -330,7 +317,7 @@ class CpcSpider(scrapy.Spider):
         if failure.check(scrapy.exceptions.IgnoreRequest):
             # robots.txt forbids it: not fetched, nothing to store.
             logger.info("Not fetching %s: %s", request.url, reason)
-            state.mark_done(self.db, entry.url)
+            self.frontier.mark_done(entry.url)
             return None
         kind = failure.type.__name__
         if is_connection_error(failure.value) and give_up(self.crawler.stats, self.give_up_after):
@@ -346,12 +333,18 @@ class CpcSpider(scrapy.Spider):
 
     def item_scraped(self, item):
         if item.done:
-            state.mark_done(self.db, item.frontier_url)
+            self.frontier.mark_done(item.frontier_url)
 
     def spider_closed(self, reason):
-        if reason == "finished":
-            state.clear(self.db)
-        else:
-            left = len(state.pending(self.db))
-            logger.info("Crawl stopped (%s): %d URLs pending for the next run", reason, left)
-        self.db.close()
+        # The distributed frontier is closed by its pipeline, after the last delivery.
+        if isinstance(self.frontier, SqliteFrontier):
+            self.frontier.close(reason)
+
+
+def frontier_for(crawler):
+    """The archive file's frontier, or the fleet's in Redis when ARCHIVE_REDIS_URL is set."""
+    if crawler.settings.get("ARCHIVE_REDIS_URL"):
+        from crawler.distributed.frontier import RedisFrontier
+
+        return RedisFrontier.of(crawler)
+    return SqliteFrontier(crawler.settings)
