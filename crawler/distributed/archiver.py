@@ -22,7 +22,7 @@ from sqlite_utils import Database
 
 from crawler.archive.db import write_transaction
 from crawler.archive.runs import COUNTS, finish_run, start_run, unfinished_runs
-from crawler.archive.store import known_article, store_fetches
+from crawler.archive.store import known_article, no_response, store_fetches
 from crawler.crawl import state
 from crawler.crawl.runlock import INTERRUPTED
 from crawler.distributed.connection import connect
@@ -186,7 +186,9 @@ class Archiver:
                     "INSERT INTO stream_applied (entry, run_id) VALUES (?, ?)",
                     [applied_key, run_id],
                 )
-                self._count(run_id, worker, len(page.fetches), outcome.status)
+                # As store_fetches counts the run: a fetch with no response is no fetch.
+                fetched = 0 if no_response(page.fetches) else len(page.fetches)
+                self._count(run_id, worker, fetched, outcome.status)
         if outcome is not None:
             self._publish(page.frontier_url, outcome.article_key)
         self._ack(entry_id, fields.get(b"lease"), keep=not page.done)
