@@ -17,7 +17,7 @@ from crawler.items import ArticleRecord, Image, NotArticle
 from crawler.pages import selectors as S
 from crawler.pages.body import absolute, fallback_body_root, read_body
 from crawler.pages.decode import Decoded, decode_html
-from crawler.pages.document import css, parse_page
+from crawler.pages.document import css, parse_page, text_of
 from crawler.pages.normalize import (
     EDITOR_LINE_RE,
     byline_names,
@@ -87,7 +87,7 @@ def _first_text(roots: Sequence[etree._Element], selectors: S.Sel) -> str:
         for selector in selectors:
             for el in css(root, selector):
                 matched = True
-                text = clean_text(el.text_content())
+                text = clean_text(text_of(el))
                 if text:
                     return text
         if matched:  # the fields are in this root, even if empty: no looking further out
@@ -115,7 +115,7 @@ def _pages(
 def _editor_line_anywhere(page: etree._Element) -> list[str]:
     """An unknown layout: the first short element whose whole text is an editor line."""
     for el in page.xpath(S.EDITOR_TEXT_XPATH):
-        text = clean_text(el.text_content())
+        text = clean_text(text_of(el))
         if len(text) <= 60 and EDITOR_LINE_RE.match(text):
             return editor_names(text)
     return []
@@ -157,7 +157,7 @@ def _record(
     source_text = _first_text(roots, template.source)
     source, source_url = "", ""
     for a in _select(roots, template.source_link):
-        name = clean_text(a.text_content())
+        name = clean_text(text_of(a))
         if name:
             source, source_url = name, absolute(url, a.get("href"))
             break
@@ -198,7 +198,7 @@ def _record(
         editors=editors,
         print_edition=edition or body.print_edition,
         breadcrumbs=[
-            t for a in _select([page], template.breadcrumbs) if (t := clean_text(a.text_content()))
+            t for a in _select([page], template.breadcrumbs) if (t := clean_text(text_of(a)))
         ],
         keywords=[k for k in _KEYWORD_SEP_RE.split(meta.get(S.META["keywords"], "")) if k],
         description=meta.get(S.META["description"], ""),
@@ -232,13 +232,12 @@ def _not_article_by_page(head: _Head, url: str) -> tuple[str, str] | None:
 
 def _looks_like_listing(page: etree._Element) -> bool:
     has_next = any(
-        S.LISTING_NEXT_TEXT in clean_text(el.text_content())
-        for el in _select([page], S.LISTING_PAGER)
+        S.LISTING_NEXT_TEXT in clean_text(text_of(el)) for el in _select([page], S.LISTING_PAGER)
     )
     dated = sum(
         1
         for li in css(page, S.LIST_ENTRIES)
-        if css(li, S.LIST_ENTRY_LINK) and _DATED_LINK_RE.search(li.text_content())
+        if css(li, S.LIST_ENTRY_LINK) and _DATED_LINK_RE.search(text_of(li))
     )
     return dated >= S.LISTING_MIN_DATED_LINKS and (
         has_next or dated >= 2 * S.LISTING_MIN_DATED_LINKS

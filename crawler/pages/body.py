@@ -16,7 +16,7 @@ from lxml import etree
 
 from crawler.items import Image, PrintEdition
 from crawler.pages import selectors as S
-from crawler.pages.document import css
+from crawler.pages.document import css, text_of
 from crawler.pages.normalize import (
     EDITOR_LINE_RE,
     PRINT_EDITION_RE,
@@ -157,7 +157,7 @@ def fallback_body_root(page: etree._Element) -> etree._Element | None:
     for p in css(page, S.FALLBACK_BLOCKS):
         parent = p.getparent()
         if parent is not None:
-            weight[parent] = weight.get(parent, 0) + len(clean_text(p.text_content()))
+            weight[parent] = weight.get(parent, 0) + len(clean_text(text_of(p)))
     if not weight:
         return None
     root, total = max(weight.items(), key=lambda kv: kv[1])

@@ -17,7 +17,7 @@ from lxml import etree
 
 from crawler.pages import selectors as S
 from crawler.pages.decode import decode_html
-from crawler.pages.document import css, parse_page
+from crawler.pages.document import css, parse_page, text_of
 from crawler.pages.normalize import clean_text, parse_date
 from crawler.urls import LISTING_RE, canonical_url, is_article_url, is_listing_url, is_site_host
 
@@ -72,7 +72,7 @@ def _absolute(base: str, href: str | None) -> str | None:
 
 
 def _link_title(a: etree._Element) -> str:
-    text = clean_text(a.text_content())
+    text = clean_text(text_of(a))
     full = clean_text(a.get("title"))
     if full and (not text or text.endswith(("…", "..."))):
         return full  # lists cut long headlines and keep the whole one in the title attribute
@@ -102,7 +102,7 @@ def _date_beside(a: etree._Element, article_keys: Mapping[etree._Element, str]) 
         return None
     if len({article_keys[x] for x in item.iter("a") if x in article_keys}) != 1:
         return None  # a block of several articles is not one list entry
-    outside = "".join(item.itertext()).replace(clean_text(a.text_content()), " ")
+    outside = "".join(item.itertext()).replace(clean_text(text_of(a)), " ")
     return parse_date(outside, fallback=False)
 
 
@@ -121,7 +121,7 @@ def _next_url(page: etree._Element, base: str, url: str, links: dict[str, str]) 
     pagers = [el for selector in S.LISTING_PAGER for el in css(page, selector)]
     for scope in (*pagers, page):
         for a in scope.iter("a"):
-            if clean_text(a.text_content()) in S.LIST_NEXT_TEXTS:
+            if clean_text(text_of(a)) in S.LIST_NEXT_TEXTS:
                 target = _absolute(base, a.get("href"))
                 if target and canonical_url(target) != here:
                     return target
