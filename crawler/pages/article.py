@@ -12,13 +12,12 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 from lxml import etree
-from parsel import Selector, SelectorList
 
 from crawler.items import ArticleRecord, Image, NotArticle
 from crawler.pages import selectors as S
 from crawler.pages.body import absolute, fallback_body_root, read_body
 from crawler.pages.decode import Decoded, decode_html
-from crawler.pages.document import attribute, page_selector, text_of
+from crawler.pages.document import css, parse_page, text_of
 from crawler.pages.normalize import (
     EDITOR_LINE_RE,
     byline_names,
@@ -48,6 +47,8 @@ _KEYWORD_SEP_RE = re.compile(r"[\s,，;；、]+")
 _META_NAMES = frozenset(S.META.values())  # the <meta name> values the parser reads
 _HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/GB/index.html"})
 _DATED_LINK_RE = re.compile(r"\d{4}[-年/.]\d{1,2}[-月/.]\d{1,2}")
+# The one XPath selector, compiled once like the CSS ones (crawler.pages.document.css).
+_EDITOR_TEXT = etree.XPath(S.EDITOR_TEXT_XPATH, smart_strings=False, regexp=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,34 +60,34 @@ class _Head:
     meta: dict[str, str]  # name (lower case) -> content, the first of each name it reads
 
 
-def _head(page: Selector) -> _Head:
+def _head(page: etree._Element) -> _Head:
     meta: dict[str, str] = {}
-    for el in page.css(S.META_TAGS):
-        name = (attribute(el, "name") or "").strip().lower()
+    for el in css(page, S.META_TAGS):
+        name = (el.get("name") or "").strip().lower()
         if name in _META_NAMES and name not in meta:
-            meta[name] = clean_text(attribute(el, "content"))
+            meta[name] = clean_text(el.get("content"))
     return _Head(_first_text([page], (S.PAGE_TITLE,)), _first_text([page], (S.PAGE_H1,)), meta)
 
 
 # --- selectors, tried in their declared order ----------------------------------------------------
 
 
-def _select(roots: Sequence[Selector], selectors: S.Sel) -> SelectorList[Selector]:
+def _select(roots: Sequence[etree._Element], selectors: S.Sel) -> list[etree._Element]:
     """In the first root where any selector matches: the matches of the first that does."""
     for root in roots:
         for selector in selectors:
-            found = root.css(selector)
+            found = css(root, selector)
             if found:
                 return found
-    return SelectorList()
+    return []
 
 
-def _first_text(roots: Sequence[Selector], selectors: S.Sel) -> str:
+def _first_text(roots: Sequence[etree._Element], selectors: S.Sel) -> str:
     """The first text, selectors in order, in the first root where any selector matches."""
     for root in roots:
         matched = False
         for selector in selectors:
-            for el in root.css(selector):
+            for el in css(root, selector):
                 matched = True
                 text = clean_text(text_of(el))
                 if text:
@@ -100,12 +101,12 @@ def _first_text(roots: Sequence[Selector], selectors: S.Sel) -> str:
 
 
 def _pages(
-    roots: Sequence[Selector], template: S.Template, url: str, this: ArticleUrl | None
+    roots: Sequence[etree._Element], template: S.Template, url: str, this: ArticleUrl | None
 ) -> list[str]:
     """Every page of a multi-page article, first page first, from the pager links."""
     pages: dict[str, int] = {}  # URL -> page number, in link order
     for a in _select(roots, template.pager):
-        href = absolute(url, attribute(a, "href"))
+        href = absolute(url, a.get("href"))
         target = parse_article_url(href) if href else None
         if target is None or (this and target.first_page_url != this.first_page_url):
             continue
@@ -113,9 +114,9 @@ def _pages(
     return sorted(pages, key=pages.__getitem__)
 
 
-def _editor_line_anywhere(page: Selector) -> list[str]:
+def _editor_line_anywhere(page: etree._Element) -> list[str]:
     """An unknown layout: the first short element whose whole text is an editor line."""
-    for el in page.xpath(S.EDITOR_TEXT_XPATH):
+    for el in _EDITOR_TEXT(page):
         text = clean_text(text_of(el))
         if len(text) <= 60 and EDITOR_LINE_RE.match(text):
             return editor_names(text)
@@ -134,9 +135,9 @@ def _title_from_head(title: str) -> str:
 
 
 def _record(
-    page: Selector,
+    page: etree._Element,
     template: S.Template,
-    body_root: Selector,
+    body_root: etree._Element,
     url: str,
     decoded: Decoded,
     head: _Head,
@@ -160,7 +161,7 @@ def _record(
     for a in _select(roots, template.source_link):
         name = clean_text(text_of(a))
         if name:
-            source, source_url = name, absolute(url, attribute(a, "href"))
+            source, source_url = name, absolute(url, a.get("href"))
             break
     source = (
         source or source_name(source_text or dateline) or source_name(meta.get(S.META["source"]))
@@ -233,14 +234,14 @@ def _not_article_by_page(head: _Head, url: str) -> tuple[str, str] | None:
     return None
 
 
-def _looks_like_listing(page: Selector) -> bool:
+def _looks_like_listing(page: etree._Element) -> bool:
     has_next = any(
         S.LISTING_NEXT_TEXT in clean_text(text_of(el)) for el in _select([page], S.LISTING_PAGER)
     )
     dated = sum(
         1
-        for li in page.css(S.LIST_ENTRIES)
-        if li.css(S.LIST_ENTRY_LINK) and _DATED_LINK_RE.search(text_of(li))
+        for li in css(page, S.LIST_ENTRIES)
+        if css(li, S.LIST_ENTRY_LINK) and _DATED_LINK_RE.search(text_of(li))
     )
     return dated >= S.LISTING_MIN_DATED_LINKS and (
         has_next or dated >= 2 * S.LISTING_MIN_DATED_LINKS
@@ -270,7 +271,7 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
             decoded.encoding,
         )
     try:
-        page = page_selector(clean)
+        page = parse_page(clean)
     except (etree.ParserError, ValueError) as exc:
         return no("unreadable", f"not an HTML document: {exc}", decoded.encoding)
 
@@ -281,7 +282,7 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
 
     parsed = parse_article_url(url) if url else None
     for template in S.TEMPLATE_ORDER:
-        if not any(page.css(selector) for selector in template.detect):
+        if not any(css(page, selector) for selector in template.detect):
             continue
         roots = _select([page], template.body)
         if roots:

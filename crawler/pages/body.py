@@ -13,11 +13,10 @@ import re
 from urllib.parse import urljoin
 
 from lxml import etree
-from parsel import Selector
 
 from crawler.items import Image, PrintEdition
 from crawler.pages import selectors as S
-from crawler.pages.document import text_of
+from crawler.pages.document import css, text_of
 from crawler.pages.normalize import (
     EDITOR_LINE_RE,
     PRINT_EDITION_RE,
@@ -103,16 +102,16 @@ class Body:
     authors: list[str] = dataclasses.field(default_factory=list)
 
 
-def _elements(root: Selector, selectors: S.Sel) -> set[etree._Element]:
-    """Every element any of the selectors matches: one CSS selector group, one tree walk."""
-    return {found.root for found in root.css(", ".join(selectors))}
+def _elements(root: etree._Element, selectors: S.Sel) -> set[etree._Element]:
+    """Every element any of the selectors matches: one CSS selector group."""
+    return set(css(root, ", ".join(selectors)))
 
 
-def read_body(root: Selector, template: S.Template, url: str) -> Body:
+def read_body(root: etree._Element, template: S.Template, url: str) -> Body:
     excluded = _elements(root, (*S.COMMON_EXCLUDE, *template.exclude))
     captions = _elements(root, S.CAPTION_BLOCKS)
     out = Body()
-    for block in _blocks(root.root, excluded, captions):
+    for block in _blocks(root, excluded, captions):
         text = clean_text("".join(block.parts))
         if block.caption and not block.images and out.images and not out.images[-1].caption:
             out.images[-1] = Image(out.images[-1].src, text)
@@ -152,14 +151,14 @@ def read_body(root: Selector, template: S.Template, url: str) -> Body:
     return out
 
 
-def fallback_body_root(page: Selector) -> Selector | None:
+def fallback_body_root(page: etree._Element) -> etree._Element | None:
     """The element whose own paragraphs hold the most text."""
     weight: dict[etree._Element, int] = {}
-    for p in page.css(S.FALLBACK_BLOCKS):
-        parent = p.root.getparent()
+    for p in css(page, S.FALLBACK_BLOCKS):
+        parent = p.getparent()
         if parent is not None:
             weight[parent] = weight.get(parent, 0) + len(clean_text(text_of(p)))
     if not weight:
         return None
     root, total = max(weight.items(), key=lambda kv: kv[1])
-    return Selector(root=root) if total >= S.FALLBACK_MIN_BODY else None
+    return root if total >= S.FALLBACK_MIN_BODY else None

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
-from parsel import Selector
 
 from crawler.pages import selectors as S
 from crawler.pages.decode import decode_html
-from crawler.pages.document import page_selector
+from crawler.pages.document import css, parse_page, text_of
 from crawler.pages.normalize import clean_text, parse_date
 from crawler.urls import LISTING_RE, canonical_url, is_article_url, is_listing_url, is_site_host
 
@@ -73,7 +72,7 @@ def _absolute(base: str, href: str | None) -> str | None:
 
 
 def _link_title(a: etree._Element) -> str:
-    text = clean_text(a.text_content())
+    text = clean_text(text_of(a))
     full = clean_text(a.get("title"))
     if full and (not text or text.endswith(("…", "..."))):
         return full  # lists cut long headlines and keep the whole one in the title attribute
@@ -103,7 +102,7 @@ def _date_beside(a: etree._Element, article_keys: Mapping[etree._Element, str]) 
         return None
     if len({article_keys[x] for x in item.iter("a") if x in article_keys}) != 1:
         return None  # a block of several articles is not one list entry
-    outside = "".join(item.itertext()).replace(clean_text(a.text_content()), " ")
+    outside = "".join(item.itertext()).replace(clean_text(text_of(a)), " ")
     return parse_date(outside, fallback=False)
 
 
@@ -117,12 +116,12 @@ def _channel(url: str) -> str | None:
     return m["path"].rsplit("/", 1)[-1] if m else None
 
 
-def _next_url(page: Selector, base: str, url: str, links: dict[str, str]) -> str | None:
+def _next_url(page: etree._Element, base: str, url: str, links: dict[str, str]) -> str | None:
     here = canonical_url(url)
-    pagers = [el.root for selector in S.LISTING_PAGER for el in page.css(selector)]
-    for scope in (*pagers, page.root):
+    pagers = [el for selector in S.LISTING_PAGER for el in css(page, selector)]
+    for scope in (*pagers, page):
         for a in scope.iter("a"):
-            if clean_text(a.text_content()) in S.LIST_NEXT_TEXTS:
+            if clean_text(text_of(a)) in S.LIST_NEXT_TEXTS:
                 target = _absolute(base, a.get("href"))
                 if target and canonical_url(target) != here:
                     return target
@@ -135,12 +134,12 @@ def _next_url(page: Selector, base: str, url: str, links: dict[str, str]) -> str
     return links.get(canonical_url(wanted))
 
 
-def _read(body: bytes, headers: Mapping[str, str] | None) -> tuple[Selector, str]:
+def _read(body: bytes, headers: Mapping[str, str] | None) -> tuple[etree._Element, str]:
     if not body or not body.strip():
         raise ListingError("empty body")
     decoded = decode_html(body, headers)
     try:
-        page = page_selector(decoded.text.encode("utf-8"))
+        page = parse_page(decoded.text.encode("utf-8"))
     except (etree.ParserError, ValueError) as exc:
         raise ListingError(f"not an HTML document: {exc}") from exc
     return page, decoded.encoding
@@ -152,7 +151,8 @@ def parse_listing(body: bytes, url: str, headers: Mapping[str, str] | None = Non
     Raises ListingError when the bytes are not a page (empty body, not HTML).
     """
     page, encoding = _read(body, headers)
-    base_href = page.css(S.BASE_HREF).get()
+    base_hrefs = css(page, S.BASE_HREF)
+    base_href = base_hrefs[0] if base_hrefs else None
     base = urljoin(url, base_href) if base_href is not None else url
     parts = urlsplit(url)
     home = is_site_host(parts.netloc) and parts.path in HOME_PATHS
@@ -160,7 +160,7 @@ def parse_listing(body: bytes, url: str, headers: Mapping[str, str] | None = Non
     # Every link with its absolute URL and its folded form (the key of the page it leads to).
     here = canonical_url(url)
     resolved: list[tuple[etree._Element, str, str]] = []
-    for a in page.root.iter("a"):
+    for a in page.iter("a"):
         target = _absolute(base, a.get("href"))
         if target:
             resolved.append((a, target, canonical_url(target)))
