@@ -228,6 +228,16 @@ def test_base_href_resolves_relative_links() -> None:
     assert url == "http://politics.people.com.cn/n1/2024/0807/c1001-1.html"
 
 
+@pytest.mark.parametrize("base", ["http://[::1/", "http://cpc.people.com.cn:99999/", "mailto:x"])
+def test_an_unusable_base_href_is_ignored_as_browsers_do(base: str) -> None:
+    body = _page(
+        f"<base href='{base}'>"
+        "<ul><li><a href='/n1/2024/0807/c64387-1.html'>标题</a> 2024-08-07</li></ul>"
+    )
+    url = parse_listing(body, LIST_URL).entries[0].url
+    assert url == "http://cpc.people.com.cn/n1/2024/0807/c64387-1.html"
+
+
 def test_home_page_has_no_channel() -> None:
     listing = parse_listing(
         _page("<a href='/n1/2024/0807/c64094-1.html'>标题</a>"), "http://cpc.people.com.cn/"

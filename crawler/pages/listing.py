@@ -72,6 +72,15 @@ def _absolute(base: str, href: str | None) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
 
 
+def _base(doc: etree._Element, url: str) -> str:
+    """The page's <base href> resolved, or the page URL when there is none or it is unusable
+    (an unclosed IPv6 host, a port out of range, not http): browsers ignore such a base."""
+    base_el = doc.find(".//base[@href]")
+    if base_el is None:
+        return url
+    return _absolute(url, base_el.get("href")) or url
+
+
 def _link_title(a: etree._Element) -> str:
     text = clean_text(a.text_content())
     full = clean_text(a.get("title"))
@@ -152,8 +161,7 @@ def parse_listing(body: bytes, url: str, headers: Mapping[str, str] | None = Non
     Raises ListingError when the bytes are not a page (empty body, not HTML).
     """
     doc, encoding = _read(body, headers)
-    base_el = doc.find(".//base[@href]")
-    base = urljoin(url, base_el.get("href")) if base_el is not None else url
+    base = _base(doc, url)
     parts = urlsplit(url)
     home = is_site_host(parts.netloc) and parts.path in HOME_PATHS
 
