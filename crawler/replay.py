@@ -18,15 +18,21 @@ Faults (per URL in the manifest, or passed in for tests), by "kind":
   huge       pad the recorded page to `size` bytes (default 10 MB) with a comment before </body>
   malformed  strip closing </div> and </p> tags and open a stray <table> in the recorded page
   redirect   answer `status` (default 302) to `location` (default the site's home page)
+  bomb       200 with a small body that inflates to `size` zero bytes (default 64 MB) under
+             Content-Encoding `encoding` (gzip, the default, or deflate)
+  loop       302 to the URL itself: a redirect loop
+  base       the recorded page with a `<base href>` of `href` (default an unclosed IPv6 host)
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 import threading
 import time
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -154,6 +160,25 @@ def pad_page(body: bytes, size: int) -> bytes:
     return body[:at] + b"<!--" + b" " * pad + b"-->" + body[at:]
 
 
+@functools.lru_cache(maxsize=4)
+def bomb(size: int, encoding: str = "gzip") -> bytes:
+    """`size` zero bytes compressed as `encoding` (gzip or deflate): a few KB per 10 MB."""
+    wbits = {"gzip": 31, "deflate": 15}[encoding]
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    chunk = bytes(1 << 20)
+    out = [packer.compress(chunk) for _ in range(size >> 20)]
+    out.append(packer.compress(bytes(size & ((1 << 20) - 1))))
+    return b"".join([*out, packer.flush()])
+
+
+def with_base(body: bytes, href: str) -> bytes:
+    """The page with a <base href> as its head's first element."""
+    tag = b'<base href="' + href.encode() + b'">'
+    at = body.lower().find(b"<head")
+    at = body.index(b">", at) + 1 if at >= 0 else 0
+    return body[:at] + tag + body[at:]
+
+
 def malform(body: bytes) -> bytes:
     """Damage the markup the way broken CMS output does, keeping every text byte."""
     body = re.sub(rb"</(?:div|p)\s*>", b"", body, flags=re.IGNORECASE)
@@ -273,6 +298,19 @@ class ProxyHandler(BaseHTTPRequestHandler):
         elif kind == "redirect":
             location = fault.get("location", HOME)
             self.respond(fault.get("status", 302), {"Location": location}, b"", head)
+        elif kind == "loop":
+            self.respond(302, {"Location": self.requested_url()}, b"", head)
+        elif kind == "bomb":
+            encoding = fault.get("encoding", "gzip")
+            body = bomb(fault.get("size", 64 << 20), encoding)
+            self.send_response(200)
+            self.send_header("Content-Encoding", encoding)
+            self.send_headers({"Content-Type": "text/html"}, len(body))
+            if not head:
+                self.wfile.write(body)
+        elif kind == "base":
+            body = with_base(recorded.body, fault.get("href", "http://[::1/"))
+            self.respond(recorded.status, recorded.headers, body, head)
         else:
             raise ValueError(f"unknown fault kind {kind!r}")
 
