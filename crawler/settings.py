@@ -74,6 +74,9 @@ CLOSESPIDER_PAGECOUNT = 0
 # --- components -----------------------------------------------------------------------------
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's lets the requests that wait for a host's robots.txt through unchecked.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.crawl.robots.SharedRobotsTxt": 100,
     # Scrapy's RetryMiddleware ignores Retry-After and retries at once; ours waits.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.crawl.retry.RetryAfterMiddleware": 550,
