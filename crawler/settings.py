@@ -86,6 +86,15 @@ DOWNLOADER_MIDDLEWARES = {
     # Before RedirectMiddleware (600) sees the response: a redirect off the site is kept as
     # a failure instead of being followed and then dropped without a trace by offsite.
     "crawler.crawl.offsite.OffsiteRedirects": 650,
+    # Scrapy's drop a body past DOWNLOAD_MAXSIZE, a redirect loop and a page with a broken
+    # <base href> without a trace (like a robots.txt refusal, or as a failure with no bytes);
+    # these keep the response and say why (too_large, redirect_loop).
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.crawl.sizecap.CappedHttpCompression": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.crawl.redirects.RecordedRedirectLoops": 600,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.crawl.redirects.RecordedMetaRefreshLoops": 580,
 }
 EXTENSIONS = {
     # One crawl per archive at a time; a killed crawl's stale lock is taken over.

@@ -2,6 +2,7 @@
 
 The rules, in the order they apply:
 - a continuation page on its own is skipped (stored with page 1, it is merged into it);
+- a response the downloader cut short (too large, a redirect loop): a failure with that kind;
 - 404 or 410, or a redirect to the site's home page: the article is gone;
 - no response (status 0) or any other status outside 2xx: a failure with the status;
 - an empty body: a failure;
@@ -31,6 +32,11 @@ GONE_STATUSES = (404, 410)
 HOME_PATHS = ("", "/", "/index.html", "/index.htm", "/gb/index.html")
 # NotArticle kinds that are pages in their own right, not failed articles.
 NOT_ARTICLE_PAGES = ("listing", "home")
+# What the downloader said of a response it did not take whole: only the fetch knew it, the
+# stored bytes and status cannot tell it again (a reparse keeps these as they were recorded).
+CUT_SHORT = ("too_large", "redirect_loop")
+# Failures judged from the transport, not from the bytes: a reparse cannot judge them again.
+NOT_REJUDGEABLE = ("fetch_error", *CUT_SHORT)
 
 
 @dataclass
@@ -109,6 +115,8 @@ def judge(fetches: Sequence[Fetch], result: ArticleRecord | NotArticle | None) -
             reason=f"continuation page {parsed_url.page} stored without its page 1; "
             "store it together with page 1 to merge it into the article",
         )
+    if isinstance(result, NotArticle) and result.kind in CUT_SHORT:
+        return Verdict("failure", key=key_of_url, kind=result.kind, reason=result.reason)
     if first.status in GONE_STATUSES:
         return Verdict(
             "gone",

@@ -26,6 +26,8 @@ from crawler.archive.verdict import continuation_not_ok
 from crawler.crawl import state
 from crawler.crawl.archive import open_crawl_archive
 from crawler.crawl.item import CrawledPage
+from crawler.crawl.redirects import REDIRECT_LOOP
+from crawler.crawl.sizecap import TOO_LARGE
 from crawler.items import ArticleRecord, Fetch, NotArticle
 from crawler.pages.article import merge_pages, parse_article
 from crawler.pages.listing import ListingError, parse_listing
@@ -90,6 +92,18 @@ def refused(status: int) -> bool:
 
 def listing_kind(entry) -> str:
     return "home" if entry.kind == "home" else "listing"
+
+
+def cut_short(response, url: str) -> NotArticle | None:
+    """A response the downloader did not take whole: too large, or a redirect loop."""
+    for key, kind in ((TOO_LARGE, "too_large"), (REDIRECT_LOOP, "redirect_loop")):
+        if reason := response.request.meta.get(key):
+            return NotArticle(url, kind, reason)
+    return None
+
+
+# IgnoreRequest's message from Scrapy's RobotsTxtMiddleware: the one request never made.
+ROBOTS_REFUSAL = "Forbidden by robots.txt"
 
 
 def headers_of(response) -> dict[str, str]:
@@ -184,6 +198,10 @@ class CpcSpider(scrapy.Spider):
     def parse(self, response):
         entry: state.Entry = response.meta["entry"]
         fetch = fetch_of(response, entry.url)
+        if short := cut_short(response, entry.url):
+            logger.warning("List page %s: %s", response.url, short.reason)
+            yield CrawledPage(entry.url, [fetch], short)
+            return
         if response.status != 200:
             logger.warning("List page %s answered %d", response.url, response.status)
             yield CrawledPage(entry.url, [fetch], None, done=not refused(response.status))
@@ -193,6 +211,11 @@ class CpcSpider(scrapy.Spider):
         except ListingError as exc:
             logger.error("List page %s is unreadable: %s", response.url, exc)
             yield CrawledPage(entry.url, [fetch], None)
+            return
+        except Exception as exc:  # a parser defect must not cost the bytes: they are stored
+            logger.exception("List page %s could not be read", response.url)
+            reason = f"the list parser failed: {type(exc).__name__}: {exc}"
+            yield CrawledPage(entry.url, [fetch], NotArticle(entry.url, "unreadable", reason))
             return
         depth = response.meta.get("depth", 0) + 1
         channel = channel_of(response.url) or entry.channel
@@ -253,6 +276,9 @@ class CpcSpider(scrapy.Spider):
     def parse_article_page(self, response):
         entry: state.Entry = response.meta["entry"]
         fetch = fetch_of(response, entry.url)
+        if short := cut_short(response, entry.url):
+            yield CrawledPage(entry.url, [fetch], short)
+            return
         if response.status != 200:
             # The archive decides: a removal of a known article, or a failures row.
             yield CrawledPage(entry.url, [fetch], None, done=not refused(response.status))
@@ -289,6 +315,10 @@ class CpcSpider(scrapy.Spider):
         meta = response.meta
         entry, fetches, records = meta["entry"], [*meta["fetches"]], [*meta["records"]]
         fetches.append(fetch_of(response, response.request.url))
+        if short := cut_short(response, response.request.url):
+            reason = f"continuation page {response.request.url}: {short.kind}: {short.reason}"
+            yield self.incomplete(entry, fetches, reason)
+            return
         failed = continuation_not_ok(entry.url, fetches[-1])
         if failed:
             yield CrawledPage(entry.url, fetches, failed)
@@ -318,12 +348,13 @@ class CpcSpider(scrapy.Spider):
         """No response at all (timeout, connection lost, truncated body, robots.txt).
 
         The failure is stored (an empty fetch, status 0, and the reason in `failures`) so
-        nothing is dropped silently; a URL robots.txt forbids is only logged.
+        nothing is dropped silently; only a URL robots.txt forbids (never requested) is
+        just logged.
         """
         request = failure.request
         entry: state.Entry = request.meta["entry"]
         reason = failure.getErrorMessage() or failure.type.__name__
-        if failure.check(scrapy.exceptions.IgnoreRequest):
+        if failure.check(scrapy.exceptions.IgnoreRequest) and reason == ROBOTS_REFUSAL:
             # robots.txt forbids it: not fetched, nothing to store.
             logger.info("Not fetching %s: %s", request.url, reason)
             state.mark_done(self.db, entry.url)
