@@ -34,6 +34,7 @@ from crawler.pages.listing import ListingError, parse_listing
 from crawler.urls import (
     LISTING_RE,
     article_key,
+    article_url_date,
     canonical_url,
     is_asset_url,
     is_listing_url,
@@ -57,13 +58,11 @@ def parse_since(value: str | None) -> date | None:
 
 def url_date(url: str) -> date | None:
     """The publication day an article URL carries (/n1/2024/0807/...), if any."""
-    parsed = urlsplit(url).path.split("/")
-    if len(parsed) > 3 and parsed[2].isdigit() and len(parsed[3]) == 4 and parsed[3].isdigit():
-        try:
-            return date(int(parsed[2]), int(parsed[3][:2]), int(parsed[3][2:]))
-        except ValueError:
-            return None
-    return None
+    ymd = article_url_date(url)
+    try:
+        return date(*ymd) if ymd else None
+    except ValueError:
+        return None
 
 
 def entry_date(value: str | None) -> date | None:
