@@ -13,12 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from crawler.archive.compress import sha256
 from crawler.archive.db import write_transaction
 from crawler.archive.runs import add_counts, finish_run, start_run, utcnow
 from crawler.archive.snapshots import insert_snapshot, snapshot_fetch
 from crawler.archive.store import parse_fetches, record_failure, store_fetches
 from crawler.archive.verdict import continuation_not_ok
-from crawler.archive.warc import FetchError, WarcOut, WarcRecordError, WriteCounts, read_warc
+from crawler.archive.warc import (
+    FetchError,
+    WarcOut,
+    WarcRecordError,
+    WriteCounts,
+    check_warc,
+    read_warc,
+)
 from crawler.items import ArticleRecord, Fetch, NotArticle
 from crawler.urls import canonical_url, parse_article_url
 
@@ -114,14 +122,23 @@ def import_warc(db, path: str | Path, on_record=None) -> ImportReport:
     pages missing, are quarantined the same way instead of being taken for articles; fetch
     errors are stored as the crawl stores them. `on_record(item)` is called for every item
     read (for a progress bar).
+
+    Idempotent: a capture already in the archive (same URL, date and body digest) is skipped
+    as a duplicate, so importing a file twice stores it once, and a rerun of an import that
+    was killed resumes it (the killed run is closed `interrupted`). A file that is not a WARC
+    is refused (NotAWarc) before anything is recorded.
     """
     path = Path(path)
+    check_warc(path)
+    close_killed_imports(db, path)
     run_id = start_run(db, "import-warc", {"file": str(path)})
     report = ImportReport(run_id)
     reason = "finished"
     try:
         for item in group_pages(_reporting(read_warc(path), on_record)):
-            if isinstance(item, WarcRecordError):
+            if _already_imported(db, item, path):
+                status = "duplicate"
+            elif isinstance(item, WarcRecordError):
                 report.errors.append(item)
                 status = _quarantine(db, run_id, item)
             elif isinstance(item, FetchError):
@@ -142,6 +159,46 @@ def import_warc(db, path: str | Path, on_record=None) -> ImportReport:
     finally:
         finish_run(db, run_id, reason)
     return report
+
+
+def close_killed_imports(db, path: Path) -> list[int]:
+    """Close the runs of earlier imports of this file that never finished (killed):
+    `interrupted`. Their rerun resumes them, skipping what they stored."""
+    rows = db.execute(
+        "SELECT id FROM runs WHERE kind = 'import-warc' AND finished_at IS NULL "
+        "AND json_extract(args, '$.file') = ?",
+        [str(path)],
+    ).fetchall()
+    for (run_id,) in rows:
+        finish_run(db, run_id, "interrupted")
+    return [r[0] for r in rows]
+
+
+def _already_imported(db, item, path: Path) -> bool:
+    """The same capture (URL, date, body digest, status) is in the archive already."""
+    if isinstance(item, FetchError):
+        fetch = Fetch(item.url, b"", 0, {}, "", item.fetched_at)
+    elif isinstance(item, WarcRecordError):
+        if item.fetch is None:  # nothing readable: known by the failure recorded for it
+            url = item.url or f"{path.name}#offset={item.offset}"
+            return (
+                db.execute(
+                    "SELECT 1 FROM failures WHERE url = ? AND reason = ? AND snapshot_id IS NULL",
+                    [url, str(item)],
+                ).fetchone()
+                is not None
+            )
+        fetch = item.fetch
+    else:
+        fetch = item.fetches[0]
+    return (
+        db.execute(
+            "SELECT 1 FROM snapshots WHERE url = ? AND fetched_at = ? AND body_sha256 = ? "
+            "AND status = ? LIMIT 1",
+            [fetch.url, fetch.fetched_at, sha256(fetch.body), fetch.status],
+        ).fetchone()
+        is not None
+    )
 
 
 def _judge(fetches: list[Fetch]):
@@ -191,7 +248,7 @@ def _quarantine(db, run_id: int, error: WarcRecordError) -> str:
             fetched_at = error.fetch.fetched_at or utcnow()
             snapshot_id = insert_snapshot(db, run_id, error.fetch, fetched_at=fetched_at)
             add_counts(db, run_id, fetched=1)
-        record_failure(db, url, snapshot_id, "warc_record", str(error), run_id, utcnow())
+        record_failure(db, url, snapshot_id, error.kind, str(error), run_id, utcnow())
         add_counts(db, run_id, failed=1)
     return "failed"
 

@@ -42,8 +42,15 @@ def import_warc_command(files, db_path, as_json):
     Example:
       $ cpc-archive import-warc --db data/archive.db captures/cpc-2024.warc.gz
     """
-    reports = []
     from crawler.archive.db import DEFAULT_BUSY_TIMEOUT
+    from crawler.archive.warc import NotAWarc, check_warc
+
+    reports = []
+    for path in files:  # every file checked before anything is recorded
+        try:
+            check_warc(path)
+        except NotAWarc as e:
+            raise click.ClickException(str(e)) from e
 
     # a writer: waits for a crawl's transaction as long as the crawl would wait for it
     with open_db(db_path, create=True, busy_timeout=DEFAULT_BUSY_TIMEOUT) as db:
