@@ -193,3 +193,27 @@ def test_a_killed_import_is_closed_interrupted_and_its_rerun_resumes(tmp_path):
     dup = "SELECT url, count(*) FROM snapshots GROUP BY url, fetched_at HAVING count(*) > 1"
     assert db.execute(dup).fetchall() == []
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+# --- off-site captures ----------------------------------------------------------------------------
+
+
+def test_an_off_site_capture_claiming_a_content_id_never_becomes_the_article(tmp_path):
+    db = open_archive(tmp_path / "a.db")
+    (real,) = fixture_fetches(SEED, T1)
+    store_fetches(db, start_run(db, "ingest"), [real])
+    before = db.execute("SELECT key, title, content_sha256, version FROM articles").fetchall()
+    forged = real.body.replace("妇联".encode("gb18030"), "伪造".encode("gb18030"))
+    path = tmp_path / "evil.warc"
+    later = [("http://evil.example/n1/2024/0807/c64094-40294513.html", 200, real.headers, forged)]
+    path.write_bytes(warc_bytes(later).replace(T1.encode(), b"2030-01-01T00:00:00Z"))
+    report = import_warc(db, path)
+    assert report.counts == {"failed": 1}
+    assert db.execute("SELECT key, title, content_sha256, version FROM articles").fetchall() == (
+        before
+    )
+    ((kind, reason, key),) = db.execute(
+        "SELECT kind, reason, article_key FROM failures WHERE url LIKE 'http://evil.example/%'"
+    ).fetchall()
+    assert (kind, key) == ("off_site", None)
+    assert "evil.example" in reason

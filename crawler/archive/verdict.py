@@ -10,6 +10,8 @@ The rules, in the order they apply:
   URL a redirect home, list pages and the home page are pages in their own right (skipped),
   anything else it could not read a failure with its reason;
 - an article whose page ends before </body> is a truncated page, one without a date a failure;
+- a page served by any host outside the site (an off-site capture) is a failure, never an
+  article, whatever content id it claims;
 - the rest is an article, keyed by crawler.urls.article_key.
 """
 
@@ -156,6 +158,15 @@ def judge(fetches: Sequence[Fetch], result: ArticleRecord | NotArticle | None) -
             return Verdict("skip", key=None, kind=result.kind, reason=result.reason)
         return Verdict(
             "failure", key=key_of_url, kind=result.kind or "not_article", reason=result.reason
+        )
+    source = first.final_url or first.url
+    if not is_site_host(urlsplit(source).netloc):
+        # A page claims its content id; only the site's own hosts are believed.
+        return Verdict(
+            "failure",
+            kind="off_site",
+            reason=f"served by {urlsplit(source).netloc or source!r}, not a People's Daily "
+            "host: never an article, whatever content id the page claims",
         )
     key = article_key(result.url or first.url, result.content_id)
     for f in fetches:
