@@ -197,3 +197,123 @@ def test_bodies_that_make_no_dictionary_are_not_retrained_on_every_store(db, mon
         store_fetches(db, run, [fetch(url(n), page(f"第{n}篇", "x"))], _record(n))
     assert calls == [1, 1]  # at 5 bodies, then at 10, not at 6, 7, 8, ...
     assert db.execute("SELECT count(*) FROM dictionaries").fetchone()[0] == 0
+
+
+# --- what a reparse cannot judge again, damaged bodies, Ctrl-C ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "reason"),
+    [
+        (0, b"", "fetch_error", "TimeoutError: took longer than 30 seconds"),
+        (200, b"\x1f\x8b\x08 compressed", "too_large", "inflates past DOWNLOAD_MAXSIZE"),
+        (302, b"", "redirect_loop", "more than 20 redirects"),
+        (404, page("旧", "甲"), "warc_record", "digest mismatch"),
+        (200, page("页二", "乙"), "orphan_page", "continuation page 2 without its first page"),
+    ],
+)
+def test_reparse_keeps_the_failures_it_cannot_judge_again(
+    db, monkeypatch, status, body, kind, reason
+):
+    from crawler.items import NotArticle
+
+    use_parser(monkeypatch)
+    run = start_run(db, "crawl")
+    store_fetches(db, run, [fetch(url(1), body, status=status)], NotArticle(url(1), kind, reason))
+    reparse(db, start_run(db, "reparse"))
+    assert db.execute("SELECT kind, reason FROM failures").fetchall() == [(kind, reason)]
+    assert db.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+
+
+def test_reparse_keeps_an_article_incomplete_while_a_page_is_a_failed_fetch(db, monkeypatch):
+    from crawler.items import NotArticle
+
+    use_parser(monkeypatch)
+    p2 = url(1).replace(".html", "-2.html")
+    pages = [fetch(url(1), page("改革", "甲")), fetch(p2, page("错误", "乙"), status=500)]
+    why = f"continuation page {p2} answered HTTP 500"
+    store_fetches(db, start_run(db, "crawl"), pages, NotArticle(url(1), "incomplete", why))
+    reparse(db, start_run(db, "reparse"))
+    assert db.execute("SELECT kind, reason FROM failures").fetchall() == [("incomplete", why)]
+    assert db.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+
+
+def test_reparse_judges_an_incomplete_article_again_once_its_pages_are_all_stored(db, monkeypatch):
+    from crawler.items import NotArticle
+
+    use_parser(monkeypatch)
+    run = start_run(db, "crawl")
+    p2 = url(1).replace(".html", "-2.html")
+    pages = [fetch(url(1), page("改革", "甲")), fetch(p2, page("改革", "乙"))]
+    store_fetches(db, run, pages, NotArticle(url(1), "incomplete", "page 2 unreadable then"))
+    counts = reparse(db, start_run(db, "reparse"))
+    assert counts["new"] == 1
+    assert db.execute("SELECT paragraphs FROM articles").fetchone() == ('["甲", "乙"]',)
+    assert db.execute("SELECT count(*) FROM failures").fetchone() == (0,)
+
+
+def test_reparse_records_a_damaged_body_and_derives_the_rest(db, monkeypatch):
+    use_parser(monkeypatch)
+    run = start_run(db, "crawl")
+    store_fetches(db, run, [fetch(url(1), page("改革", "甲"))])
+    store_fetches(db, run, [fetch(url(2), page("发展", "乙"))])
+    digest = db.execute("SELECT body_sha256 FROM snapshots WHERE url = ?", [url(1)]).fetchone()[0]
+    db.execute("UPDATE bodies SET data = ? WHERE sha256 = ?", [b"\x00garbage", digest])
+    rerun = start_run(db, "reparse")
+    counts = reparse(db, rerun)
+    assert counts["failed"] == 1
+    assert db.execute("SELECT key FROM articles").fetchall() == [("people:40000002",)]
+    ((u, kind, reason, sid),) = db.execute(
+        "SELECT url, kind, reason, snapshot_id FROM failures"
+    ).fetchall()
+    assert (u, kind) == (url(1), "damaged_body")
+    assert "damaged" in reason
+    assert sid == 1
+
+
+def test_ctrl_c_during_reparse_closes_its_run_interrupted_and_keeps_the_archive(db, monkeypatch):
+    from crawler.archive.reparse import reparse_run
+
+    use_parser(monkeypatch)
+    run = start_run(db, "crawl")
+    for n in (1, 2, 3):
+        store_fetches(db, run, [fetch(url(n), page(f"标题{n}", "甲"))])
+    before = db.execute("SELECT key, title, parser_version FROM articles").fetchall()
+    use_parser(monkeypatch, version="fake-2", title_suffix="（新）")
+
+    def ctrl_c(done, total):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        reparse_run(db, ctrl_c)
+    assert db.execute("SELECT key, title, parser_version FROM articles").fetchall() == before
+    assert db.execute("SELECT kind, finish_reason FROM runs ORDER BY id").fetchall() == [
+        ("crawl", None),
+        ("reparse", "interrupted"),
+    ]
+
+
+def test_reparse_command_exits_130_on_ctrl_c(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from crawler.archive import reparse as reparse_module
+    from crawler.cli import main
+
+    path = tmp_path / "a.db"
+    archive = open_archive(path)
+    use_parser(monkeypatch)
+    store_fetches(archive, start_run(archive, "crawl"), [fetch(url(1), page("改革", "甲"))])
+    archive.close()
+
+    def interrupted(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(reparse_module, "store_fetches", interrupted)
+    result = CliRunner().invoke(main, ["reparse", "--db", str(path)])
+    assert result.exit_code == 130
+    archive = open_archive(path)
+    assert archive.execute("SELECT finish_reason FROM runs WHERE kind = 'reparse'").fetchall() == [
+        ("interrupted",)
+    ]
+    assert archive.execute("SELECT count(*) FROM articles").fetchone() == (1,)

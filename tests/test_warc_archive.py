@@ -270,22 +270,35 @@ def test_import_warc_json_output(tmp_path):
     assert report["errors"] == []
 
 
-def test_export_of_an_archive_with_a_damaged_body_is_a_clear_error(archive, tmp_path):
+def test_export_of_an_archive_with_a_damaged_body_writes_the_rest_and_lists_it(archive, tmp_path):
+    """One damaged body no longer aborts the export (a deliberate change of behaviour)."""
     import shutil
     import sqlite3
 
     damaged = tmp_path / "damaged.db"
     shutil.copy(archive, damaged)
     conn = sqlite3.connect(damaged)
+    digest = conn.execute("SELECT sha256 FROM bodies WHERE rowid = 1").fetchone()[0]
+    (hit,) = conn.execute(
+        "SELECT count(*) FROM snapshots WHERE body_sha256 = ?", [digest]
+    ).fetchone()
+    (total,) = conn.execute("SELECT count(*) FROM snapshots").fetchone()
     conn.execute("UPDATE bodies SET data = X'00112233' WHERE rowid = 1")
     conn.commit()
     conn.close()
     out = tmp_path / "out.warc.gz"
-    result = CliRunner().invoke(main, ["export-warc", "--db", str(damaged), "--out", str(out)])
-    assert result.exit_code == 1
-    assert "a stored page is damaged" in result.output
-    assert not out.exists()
-    assert [p.name for p in tmp_path.iterdir()] == ["damaged.db"]  # no half-written file
+    result = CliRunner().invoke(
+        main, ["export-warc", "--db", str(damaged), "--out", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert len(summary["damaged"]) == hit
+    assert "does not decompress" in summary["damaged"][0]
+    written = summary["responses"] + summary["revisits"] + summary["no_response"]
+    assert written == total - hit
+    with out.open("rb") as fh:
+        uris = [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(fh)]
+    assert len(uris) > 1
 
 
 def test_round_trip_keeps_wire_headers_and_redirects(tmp_path):

@@ -2,7 +2,8 @@
 
 The rules, in the order they apply:
 - a continuation page on its own is skipped (stored with page 1, it is merged into it);
-- a response the downloader cut short (too large, a redirect loop): a failure with that kind;
+- what the source judged from what only it knew (NOT_REJUDGEABLE: no response, a response cut
+  short, a continuation page missing, a damaged WARC record): a failure with that kind;
 - 404 or 410, or a redirect to the site's home page: the article is gone;
 - no response (status 0) or any other status outside 2xx: a failure with the status;
 - an empty body: a failure;
@@ -37,8 +38,13 @@ NOT_ARTICLE_PAGES = ("listing", "home")
 # What the downloader said of a response it did not take whole: only the fetch knew it, the
 # stored bytes and status cannot tell it again (a reparse keeps these as they were recorded).
 CUT_SHORT = ("too_large", "redirect_loop")
-# Failures judged from the transport, not from the bytes: a reparse cannot judge them again.
-NOT_REJUDGEABLE = ("fetch_error", *CUT_SHORT)
+# Failures judged from what only the source knew, not from the stored bytes: a request with
+# no answer, a response cut short, a continuation page that never arrived or failed, a WARC
+# record damaged or orphaned in its file. A reparse keeps them as recorded.
+NOT_REJUDGEABLE = ("fetch_error", *CUT_SHORT, "warc_record", "orphan_page")
+# Failures a source judges before the archive sees the bytes: always failures as given. An
+# article missing pages can be judged again from the pages stored (parse_fetches does).
+SOURCE_FAILURES = (*NOT_REJUDGEABLE, "incomplete")
 
 
 @dataclass
@@ -69,7 +75,7 @@ def parse_fetches(fetches: Sequence[Fetch]) -> tuple[ArticleRecord | NotArticle,
     pages = [parse_article(f.body, f.final_url or f.url, f.headers) for f in fetches]
     charsets = [p.encoding for p in pages]
     first = pages[0]
-    if not isinstance(first, ArticleRecord) or len(pages) == 1:
+    if not isinstance(first, ArticleRecord):
         return first, charsets
     for f, page in zip(fetches[1:], pages[1:], strict=True):
         if not isinstance(page, ArticleRecord):
@@ -80,7 +86,23 @@ def parse_fetches(fetches: Sequence[Fetch]) -> tuple[ArticleRecord | NotArticle,
                 encoding=first.encoding,
                 parser_version=first.parser_version,
             ), charsets
-    return merge_pages(first, pages[1:]), charsets
+    return (merge_pages(first, pages[1:]) if len(pages) > 1 else first), charsets
+
+
+def missing_pages(fetches: Sequence[Fetch], record: ArticleRecord) -> NotArticle | None:
+    """An article whose pager names more pages than were fetched is incomplete, never partial."""
+    if record.page_count <= len(fetches):
+        return None
+    have = {canonical_url(f.final_url or f.url) for f in fetches}
+    missing = [u for u in record.page_urls if canonical_url(u) not in have]
+    return NotArticle(
+        fetches[0].url,
+        kind="incomplete",
+        reason=f"{len(fetches)} of {record.page_count} pages stored; missing: "
+        + (", ".join(missing) or "unknown"),
+        encoding=record.encoding,
+        parser_version=record.parser_version,
+    )
 
 
 def url_key(url: str) -> str | None:
@@ -117,7 +139,7 @@ def judge(fetches: Sequence[Fetch], result: ArticleRecord | NotArticle | None) -
             reason=f"continuation page {parsed_url.page} stored without its page 1; "
             "store it together with page 1 to merge it into the article",
         )
-    if isinstance(result, NotArticle) and result.kind in CUT_SHORT:
+    if isinstance(result, NotArticle) and result.kind in SOURCE_FAILURES:
         return Verdict("failure", key=key_of_url, kind=result.kind, reason=result.reason)
     if first.status in GONE_STATUSES:
         return Verdict(

@@ -521,6 +521,8 @@ class WriteCounts:
     revisits: int = 0
     errors: int = 0  # requests that got no response (metadata records)
     bytes_in: int = 0  # payload bytes of the exchanges written
+    # snapshots left out because their stored body is damaged: "snapshot N (url): why"
+    damaged: list[str] = field(default_factory=list)
 
 
 class WarcOut:

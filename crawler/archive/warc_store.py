@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from crawler.archive.compress import sha256
+from crawler.archive.compress import BodyCorrupt, sha256
 from crawler.archive.db import write_transaction
 from crawler.archive.runs import add_counts, finish_run, start_run, utcnow
 from crawler.archive.snapshots import insert_snapshot, snapshot_fetch
 from crawler.archive.store import parse_fetches, record_failure, store_fetches
-from crawler.archive.verdict import continuation_not_ok
+from crawler.archive.verdict import continuation_not_ok, missing_pages
 from crawler.archive.warc import (
     FetchError,
     WarcOut,
@@ -214,17 +214,8 @@ def _judge(fetches: list[Fetch]):
     if not all(f.body for f in fetches):
         return None
     result, _charsets = parse_fetches(fetches)
-    if isinstance(result, ArticleRecord) and result.page_count > len(fetches):
-        have = {canonical_url(f.final_url or f.url) for f in fetches}
-        missing = [u for u in result.page_urls if canonical_url(u) not in have]
-        return NotArticle(
-            fetches[0].url,
-            kind="incomplete",
-            reason=f"{len(fetches)} of {result.page_count} pages in the WARC file; missing: "
-            + (", ".join(missing) or "unknown"),
-            encoding=result.encoding,
-            parser_version=result.parser_version,
-        )
+    if isinstance(result, ArticleRecord):
+        return missing_pages(fetches, result) or result
     return result
 
 
@@ -301,10 +292,19 @@ def export_warc(
     info=None,
     on_record=None,
 ) -> WriteCounts:
-    """Write the given snapshots (in that order) as WARC/1.1 with their original bytes."""
+    """Write the given snapshots (in that order) as WARC/1.1 with their original bytes.
+
+    A snapshot whose stored body is damaged is left out and listed in `counts.damaged`.
+    """
     warc = WarcOut(out, gzip=gzip, filename=filename, info=info)
     for sid in snapshot_ids:
-        fetch = snapshot_fetch(db, sid)
+        try:
+            fetch = snapshot_fetch(db, sid)
+        except (BodyCorrupt, KeyError) as e:
+            # One damaged body costs its own record, listed in the counts; the rest is written.
+            url = db.execute("SELECT url FROM snapshots WHERE id = ?", [sid]).fetchone()
+            warc.counts.damaged.append(f"snapshot {sid} ({url[0] if url else '?'}): {e}")
+            continue
         if fetch.status == 0:  # no response was received: say so, never write one
             warc.write_error(_fetch_error(db, sid, fetch))
         else:

@@ -148,6 +148,7 @@ def export_warc_command(out, query, filters, force, db_path, as_json):
         "revisits": counts.revisits,
         "no_response": counts.errors,
         "bytes": out.stat().st_size,
+        "damaged": counts.damaged,
     }
     if as_json:
         print_json(summary)
@@ -156,6 +157,8 @@ def export_warc_command(out, query, filters, force, db_path, as_json):
         f"Wrote {out}: {counts.responses} responses, {counts.revisits} revisits, "
         f"{counts.errors} requests without a response ({summary['bytes']} bytes)"
     )
+    for line in counts.damaged:
+        console.print(f"left out, its stored body is damaged: {line}")
 
 
 def _describe(query: str | None, filters) -> str:
