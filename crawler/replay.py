@@ -22,6 +22,7 @@ Faults (per URL in the manifest, or passed in for tests), by "kind":
              Content-Encoding `encoding` (gzip, the default, or deflate)
   loop       302 to the URL itself: a redirect loop
   base       the recorded page with a `<base href>` of `href` (default an unclosed IPv6 host)
+  pager      the recorded article page with a pager naming `count` pages (default 5000)
 """
 
 from __future__ import annotations
@@ -179,6 +180,20 @@ def with_base(body: bytes, href: str) -> bytes:
     return body[:at] + tag + body[at:]
 
 
+def with_pager(body: bytes, url: str, count: int) -> bytes:
+    """The article page with its pager (div.zdfy) linking pages 2..count of its URL; a pager
+    of its own before </body> when it has none."""
+    stem = url[: -len(".html")]
+    links = "".join(f'<a href="{stem}-{n}.html">{n}</a>' for n in range(2, count + 1)).encode()
+    own = body.find(b'<div class="zdfy')
+    if own >= 0:
+        at = body.index(b">", own) + 1
+        return body[:at] + links + body[at:]
+    at = body.lower().rfind(b"</body")
+    at = len(body) if at < 0 else at
+    return body[:at] + b'<div class="zdfy clearfix">' + links + b"</div>" + body[at:]
+
+
 def malform(body: bytes) -> bytes:
     """Damage the markup the way broken CMS output does, keeping every text byte."""
     body = re.sub(rb"</(?:div|p)\s*>", b"", body, flags=re.IGNORECASE)
@@ -308,6 +323,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.send_headers({"Content-Type": "text/html"}, len(body))
             if not head:
                 self.wfile.write(body)
+        elif kind == "pager":
+            body = with_pager(recorded.body, self.requested_url(), fault.get("count", 5000))
+            self.respond(recorded.status, recorded.headers, body, head)
         elif kind == "base":
             body = with_base(recorded.body, fault.get("href", "http://[::1/"))
             self.respond(recorded.status, recorded.headers, body, head)

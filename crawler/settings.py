@@ -68,6 +68,9 @@ ARCHIVE_BAN_RATIO = 0.8
 
 # Pagination chains and link chains longer than this are a trap, not a site.
 DEPTH_LIMIT = 2000
+# Pages of one multi-page article; the site's longest run to a few dozen. A pager naming more
+# is a trap: the first pages are kept and the article recorded incomplete, for good.
+ARCHIVE_MAX_PAGES = 100
 # Pages per run; 0 means no limit. Set it (or -s) to cap a run; the rest resumes next run.
 CLOSESPIDER_PAGECOUNT = 0
 

@@ -17,7 +17,7 @@ import pytest
 from crawler.cli.crawl import ROOT, crawl_command, crawl_env
 from crawler.replay import ReplayServer, bomb, with_base
 from tests.site_paths import SITE, manifest_entry
-from tests.test_crawl_e2e import CPC, FAST, query
+from tests.test_crawl_e2e import CPC, FAST, MULTIPAGE, crawl, query
 
 CAP = 2_000_000
 BOMB_SIZE = 256 << 20  # inflated fully, the bomb alone would take the process past this
@@ -27,18 +27,23 @@ HUGE = f"{CPC}/n1/2024/0818/c64387-40296003.html"
 LOOP = f"{CPC}/n1/2024/0817/c64387-40296004.html"
 BROKEN_BASE = f"{CPC}/GB/164113/index.html"
 FORBIDDEN = f"{CPC}/GB/99999/index.html"  # robots.txt: Disallow /GB/99999/
+ENDLESS = MULTIPAGE  # its pager made to name 5,000 pages; pages 2 and 3 are recorded
+MAX_PAGES = 3
 FAULTS = {
     GZIP_BOMB: {"kind": "bomb", "size": BOMB_SIZE},
     DEFLATE_BOMB: {"kind": "bomb", "size": BOMB_SIZE, "encoding": "deflate"},
     HUGE: {"kind": "huge", "size": 3 * CAP},
     LOOP: {"kind": "loop"},
     BROKEN_BASE: {"kind": "base", "href": "http://[::1/"},
+    ENDLESS: {"kind": "pager", "count": 5000},
 }
 
 
 def crawl_measured(db, server, *args):
     """The crawl's exit code, output and peak RSS in bytes (ru_maxrss of that process alone)."""
-    cmd = [*crawl_command(db, FAST), "-s", f"DOWNLOAD_MAXSIZE={CAP}", *args]
+    cmd = [*crawl_command(db, FAST), "-s", f"DOWNLOAD_MAXSIZE={CAP}"]
+    # A loaded machine sends a few MB slower than FAST's one-second timeout allows.
+    cmd += ["-s", f"ARCHIVE_MAX_PAGES={MAX_PAGES}", "-s", "DOWNLOAD_TIMEOUT=5", *args]
     proc = subprocess.Popen(
         cmd, env=crawl_env(server.url), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
@@ -51,7 +56,7 @@ def crawl_measured(db, server, *args):
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     db = tmp_path_factory.mktemp("hostile") / "archive.db"
-    seeds = ",".join([BROKEN_BASE, GZIP_BOMB, DEFLATE_BOMB, HUGE, LOOP, FORBIDDEN])
+    seeds = ",".join([BROKEN_BASE, GZIP_BOMB, DEFLATE_BOMB, HUGE, LOOP, FORBIDDEN, ENDLESS])
     for encoding in ("gzip", "deflate"):
         bomb(BOMB_SIZE, encoding)  # made now: made on the first request, it would time out
     with ReplayServer(SITE, faults=FAULTS) as server:
@@ -137,3 +142,40 @@ def test_every_response_is_accounted_for(hostile):
 def test_memory_stays_bounded_by_the_cap_not_the_bombs(hostile):
     *_, rss = hostile
     assert rss < BOMB_SIZE
+
+
+def test_an_article_past_the_page_limit_is_recorded_incomplete_once(hostile):
+    db, hits, _ = hostile
+    ((kind, reason),) = failure(db, ENDLESS)
+    assert kind == "incomplete"
+    assert "the pager names 5000 pages, past ARCHIVE_MAX_PAGES (3)" in reason
+    stem = ENDLESS[: -len(".html")]
+    asked = sorted(h.url for h in hits if h.url.startswith(stem))
+    assert asked == sorted([ENDLESS, f"{stem}-2.html", f"{stem}-3.html"])
+    assert query(db, "SELECT count(*) FROM snapshots WHERE url LIKE ?", [stem + "%"]) == [(3,)]
+    # Done for good: nothing pending, and a later run does not ask for it again.
+    assert query(db, "SELECT count(*) FROM crawl_frontier") == [(0,)]
+
+
+def test_an_article_left_incomplete_by_a_5xx_is_completed_by_a_later_crawl(tmp_path):
+    db = tmp_path / "archive.db"
+    page2 = MULTIPAGE.replace(".html", "-2.html")
+    other = f"{CPC}/n1/2024/0807/c64094-40294513.html"
+    no_retry = ["-s", "RETRY_TIMES=0"]
+    with ReplayServer(SITE, faults={page2: {"kind": "status", "status": 500}}) as server:
+        code, out = crawl(db, server, *no_retry, "-a", f"start_urls={MULTIPAGE}")
+    assert code == 0, out
+    assert [k for (k, _r) in failure(db, MULTIPAGE)] == ["incomplete"]
+    assert query(db, "SELECT count(*) FROM articles") == [(0,)]
+    with ReplayServer(SITE) as server:
+        code, out = crawl(db, server, *no_retry, "-a", f"start_urls={other}")
+        asked = {h.url for h in server.hits}
+    assert code == 0, out
+    assert {MULTIPAGE, page2, other} <= asked
+    rows = query(db, "SELECT url, page_count FROM articles ORDER BY url")
+    assert (MULTIPAGE, 3) in rows
+    assert query(db, "SELECT finish_reason FROM runs") == [("finished",), ("finished",)]
+    # Whole now: a third crawl does not ask for it.
+    with ReplayServer(SITE) as server:
+        assert crawl(db, server, *no_retry, "-a", f"start_urls={other}")[0] == 0
+        assert MULTIPAGE not in {h.url for h in server.hits}

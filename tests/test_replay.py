@@ -146,6 +146,14 @@ def test_base_fault_puts_the_base_first_in_the_head():
     assert body.replace(b'<base href="http://[::1/">', b"", 1) == original
 
 
+def test_pager_fault_names_the_pages_in_the_article_pager():
+    with faulty({"kind": "pager", "count": 50}) as s:
+        _, _, body = get(s, ARTICLE)
+    stem = ARTICLE[: -len(".html")].encode()
+    assert body.count(stem + b"-") == 49
+    assert stem + b"-50.html" in body
+
+
 def test_timeout_holds_the_connection():
     with (
         faulty({"kind": "timeout", "seconds": 5}) as s,

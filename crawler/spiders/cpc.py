@@ -148,6 +148,7 @@ class CpcSpider(scrapy.Spider):
         if not spider.seed_urls:
             spider.seed_urls = list(crawler.settings.getlist("ARCHIVE_START_URLS"))
         spider.list_hosts = {urlsplit(u).netloc.lower() for u in spider.seed_urls}
+        spider.max_pages = crawler.settings.getint("ARCHIVE_MAX_PAGES")
         spider.db = open_crawl_archive(crawler.settings)
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
@@ -169,6 +170,9 @@ class CpcSpider(scrapy.Spider):
         # A fresh crawl: forget what a stopped one left done (banned, or capped by a limit).
         state.clear(self.db)
         seeds = [state.Entry(url, self.kind_of(url)) for url in self.seed_urls]
+        # Articles left incomplete by a transient cause (a continuation page without answer,
+        # a 5xx) are asked again until they are whole.
+        seeds += [state.Entry(url, "article") for url in state.incomplete_to_retry(self.db)]
         if self.recheck_days:
             since = datetime.now(UTC) - timedelta(days=self.recheck_days)
             recent = articles_first_seen_since(self.db, since.isoformat())
@@ -284,10 +288,23 @@ class CpcSpider(scrapy.Spider):
             return
         result = parse_article(response.body, response.url, headers_of(response))
         rest = self.continuation_urls(response, result)
+        over = ""
+        if self.max_pages and len(rest) >= self.max_pages:
+            # A pager naming thousands of pages is a trap: the first pages are kept, the
+            # article recorded incomplete for good (no later run asks for the rest).
+            over = (
+                f"the pager names {len(rest) + 1} pages, past ARCHIVE_MAX_PAGES "
+                f"({self.max_pages}): pages from {rest[self.max_pages - 1]} on not fetched"
+            )
+            rest = rest[: self.max_pages - 1]
         if isinstance(result, NotArticle) or not rest:
-            yield CrawledPage(entry.url, [fetch], result)
+            yield (
+                self.incomplete(entry, [fetch], over)
+                if over
+                else CrawledPage(entry.url, [fetch], result)
+            )
             return
-        yield self.next_page(entry, [fetch], [result], rest)
+        yield self.next_page(entry, [fetch], [result], rest, over)
 
     def continuation_urls(self, response, result) -> list[str]:
         """Pages 2..N of the article on this page, in order, from the parser's pager links."""
@@ -301,13 +318,20 @@ class CpcSpider(scrapy.Spider):
                 pages[parsed.page] = canonical_url(url)
         return [pages[n] for n in sorted(pages)]
 
-    def next_page(self, entry, fetches, records, rest):
+    def next_page(self, entry, fetches, records, rest, over=""):
+        """`over`: why the pages after `rest` are not fetched (the page limit), if they are not."""
         return scrapy.Request(
             rest[0],
             callback=self.parse_continuation,
             errback=self.continuation_failed,
             priority=PRIORITY["continuation"],
-            meta={"entry": entry, "fetches": fetches, "records": records, "rest": rest[1:]},
+            meta={
+                "entry": entry,
+                "fetches": fetches,
+                "records": records,
+                "rest": rest[1:],
+                "over": over,
+            },
         )
 
     def parse_continuation(self, response):
@@ -329,14 +353,21 @@ class CpcSpider(scrapy.Spider):
             return
         records.append(page)
         if meta["rest"]:
-            yield self.next_page(entry, fetches, records, meta["rest"])
+            yield self.next_page(entry, fetches, records, meta["rest"], meta.get("over", ""))
+            return
+        if meta.get("over"):
+            yield self.incomplete(entry, fetches, meta["over"])
             return
         yield CrawledPage(entry.url, fetches, merge_pages(records[0], records[1:]))
 
     def continuation_failed(self, failure):
         meta = failure.request.meta
-        reason = f"continuation page {failure.request.url} failed: {failure.getErrorMessage()}"
-        return self.incomplete(meta["entry"], [*meta["fetches"]], reason)
+        url = failure.request.url
+        reason = f"continuation page {url} failed: {failure.getErrorMessage()}"
+        # The attempt is part of the article's record: a status-0 page says "no answer", and a
+        # later run knows the cause was transient (crawler.crawl.state.settled).
+        attempt = Fetch(url=url, body=b"", status=0, fetched_at=datetime.now(UTC).isoformat())
+        return self.incomplete(meta["entry"], [*meta["fetches"], attempt], reason)
 
     @staticmethod
     def incomplete(entry, fetches, reason) -> CrawledPage:
