@@ -16,6 +16,14 @@ ARCHIVE_DB = "data/archive.db"
 # Seconds a write waits for another writer (a reparse, an ingest) before the crawl gives up.
 ARCHIVE_BUSY_TIMEOUT = 30.0
 
+# --- a busy archive -------------------------------------------------------------------------
+
+# Seconds a page's store waits for another writer before it is spooled to disk: the crawl
+# is not held up longer than this by a long transaction elsewhere.
+ARCHIVE_STORE_WAIT = 1.0
+# Seconds between attempts to store the spooled pages while the crawl runs.
+ARCHIVE_SPOOL_RETRY = 2.0
+
 # Where the crawl starts: the home page and the channel list pages it is known to have.
 # Overridable per run with `-a start_urls=URL,URL`.
 ARCHIVE_START_URLS = [

@@ -20,6 +20,7 @@ crawler.archive.lookup and are re-exported here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from crawler.archive.compress import maybe_train, sha256
-from crawler.archive.db import write_transaction
+from crawler.archive.db import ArchiveBusyError, write_transaction
 from crawler.archive.diff import paragraph_diff
 from crawler.archive.lookup import (
     article_record,
@@ -146,8 +147,10 @@ def store_fetches(
             add_counts(db, run_id, **{outcome.status: 1})
     if snapshot_ids is None:
         # After the commit: the first dictionary's training takes the write lock only in short
-        # transactions of its own (compress.maybe_train), not inside this page's.
-        maybe_train(db)
+        # transactions of its own (compress.maybe_train), not inside this page's. A busy
+        # archive only postpones it to a later store: the page is stored, never to be redone.
+        with contextlib.suppress(ArchiveBusyError):
+            maybe_train(db)
     return outcome
 
 

@@ -23,7 +23,7 @@ from scrapy import signals
 
 from crawler.archive.store import articles_first_seen_since, known_article
 from crawler.archive.verdict import continuation_not_ok
-from crawler.crawl import state
+from crawler.crawl import spool, state
 from crawler.crawl.archive import open_crawl_archive
 from crawler.crawl.item import CrawledPage
 from crawler.crawl.redirects import REDIRECT_LOOP
@@ -403,7 +403,11 @@ class CpcSpider(scrapy.Spider):
             state.mark_done(self.db, item.frontier_url)
 
     def spider_closed(self, reason):
-        if reason == "finished":
+        unstored = spool.pending(spool.spool_dir(self.settings.get("ARCHIVE_DB")))
+        if unstored:
+            # Pages fetched but not yet stored: their URLs stay pending for the next run.
+            logger.warning("%d fetched pages wait in the spool for the archive", len(unstored))
+        elif reason == "finished":
             state.clear(self.db)
         else:
             left = len(state.pending(self.db))
