@@ -32,6 +32,7 @@ class ArchivePipeline:
         self.busy_timeout = settings.getfloat("ARCHIVE_BUSY_TIMEOUT")
         self.store_wait = settings.getfloat("ARCHIVE_STORE_WAIT")
         self.retry_every = settings.getfloat("ARCHIVE_SPOOL_RETRY")
+        self.max_pages = settings.getint("ARCHIVE_MAX_PAGES")
         self.spool = spool.spool_dir(self.path)
         self.retry_loop: task.LoopingCall | None = None
 
@@ -65,7 +66,7 @@ class ArchivePipeline:
 
     def store(self, item, wait: float) -> None:
         self.db.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
-        store_fetches(self.db, self.run_id, item.fetches, item.result)
+        store_fetches(self.db, self.run_id, item.fetches, item.result, max_pages=self.max_pages)
 
     def drain(self, wait: float) -> int:
         """Store spooled pages, oldest first, until the archive is busy; how many are left."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -45,15 +46,19 @@ def test_store_parses_page_one_and_continuation_pages_when_no_result_given(db, m
     assert [r[0] for r in db.execute("SELECT charset FROM snapshots")] == ["utf-8", "utf-8"]
 
 
-def test_unreadable_continuation_page_quarantines_the_article(db, monkeypatch):
+def test_unreadable_continuation_page_makes_the_article_flagged_incomplete(db, monkeypatch):
+    """The readable pages make the article; the unreadable one is listed missing, for good
+    (it was a failure, unsearchable: a deliberate change)."""
     use_parser(monkeypatch)
     run = start_run(db, "test")
     p2 = URL.replace(".html", "-2.html")
     out = store_fetches(db, run, [fetch(body=page("标题", "一")), fetch(p2, body=b"<html></html>")])
-    assert out.status == "failed"
-    kind, reason = db.execute("SELECT kind, reason FROM failures").fetchone()
-    assert kind == "incomplete"
-    assert reason == f"continuation page {p2} is not readable (unreadable: no title or body)"
+    assert out.status == "new"
+    paragraphs, missing = db.execute("SELECT paragraphs, missing_pages FROM articles").fetchone()
+    assert paragraphs == '["一"]'
+    reason = "not readable (unreadable: no title or body)"
+    assert json.loads(missing) == [{"url": p2, "reason": reason, "transient": False}]
+    assert db.execute("SELECT count(*) FROM failures").fetchone() == (0,)
 
 
 def test_reparse_rederives_everything_from_snapshots_and_fetches_nothing(db, monkeypatch):
@@ -225,7 +230,7 @@ def test_reparse_keeps_the_failures_it_cannot_judge_again(
     assert db.execute("SELECT count(*) FROM articles").fetchone() == (0,)
 
 
-def test_reparse_keeps_an_article_incomplete_while_a_page_is_a_failed_fetch(db, monkeypatch):
+def test_reparse_makes_an_old_incomplete_failure_an_article_flagged_incomplete(db, monkeypatch):
     from crawler.items import NotArticle
 
     use_parser(monkeypatch)
@@ -234,8 +239,11 @@ def test_reparse_keeps_an_article_incomplete_while_a_page_is_a_failed_fetch(db, 
     why = f"continuation page {p2} answered HTTP 500"
     store_fetches(db, start_run(db, "crawl"), pages, NotArticle(url(1), "incomplete", why))
     reparse(db, start_run(db, "reparse"))
-    assert db.execute("SELECT kind, reason FROM failures").fetchall() == [("incomplete", why)]
-    assert db.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM failures").fetchone() == (0,)
+    paragraphs, missing = db.execute("SELECT paragraphs, missing_pages FROM articles").fetchone()
+    assert paragraphs == '["甲"]'
+    assert json.loads(missing) == [{"url": p2, "reason": "answered HTTP 500", "transient": True}]
+    assert [h.key for h in search(db, "改革")] == ["people:40000001"]
 
 
 def test_reparse_judges_an_incomplete_article_again_once_its_pages_are_all_stored(db, monkeypatch):

@@ -144,11 +144,17 @@ def test_memory_stays_bounded_by_the_cap_not_the_bombs(hostile):
     assert rss < BOMB_SIZE
 
 
-def test_an_article_past_the_page_limit_is_recorded_incomplete_once(hostile):
+def test_an_article_past_the_page_limit_is_stored_flagged_once(hostile):
     db, hits, _ = hostile
-    ((kind, reason),) = failure(db, ENDLESS)
-    assert kind == "incomplete"
-    assert "the pager names 5000 pages, past ARCHIVE_MAX_PAGES (3)" in reason
+    assert failure(db, ENDLESS) == []
+    ((count, missing),) = query(
+        db, "SELECT page_count, missing_pages FROM articles WHERE url = ?", [ENDLESS]
+    )
+    assert count == 5000  # as the pager says
+    (over,) = json.loads(missing)
+    assert over["url"] == ENDLESS.replace(".html", "-4.html")
+    assert "the pager names 5000 pages, past ARCHIVE_MAX_PAGES (3)" in over["reason"]
+    assert over["transient"] is False
     stem = ENDLESS[: -len(".html")]
     asked = sorted(h.url for h in hits if h.url.startswith(stem))
     assert asked == sorted([ENDLESS, f"{stem}-2.html", f"{stem}-3.html"])
@@ -158,6 +164,7 @@ def test_an_article_past_the_page_limit_is_recorded_incomplete_once(hostile):
 
 
 def test_an_article_left_incomplete_by_a_5xx_is_completed_by_a_later_crawl(tmp_path):
+    """Stored flagged, searchable; the next crawl asks again and completes it (version 2)."""
     db = tmp_path / "archive.db"
     page2 = MULTIPAGE.replace(".html", "-2.html")
     other = f"{CPC}/n1/2024/0807/c64094-40294513.html"
@@ -165,15 +172,19 @@ def test_an_article_left_incomplete_by_a_5xx_is_completed_by_a_later_crawl(tmp_p
     with ReplayServer(SITE, faults={page2: {"kind": "status", "status": 500}}) as server:
         code, out = crawl(db, server, *no_retry, "-a", f"start_urls={MULTIPAGE}")
     assert code == 0, out
-    assert [k for (k, _r) in failure(db, MULTIPAGE)] == ["incomplete"]
-    assert query(db, "SELECT count(*) FROM articles") == [(0,)]
+    # Stored with pages 1 and 3, searchable, flagged with page 2 and why.
+    ((body, missing),) = query(db, "SELECT body_text, missing_pages FROM articles")
+    assert json.loads(missing) == [{"url": page2, "reason": "answered HTTP 500", "transient": True}]
+    assert failure(db, MULTIPAGE) == []
     with ReplayServer(SITE) as server:
         code, out = crawl(db, server, *no_retry, "-a", f"start_urls={other}")
         asked = {h.url for h in server.hits}
     assert code == 0, out
     assert {MULTIPAGE, page2, other} <= asked
-    rows = query(db, "SELECT url, page_count FROM articles ORDER BY url")
-    assert (MULTIPAGE, 3) in rows
+    rows = query(db, "SELECT url, page_count, missing_pages, version FROM articles")
+    assert (MULTIPAGE, 3, None, 2) in rows  # whole now: a new version
+    (whole,) = query(db, "SELECT body_text FROM articles WHERE url = ?", [MULTIPAGE])[0]
+    assert len(whole) > len(body)
     assert query(db, "SELECT finish_reason FROM runs") == [("finished",), ("finished",)]
     # Whole now: a third crawl does not ask for it.
     with ReplayServer(SITE) as server:

@@ -168,15 +168,17 @@ def test_import_of_a_damaged_warc_quarantines_the_bad_records(tmp_path):
     assert "damaged.warc#offset=" in failures[1]["url"]
     assert failures[1]["snapshot_id"] is None  # nothing readable to keep
     # the damaged seed page made no article; the multi-page article lost its page 3, so it is
-    # quarantined as incomplete rather than stored with two thirds of its text
-    assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
-    incomplete = _rows(db, "SELECT url, kind, reason FROM failures WHERE kind = 'incomplete'")
-    assert [f["url"] for f in incomplete] == [multi[0].url]
-    assert multi[2].url in incomplete[0]["reason"]
+    # stored with the two pages it has, flagged with the missing one (a deliberate change:
+    # it was a failure, unsearchable)
+    ((url, missing),) = db.execute("SELECT url, missing_pages FROM articles").fetchall()
+    assert url == multi[0].url
+    assert json.loads(missing) == [
+        {"url": multi[2].url, "reason": "not fetched", "transient": True}
+    ]
     (run,) = _rows(db, "SELECT kind, finish_reason, failed FROM runs")
     assert run["kind"] == "import-warc"
     assert run["finish_reason"] == "finished"
-    assert run["failed"] == 3
+    assert run["failed"] == 2
 
 
 def test_import_warc_command_lists_damaged_records(tmp_path):
@@ -372,7 +374,10 @@ def test_round_trip_of_a_crawl_of_the_recorded_site(tmp_path):
 
     original, back = open_archive(crawled), open_archive(copy)
     kinds = {r[0] for r in original.execute("SELECT kind FROM failures")}
-    assert {"fetch_error", "http_404", "incomplete", "redirect_home"} <= kinds  # it was tested
+    assert {"fetch_error", "http_404", "redirect_home"} <= kinds  # it was tested
+    # and incomplete articles (a continuation page answered 404), stored flagged
+    flagged = "SELECT count(*) FROM articles WHERE missing_pages IS NOT NULL"
+    assert original.execute(flagged).fetchone()[0] >= 2
     every = "SELECT * FROM snapshots ORDER BY id"
     snapshot_columns = "id, url, final_url, status, headers, fetched_at, body_sha256, page"
     assert _rows(back, f"SELECT {snapshot_columns} FROM snapshots ORDER BY id") == _rows(

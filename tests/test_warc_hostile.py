@@ -217,3 +217,85 @@ def test_an_off_site_capture_claiming_a_content_id_never_becomes_the_article(tmp
     ).fetchall()
     assert (kind, key) == ("off_site", None)
     assert "evil.example" in reason
+
+
+# --- export-warc then import-warc: an equal archive, flags and failures included ----------------
+
+
+def every_kind_archive(path):
+    """An archive holding a changed, a removed and an incomplete article, and failures of
+    every kind a source records or the archive judges."""
+    from dataclasses import replace
+
+    from crawler.items import Fetch, NotArticle
+    from tests.fixture_archive import OLD, T2, edited_seed, removed_old
+
+    db = open_archive(path)
+    run1, cpc = start_run(db, "crawl"), "http://cpc.people.com.cn/n1/2024/0801/c64094-"
+    for case in (SEED, OLD):
+        store_fetches(db, run1, fixture_fetches(case, T1))
+    first, second, third = fixture_fetches(MULTIPAGE, T1)
+    store_fetches(db, run1, [first, replace(second, status=500, body=b"<html>busy</html>"), third])
+    (seed,) = fixture_fetches(SEED, T1)
+    judged = [
+        (Fetch(cpc + "1.html", b"", 0, {}, "", T1), "fetch_error", "TimeoutError: took 30 s"),
+        (
+            Fetch(cpc + "2.html", bomb(1 << 20)[:4096], 200, {"Content-Encoding": "gzip"}, "", T1),
+            "too_large",
+            "the body inflates past DOWNLOAD_MAXSIZE (16777216 B); kept compressed, as it arrived",
+        ),
+        (
+            Fetch(cpc + "3.html", b"", 302, {"Location": cpc + "3.html"}, "", T1),
+            "redirect_loop",
+            "more than 20 redirects (21 followed), the last answering 302 to itself",
+        ),
+    ]
+    for fetch, kind, reason in judged:
+        store_fetches(db, run1, [fetch], NotArticle(fetch.url, kind, reason))
+    judged_by_the_archive = [
+        Fetch(cpc + "4.html", b"<html>oops</html>", 500, {}, "", T1),  # http_500
+        Fetch(cpc + "5.html", b"", 200, {}, "", T1),  # empty
+        Fetch(cpc + "6.html", seed.body[: len(seed.body) * 2 // 3], 200, seed.headers, "", T1),
+        Fetch("http://evil.example/n1/x.html", seed.body, 200, seed.headers, "", T1),  # off_site
+        Fetch(cpc + "7.html", b"gone", 404, {}, "", T1),  # http_404
+    ]
+    for fetch in judged_by_the_archive:
+        store_fetches(db, run1, [fetch])
+    run2 = start_run(db, "crawl")
+    store_fetches(db, run2, [edited_seed(T2)])
+    store_fetches(db, run2, [removed_old(T2)])
+    return db
+
+
+def test_export_then_import_of_an_archive_of_every_kind_gives_an_equal_archive(tmp_path):
+    original = every_kind_archive(tmp_path / "a.db")
+    kinds = {k for (k,) in original.execute("SELECT kind FROM failures")}
+    assert kinds >= {"fetch_error", "too_large", "redirect_loop", "http_500", "empty"}
+    assert kinds >= {"truncated", "off_site", "http_404"}
+    out = tmp_path / "all.warc.gz"
+    runner = CliRunner()
+    result = runner.invoke(main, ["export-warc", "--db", str(tmp_path / "a.db"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["import-warc", "--db", str(tmp_path / "b.db"), str(out)])
+    assert result.exit_code == 0, result.output
+    back = open_archive(tmp_path / "b.db")
+
+    def rows(db, sql):
+        return [tuple(r) for r in db.execute(sql)]
+
+    articles = (
+        "SELECT key, url, title, body_text, version, removed_at, first_seen, last_seen, "
+        "page_count, missing_pages, content_sha256 FROM articles ORDER BY key"
+    )
+    versions = (
+        "SELECT article_key, version, content_sha256, fields, seen_from, seen_to "
+        "FROM versions ORDER BY article_key, version"
+    )
+    failures = "SELECT url, kind, reason, article_key FROM failures ORDER BY url, kind"
+    snapshots = "SELECT url, status, headers, fetched_at, body_sha256, page FROM snapshots"
+    for sql in (articles, versions, failures, snapshots + " ORDER BY id"):
+        assert rows(back, sql) == rows(original, sql), sql
+    flagged = rows(back, "SELECT missing_pages FROM articles WHERE missing_pages IS NOT NULL")
+    assert len(flagged) == 1
+    assert [r[0] for r in rows(back, "SELECT removed_at IS NOT NULL FROM articles")].count(1) == 1
+    assert rows(back, "SELECT max(version) FROM versions")[0][0] == 2

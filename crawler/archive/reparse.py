@@ -20,8 +20,8 @@ from crawler.archive.db import write_transaction
 from crawler.archive.runs import add_counts, finish_run, start_run, utcnow
 from crawler.archive.snapshots import snapshot_fetch, snapshot_groups
 from crawler.archive.store import record_failure, store_fetches
-from crawler.archive.verdict import NOT_REJUDGEABLE, missing_pages, parse_fetches
-from crawler.items import ArticleRecord, Fetch, NotArticle
+from crawler.archive.verdict import NOT_REJUDGEABLE
+from crawler.items import Fetch, NotArticle
 
 DERIVED_TABLES = ("versions", "article_urls", "articles")
 
@@ -114,17 +114,10 @@ def _kept(failure: tuple[str, str] | None, fetches: list[Fetch]) -> NotArticle |
     """The recorded failure when the stored pages cannot judge it again, else None (judge).
 
     No response, a response cut short, a damaged or orphaned WARC record: kept as recorded.
-    An incomplete article is judged again when all its pages are stored and readable (the
-    parser may have learnt); while pages are still missing its recorded reason stands.
+    An `incomplete` failure (archives from before incomplete articles were stored flagged) is
+    judged again: the pages stored make the article, flagged with those missing.
     """
-    if failure is None:
+    if failure is None or failure[0] == "incomplete":
         return None
     kind, reason = failure
-    if kind != "incomplete":
-        return NotArticle(fetches[0].url, kind, reason)
-    if not all(f.body and f.status == 200 for f in fetches):
-        return NotArticle(fetches[0].url, kind, reason)
-    result, _ = parse_fetches(fetches)
-    if isinstance(result, ArticleRecord) and missing_pages(fetches, result) is None:
-        return None
     return NotArticle(fetches[0].url, kind, reason)

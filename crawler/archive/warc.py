@@ -54,6 +54,11 @@ REQUESTED_URI_FIELD = "Cpc-Requested-URI"
 # instant, kept as written so an import gives back the same text.
 FETCHED_AT_FIELD = "Cpc-Fetched-At"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Our extension fields on a response whose failure its source judged from what only it knew
+# (too_large, redirect_loop, ...: crawler.archive.verdict.NOT_REJUDGEABLE): an import records
+# the same failure instead of judging the bytes again.
+FAILURE_KIND_FIELD = "Cpc-Failure-Kind"
+FAILURE_REASON_FIELD = "Cpc-Failure-Reason"
 # Our metadata records for a request that got no response.
 FETCH_ERROR_PROFILE = "https://cpc-archive/warc/fetch-error"
 GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -93,6 +98,16 @@ class FetchError:
     url: str
     fetched_at: str
     kind: str  # "fetch_error", as the failures row says
+    reason: str
+
+
+@dataclass(frozen=True)
+class JudgedFetch:
+    """A response written with our failure fields: the fetch and the failure its source
+    recorded for it."""
+
+    fetch: Fetch
+    kind: str
     reason: str
 
 
@@ -151,7 +166,7 @@ def is_page(url: str, status: int, headers: dict[str, str]) -> bool:
 
 def read_warc(
     path: str | Path, max_size: int = DOWNLOAD_MAXSIZE
-) -> Iterator[Fetch | FetchError | WarcRecordError]:
+) -> Iterator[Fetch | JudgedFetch | FetchError | WarcRecordError]:
     """Every page response (and resolved revisit) of a WARC file, in file order.
 
     A page response is an HTML one (or one without a Content-Type), or any non-2xx answer for a
@@ -197,6 +212,10 @@ def read_warc(
                         break
                     try:
                         item = _record_to_item(record, lookup, index, offset, max_size)
+                        kind = record.rec_headers.get_header(FAILURE_KIND_FIELD)
+                        if kind and isinstance(item, Fetch):
+                            reason = record.rec_headers.get_header(FAILURE_REASON_FIELD) or ""
+                            item = JudgedFetch(item, kind, reason)
                     except _BadRecord as bad:
                         item = _error(path, offset, record, bad.reason, bad.fetch, bad.kind)
                     finally:
@@ -565,11 +584,16 @@ class WarcOut:
         self.writer.write_record(meta)
         self.counts.errors += 1
 
-    def write(self, fetch: Fetch) -> None:
+    def write(self, fetch: Fetch, failure: tuple[str, str] | None = None) -> None:
+        """One exchange; `failure`: (kind, reason) its source recorded, when the bytes alone
+        cannot tell it again (written as our Cpc-Failure-* fields)."""
         uri = fetch.final_url or fetch.url
         date = warc_date(fetch.fetched_at)
         digest = payload_digest(fetch.body)
         warc_headers = {"WARC-Date": date, **_fetched_at_field(fetch.fetched_at, date)}
+        if failure is not None:
+            warc_headers[FAILURE_KIND_FIELD] = failure[0]
+            warc_headers[FAILURE_REASON_FIELD] = " ".join(failure[1].split())
         if fetch.final_url and fetch.final_url != fetch.url:
             warc_headers[REQUESTED_URI_FIELD] = fetch.url
         http_headers = StatusAndHeaders(

@@ -2,7 +2,8 @@
 
 Import feeds every exchange `read_warc` yields through `store_fetches`, like any other source,
 with what a WARC file needs on top: continuation pages gathered with their page 1, and records
-that are damaged, incomplete or orphaned kept as `failures` instead of becoming articles.
+that are damaged or orphaned kept as `failures` instead of becoming articles, and an article
+with pages missing from the file stored flagged incomplete, as every source stores one.
 Export writes stored snapshots back out with `WarcOut`, in the order they were stored.
 """
 
@@ -17,17 +18,18 @@ from crawler.archive.compress import BodyCorrupt, sha256
 from crawler.archive.db import write_transaction
 from crawler.archive.runs import add_counts, finish_run, start_run, utcnow
 from crawler.archive.snapshots import insert_snapshot, snapshot_fetch
-from crawler.archive.store import parse_fetches, record_failure, store_fetches
-from crawler.archive.verdict import continuation_not_ok, missing_pages
+from crawler.archive.store import record_failure, store_fetches
+from crawler.archive.verdict import NOT_REJUDGEABLE
 from crawler.archive.warc import (
     FetchError,
+    JudgedFetch,
     WarcOut,
     WarcRecordError,
     WriteCounts,
     check_warc,
     read_warc,
 )
-from crawler.items import ArticleRecord, Fetch, NotArticle
+from crawler.items import Fetch, NotArticle
 from crawler.urls import canonical_url, parse_article_url
 
 # How many records a multi-page article's first page waits for its continuation pages.
@@ -66,7 +68,10 @@ def group_pages(
             yield done.item
 
     for index, item in enumerate(items):
-        if isinstance(item, WarcRecordError | FetchError):
+        if isinstance(item, FetchError) and (p := parse_article_url(item.url)) and p.page > 1:
+            # A continuation page that got no answer belongs with its article, as stored.
+            item = Fetch(item.url, b"", 0, {}, "", item.fetched_at)
+        if isinstance(item, WarcRecordError | FetchError | JudgedFetch):
             pending.append(_Pending(index, None, item, closed=True))
             yield from flush(index - window)
             continue
@@ -141,6 +146,10 @@ def import_warc(db, path: str | Path, on_record=None) -> ImportReport:
             elif isinstance(item, WarcRecordError):
                 report.errors.append(item)
                 status = _quarantine(db, run_id, item)
+            elif isinstance(item, JudgedFetch):
+                # the failure its source recorded, not a judgement of the bytes again
+                result = NotArticle(item.fetch.url, kind=item.kind, reason=item.reason)
+                status = store_fetches(db, run_id, [item.fetch], result).status
             elif isinstance(item, FetchError):
                 # as the crawl stores a request that got no answer: status 0, the reason given
                 fetch = Fetch(item.url, b"", 0, {}, "", item.fetched_at)
@@ -151,7 +160,8 @@ def import_warc(db, path: str | Path, on_record=None) -> ImportReport:
                 result = NotArticle(fetch.url, kind="orphan_page", reason=item.orphan)
                 status = store_fetches(db, run_id, item.fetches, result).status
             else:
-                status = store_fetches(db, run_id, item.fetches, _judge(item.fetches)).status
+                # Parsed by the archive: pages missing or failed make the article flagged.
+                status = store_fetches(db, run_id, item.fetches).status
             report.counts[status] = report.counts.get(status, 0) + 1
     except BaseException as e:
         reason = "interrupted" if isinstance(e, KeyboardInterrupt) else f"error: {e}"
@@ -178,6 +188,8 @@ def _already_imported(db, item, path: Path) -> bool:
     """The same capture (URL, date, body digest, status) is in the archive already."""
     if isinstance(item, FetchError):
         fetch = Fetch(item.url, b"", 0, {}, "", item.fetched_at)
+    elif isinstance(item, JudgedFetch):
+        fetch = item.fetch
     elif isinstance(item, WarcRecordError):
         if item.fetch is None:  # nothing readable: known by the failure recorded for it
             url = item.url or f"{path.name}#offset={item.offset}"
@@ -199,24 +211,6 @@ def _already_imported(db, item, path: Path) -> bool:
         ).fetchone()
         is not None
     )
-
-
-def _judge(fetches: list[Fetch]):
-    """The parse of a page group, or None to let store_fetches decide (a non-2xx status or an
-    empty body). An article whose pager names more pages than the file holds is incomplete: it
-    is quarantined rather than stored as if its text were whole."""
-    if not 200 <= fetches[0].status < 300:
-        return None
-    for page in fetches[1:]:
-        incomplete = continuation_not_ok(fetches[0].url, page)
-        if incomplete:
-            return incomplete
-    if not all(f.body for f in fetches):
-        return None
-    result, _charsets = parse_fetches(fetches)
-    if isinstance(result, ArticleRecord):
-        return missing_pages(fetches, result) or result
-    return result
 
 
 def _reporting(items: Iterable, on_record) -> Iterator:
@@ -282,6 +276,17 @@ def _fetch_error(db, snapshot_id: int, fetch: Fetch) -> FetchError:
     return FetchError(fetch.url, fetch.fetched_at, kind, reason)
 
 
+def _judged_failure(db, snapshot_id: int) -> tuple[str, str] | None:
+    """The failure recorded for a snapshot that its bytes cannot tell again, if any."""
+    marks = ",".join("?" * len(NOT_REJUDGEABLE))
+    row = db.execute(
+        f"SELECT kind, reason FROM failures WHERE snapshot_id = ? AND kind IN ({marks}) "
+        "ORDER BY id LIMIT 1",
+        [snapshot_id, *NOT_REJUDGEABLE],
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def export_warc(
     db,
     out: BinaryIO,
@@ -308,7 +313,7 @@ def export_warc(
         if fetch.status == 0:  # no response was received: say so, never write one
             warc.write_error(_fetch_error(db, sid, fetch))
         else:
-            warc.write(fetch)
+            warc.write(fetch, _judged_failure(db, sid))
         if on_record is not None:
             on_record(sid)
     return warc.counts

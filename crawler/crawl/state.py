@@ -95,28 +95,13 @@ def clear(db: Database) -> None:
 TRANSIENT_FAILURES = ("fetch_error", "empty", "truncated")
 
 
-# A page of an incomplete article that got no answer, or an answer worth asking again for.
-_TRANSIENT_PAGE = "(p.status = 0 OR p.status >= 500 OR p.status IN (403, 408, 429))"
-# Incomplete articles whose latest failure has a transient page in its group (by page 1 URL).
-_INCOMPLETE_TRANSIENT = f"""
-    SELECT f.url FROM failures f
-    JOIN snapshots s ON s.id = f.snapshot_id
-    WHERE f.kind = 'incomplete'
-      AND f.id = (SELECT max(id) FROM failures WHERE url = f.url)
-      AND EXISTS (SELECT 1 FROM snapshots p WHERE p.group_id = s.group_id AND {_TRANSIENT_PAGE})
-"""
-
-
 def settled(db: Database, url: str) -> bool:
-    """Whether an earlier run fetched `url` and it failed for good (gone, not an article, an
-    incomplete multi-page article): an incremental run treats it as known, not as new.
+    """Whether an earlier run fetched `url` and it failed for good (gone, not an article):
+    an incremental run treats it as known, not as new.
 
-    Transient failures (timeouts, 5xx, 429/403, empty or cut-off bodies) stay unsettled, and
-    so does an article left incomplete by such a failure of one of its pages.
+    Transient failures (timeouts, 5xx, 429/403, empty or cut-off bodies) stay unsettled.
     """
     rows = db.execute("SELECT kind FROM failures WHERE url = ?", [url]).fetchall()
-    if any(kind == "incomplete" for (kind,) in rows) and url in incomplete_to_retry(db, url):
-        return False
     return any(
         kind not in TRANSIENT_FAILURES
         and not (kind.startswith("http_5") or kind in ("http_429", "http_403"))
@@ -124,17 +109,16 @@ def settled(db: Database, url: str) -> bool:
     )
 
 
-def incomplete_to_retry(db: Database, url: str | None = None) -> list[str]:
-    """Page-1 URLs of articles whose latest record is incomplete for a transient cause, and that
-    have not become articles since."""
-    sql = (
-        _INCOMPLETE_TRANSIENT + " AND NOT EXISTS (SELECT 1 FROM article_urls a WHERE a.url = f.url)"
-    )
-    params: list = []
-    if url is not None:
-        sql += " AND f.url = ?"
-        params.append(url)
-    return [r[0] for r in db.execute(sql, params).fetchall()]
+def incomplete_to_retry(db: Database) -> list[str]:
+    """Page-1 URLs of articles stored incomplete with a page missing for a transient cause
+    (no answer, 5xx, not fetched): a fresh crawl asks for them again until they are whole."""
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT url FROM articles a WHERE missing_pages IS NOT NULL AND EXISTS "
+            "(SELECT 1 FROM json_each(a.missing_pages) WHERE json_extract(value, '$.transient'))"
+        )
+    ]
 
 
 # --- run lock ---------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ import scrapy
 from scrapy import signals
 
 from crawler.archive.store import articles_first_seen_since, known_article
-from crawler.archive.verdict import continuation_not_ok
 from crawler.crawl import spool, state
 from crawler.crawl.archive import open_crawl_archive
 from crawler.crawl.item import CrawledPage
@@ -172,7 +171,9 @@ class CpcSpider(scrapy.Spider):
         seeds = [state.Entry(url, self.kind_of(url)) for url in self.seed_urls]
         # Articles left incomplete by a transient cause (a continuation page without answer,
         # a 5xx) are asked again until they are whole.
-        seeds += [state.Entry(url, "article") for url in state.incomplete_to_retry(self.db)]
+        seeds += [
+            state.Entry(canonical_url(u), "article") for u in state.incomplete_to_retry(self.db)
+        ]
         if self.recheck_days:
             since = datetime.now(UTC) - timedelta(days=self.recheck_days)
             recent = articles_first_seen_since(self.db, since.isoformat())
@@ -288,23 +289,15 @@ class CpcSpider(scrapy.Spider):
             return
         result = parse_article(response.body, response.url, headers_of(response))
         rest = self.continuation_urls(response, result)
-        over = ""
-        if self.max_pages and len(rest) >= self.max_pages:
-            # A pager naming thousands of pages is a trap: the first pages are kept, the
-            # article recorded incomplete for good (no later run asks for the rest).
-            over = (
-                f"the pager names {len(rest) + 1} pages, past ARCHIVE_MAX_PAGES "
-                f"({self.max_pages}): pages from {rest[self.max_pages - 1]} on not fetched"
-            )
+        # A pager naming thousands of pages is a trap: the first ARCHIVE_MAX_PAGES are
+        # fetched, and the archive flags the rest missing for good (no later run asks again).
+        capped = bool(self.max_pages) and len(rest) >= self.max_pages
+        if capped:
             rest = rest[: self.max_pages - 1]
         if isinstance(result, NotArticle) or not rest:
-            yield (
-                self.incomplete(entry, [fetch], over)
-                if over
-                else CrawledPage(entry.url, [fetch], result)
-            )
+            yield CrawledPage(entry.url, [fetch], None if capped else result)
             return
-        yield self.next_page(entry, [fetch], [result], rest, over)
+        yield self.next_page(entry, [fetch], [result], rest, whole=not capped)
 
     def continuation_urls(self, response, result) -> list[str]:
         """Pages 2..N of the article on this page, in order, from the parser's pager links."""
@@ -318,8 +311,8 @@ class CpcSpider(scrapy.Spider):
                 pages[parsed.page] = canonical_url(url)
         return [pages[n] for n in sorted(pages)]
 
-    def next_page(self, entry, fetches, records, rest, over=""):
-        """`over`: why the pages after `rest` are not fetched (the page limit), if they are not."""
+    def next_page(self, entry, fetches, records, rest, whole: bool):
+        """`whole`: every page so far came in readable (and none is left out by the limit)."""
         return scrapy.Request(
             rest[0],
             callback=self.parse_continuation,
@@ -330,7 +323,7 @@ class CpcSpider(scrapy.Spider):
                 "fetches": fetches,
                 "records": records,
                 "rest": rest[1:],
-                "over": over,
+                "whole": whole,
             },
         )
 
@@ -338,41 +331,35 @@ class CpcSpider(scrapy.Spider):
         meta = response.meta
         entry, fetches, records = meta["entry"], [*meta["fetches"]], [*meta["records"]]
         fetches.append(fetch_of(response, response.request.url))
-        if short := cut_short(response, response.request.url):
-            reason = f"continuation page {response.request.url}: {short.kind}: {short.reason}"
-            yield self.incomplete(entry, fetches, reason)
-            return
-        failed = continuation_not_ok(entry.url, fetches[-1])
-        if failed:
-            yield CrawledPage(entry.url, fetches, failed)
-            return
-        page = parse_article(response.body, response.url, headers_of(response))
-        if isinstance(page, NotArticle):
-            reason = f"continuation page {response.request.url}: {page.reason}"
-            yield self.incomplete(entry, fetches, reason)
-            return
-        records.append(page)
-        if meta["rest"]:
-            yield self.next_page(entry, fetches, records, meta["rest"], meta.get("over", ""))
-            return
-        if meta.get("over"):
-            yield self.incomplete(entry, fetches, meta["over"])
-            return
-        yield CrawledPage(entry.url, fetches, merge_pages(records[0], records[1:]))
+        whole = meta["whole"]
+        if cut_short(response, response.request.url) or response.status != 200:
+            whole = False
+        else:
+            page = parse_article(response.body, response.url, headers_of(response))
+            if isinstance(page, NotArticle):
+                whole = False
+            else:
+                records.append(page)
+        yield self.go_on(entry, fetches, records, meta["rest"], whole)
 
     def continuation_failed(self, failure):
         meta = failure.request.meta
+        # The attempt is part of the article's record: a status-0 page says "no answer", and
+        # the archive flags the page missing for a transient cause (asked again later).
         url = failure.request.url
-        reason = f"continuation page {url} failed: {failure.getErrorMessage()}"
-        # The attempt is part of the article's record: a status-0 page says "no answer", and a
-        # later run knows the cause was transient (crawler.crawl.state.settled).
+        logger.info("Continuation page %s failed: %s", url, failure.getErrorMessage())
         attempt = Fetch(url=url, body=b"", status=0, fetched_at=datetime.now(UTC).isoformat())
-        return self.incomplete(meta["entry"], [*meta["fetches"], attempt], reason)
+        fetches = [*meta["fetches"], attempt]
+        return self.go_on(meta["entry"], fetches, [*meta["records"]], meta["rest"], False)
 
-    @staticmethod
-    def incomplete(entry, fetches, reason) -> CrawledPage:
-        # Never a partial article: the pages fetched are kept, the article waits for a re-crawl.
-        return CrawledPage(entry.url, fetches, NotArticle(entry.url, "incomplete", reason))
+    def go_on(self, entry, fetches, records, rest, whole: bool):
+        """The next page's request, or the article: merged here when whole; else the fetches
+        alone, and the archive makes the article of the pages that came in, flagging the
+        missing ones (crawler.archive.verdict.parse_fetches: one policy for every source)."""
+        if rest:
+            return self.next_page(entry, fetches, records, rest, whole)
+        result = merge_pages(records[0], records[1:]) if whole else None
+        return CrawledPage(entry.url, fetches, result)
 
     def fetch_failed(self, failure):
         """No response at all (timeout, connection lost, truncated body, robots.txt).
