@@ -279,14 +279,13 @@ def test_reparse_records_a_damaged_body_and_derives_the_rest(db, monkeypatch):
     assert sid == 1
 
 
-def test_ctrl_c_during_reparse_closes_its_run_interrupted_and_keeps_the_archive(db, monkeypatch):
+def test_ctrl_c_during_reparse_leaves_each_article_all_old_or_all_new(db, monkeypatch):
     from crawler.archive.reparse import reparse_run
 
     use_parser(monkeypatch)
     run = start_run(db, "crawl")
     for n in (1, 2, 3):
         store_fetches(db, run, [fetch(url(n), page(f"标题{n}", "甲"))])
-    before = db.execute("SELECT key, title, parser_version FROM articles").fetchall()
     use_parser(monkeypatch, version="fake-2", title_suffix="（新）")
 
     def ctrl_c(done, total):
@@ -294,12 +293,46 @@ def test_ctrl_c_during_reparse_closes_its_run_interrupted_and_keeps_the_archive(
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        reparse_run(db, ctrl_c)
-    assert db.execute("SELECT key, title, parser_version FROM articles").fetchall() == before
+        reparse_run(db, ctrl_c, batch_keys=1)
+    rows = db.execute("SELECT key, title, parser_version FROM articles ORDER BY key").fetchall()
+    assert rows == [
+        ("people:40000001", "标题1（新）", "fake-2"),
+        ("people:40000002", "标题2（新）", "fake-2"),
+        ("people:40000003", "标题3", "fake-1"),
+    ]
+    versions = "SELECT article_key, parser_version FROM versions ORDER BY article_key"
+    assert [v for _k, v in db.execute(versions)] == ["fake-2", "fake-2", "fake-1"]
+    assert [h.key for h in search(db, "新")] == ["people:40000001", "people:40000002"]
     assert db.execute("SELECT kind, finish_reason FROM runs ORDER BY id").fetchall() == [
         ("crawl", None),
         ("reparse", "interrupted"),
     ]
+
+
+def test_between_batches_another_writer_gets_the_lock(tmp_path, monkeypatch):
+    """What lets a reparse run beside a crawl: the write lock is free between two batches."""
+    import sqlite3
+
+    from crawler.archive.reparse import reparse_run
+
+    path = tmp_path / "a.db"
+    db = open_archive(path)
+    use_parser(monkeypatch)
+    run = start_run(db, "crawl")
+    for n in (1, 2, 3):
+        store_fetches(db, run, [fetch(url(n), page(f"标题{n}", "甲"))])
+    other = sqlite3.connect(path, timeout=0)  # a writer that does not wait at all
+    wrote = []
+
+    def crawl_writes(done, total):
+        with other:
+            other.execute("UPDATE runs SET args = ? WHERE id = ?", [str(done), run])
+        wrote.append(done)
+
+    _run, counts = reparse_run(db, crawl_writes, batch_keys=1)
+    assert wrote == [1, 2, 3]
+    assert counts["unchanged"] == 3
+    other.close()
 
 
 def test_reparse_command_exits_130_on_ctrl_c(tmp_path, monkeypatch):

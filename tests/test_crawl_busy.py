@@ -39,11 +39,14 @@ def accounted(db, hits) -> set[str]:
 def test_a_writer_holding_the_lock_mid_crawl_costs_no_page(tmp_path):
     db = tmp_path / "archive.db"
     started = threading.Event()
-    with ReplayServer(SITE, faults=NO_FAULTS, delay=0.02) as server:
-        proc = crawl(db, server, *QUICK_STORE, wait=False)
+    one_at_a_time = ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    with ReplayServer(SITE, faults=NO_FAULTS, delay=0.05) as server:
+        proc = crawl(db, server, *QUICK_STORE, *one_at_a_time, wait=False)
         wait_for(db, "SELECT count(*) FROM articles", at_least=5)
         writer = threading.Thread(target=hold_lock, args=(db, 3.0, started))
         writer.start()
+        started.wait(30)
+        assert proc.poll() is None  # the lock is held while the crawl runs
         out, _ = proc.communicate(timeout=180)
         writer.join()
         hits = list(server.hits)

@@ -109,7 +109,8 @@ def reparse_command(db_path, busy_timeout):
     """Re-extract every stored snapshot with the current parser; fetch nothing.
 
     Articles, versions, URLs, failures and the search index are derived again from the stored
-    bytes, in one transaction; the run row counts what changed.
+    bytes, a batch of articles per transaction (it can run beside a crawl); the run row counts
+    what changed.
 
     \b
     Example:
@@ -127,7 +128,11 @@ def reparse_command(db_path, busy_timeout):
         try:
             _run, counts = reparse_run(db, progress)
         except KeyboardInterrupt:
-            click.echo("\nreparse interrupted: the archive is as it was", err=True)
+            click.echo(
+                "\nreparse interrupted: articles done so far are reparsed, the others as they "
+                "were (each whole); run it again to finish",
+                err=True,
+            )
             raise SystemExit(130) from None
     click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
 
