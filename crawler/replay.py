@@ -81,11 +81,13 @@ class WarcSource:
     """Response records of a WARC file, read once into an index of offsets."""
 
     def __init__(self, path: Path):
-        from crawler.archive.warc import read_warc
+        from crawler.archive.warc import JudgedFetch, read_warc
         from crawler.items import Fetch
 
         # Corrupt records come back as errors: they are skipped here (import-warc reports them).
-        self.fetches = {f.url: f for f in read_warc(path) if isinstance(f, Fetch)}
+        # A response written with the failure its source recorded is served as it came.
+        items = (f.fetch if isinstance(f, JudgedFetch) else f for f in read_warc(path))
+        self.fetches = {f.url: f for f in items if isinstance(f, Fetch)}
 
     def urls(self) -> Iterator[str]:
         return iter(self.fetches)
