@@ -159,11 +159,14 @@ class CpcSpider(scrapy.Spider):
         resumed = state.pending(self.db)
         if resumed:
             logger.info("Resuming an interrupted crawl: %d URLs pending", len(resumed))
+            spooled = spool.spool_dir(self.settings.get("ARCHIVE_DB"))
             for entry in resumed:
                 if entry.kind == "article" and known_article(self.db, article_key(entry.url)):
                     # Stored before the kill, not yet marked done: nothing to fetch.
                     state.mark_done(self.db, entry.url)
                     continue
+                if spool.has(spooled, entry.url):
+                    continue  # fetched, waiting in the spool: the pipeline stores it
                 yield self.request(entry)
             return
         # A fresh crawl: forget what a stopped one left done (banned, or capped by a limit).
