@@ -20,7 +20,9 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import CloseSpider
 
+from crawler.archive.db import ArchiveBusyError, busy_errors
 from crawler.archive.store import articles_first_seen_since, known_article
 from crawler.crawl import spool, state
 from crawler.crawl.archive import open_crawl_archive
@@ -262,10 +264,19 @@ class CpcSpider(scrapy.Spider):
         next_page = listing.next_url
         if next_page and entry.kind == "listing" and self.walk_on(met_known, oldest):
             found.append(state.Entry(canonical_url(next_page), "listing", channel, depth))
-        for added in state.enqueue(self.db, found):
-            yield self.request(added)
-        # Snapshotted like every fetch; marked done in the frontier once stored.
         what = NotArticle(entry.url, listing_kind(entry), f"{listing_kind(entry)} page, crawled")
+        try:
+            with busy_errors():
+                added = state.enqueue(self.db, found)
+        except ArchiveBusyError as e:
+            # The links could not be written down: the page is kept (stored or spooled) but
+            # stays pending, and the crawl stops with a reason that says so; the next run
+            # resumes from the frontier, this page included.
+            logger.error("Archive busy past ARCHIVE_BUSY_TIMEOUT; stopping the crawl: %s", e)
+            yield CrawledPage(entry.url, [fetch], what, done=False)
+            raise CloseSpider("archive_busy") from e
+        yield from map(self.request, added)
+        # Snapshotted like every fetch; marked done in the frontier once stored.
         yield CrawledPage(entry.url, [fetch], what)
 
     def walk_on(self, met_known: bool, oldest: date | None) -> bool:
