@@ -98,8 +98,11 @@ class ArchivePipeline:
         if self.db is None:
             return
         left = len(spool.pending(self.spool))
+        unwritten = len(getattr(self.crawler.spider, "unwritten", None) or [])
         if left:
             reason = f"unstored: {left} pages spooled in {self.spool}, stored by the next run"
+        elif unwritten:
+            reason = f"unstored: {unwritten} links found could not be written to the frontier"
             logger.error("Crawl ends with %d pages not yet in the archive (%s)", left, self.spool)
         try:
             self.db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")

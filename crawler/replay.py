@@ -23,6 +23,7 @@ Faults (per URL in the manifest, or passed in for tests), by "kind":
   loop       302 to the URL itself: a redirect loop
   base       the recorded page with a `<base href>` of `href` (default an unclosed IPv6 host)
   pager      the recorded article page with a pager naming `count` pages (default 5000)
+  slow       the recorded response, after waiting `seconds` (default 3)
 """
 
 from __future__ import annotations
@@ -325,6 +326,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.send_headers({"Content-Type": "text/html"}, len(body))
             if not head:
                 self.wfile.write(body)
+        elif kind == "slow":
+            time.sleep(fault.get("seconds", 3))
+            self.respond(recorded.status, recorded.headers, recorded.body, head)
         elif kind == "pager":
             body = with_pager(recorded.body, self.requested_url(), fault.get("count", 5000))
             self.respond(recorded.status, recorded.headers, body, head)

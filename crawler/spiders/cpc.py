@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import CloseSpider
 
 from crawler.archive.db import ArchiveBusyError, busy_errors
 from crawler.archive.store import articles_first_seen_since, known_article
@@ -150,6 +149,8 @@ class CpcSpider(scrapy.Spider):
             spider.seed_urls = list(crawler.settings.getlist("ARCHIVE_START_URLS"))
         spider.list_hosts = {urlsplit(u).netloc.lower() for u in spider.seed_urls}
         spider.max_pages = crawler.settings.getint("ARCHIVE_MAX_PAGES")
+        # Links found while the archive was too busy to write them down (record_links).
+        spider.unwritten, spider.fetched_unwritten = [], set()
         spider.db = open_crawl_archive(crawler.settings)
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
@@ -265,19 +266,33 @@ class CpcSpider(scrapy.Spider):
         if next_page and entry.kind == "listing" and self.walk_on(met_known, oldest):
             found.append(state.Entry(canonical_url(next_page), "listing", channel, depth))
         what = NotArticle(entry.url, listing_kind(entry), f"{listing_kind(entry)} page, crawled")
-        try:
-            with busy_errors():
-                added = state.enqueue(self.db, found)
-        except ArchiveBusyError as e:
-            # The links could not be written down: the page is kept (stored or spooled) but
-            # stays pending, and the crawl stops with a reason that says so; the next run
-            # resumes from the frontier, this page included.
-            logger.error("Archive busy past ARCHIVE_BUSY_TIMEOUT; stopping the crawl: %s", e)
-            yield CrawledPage(entry.url, [fetch], what, done=False)
-            raise CloseSpider("archive_busy") from e
-        yield from map(self.request, added)
+        yield from map(self.request, self.record_links(found))
         # Snapshotted like every fetch; marked done in the frontier once stored.
         yield CrawledPage(entry.url, [fetch], what)
+
+    def record_links(self, found: list[state.Entry]) -> list[state.Entry]:
+        """Write found links to the frontier; the entries to fetch now.
+
+        An archive busy past ARCHIVE_BUSY_TIMEOUT does not cost the links: they are fetched
+        all the same, kept in memory (deduplicated there) and written with the next page's
+        links, or at the end of the crawl; a run that ends with links unwritten keeps its
+        frontier and does not end `finished`.
+        """
+        entries = [*self.unwritten, *found]
+        try:
+            with busy_errors():
+                added = state.enqueue(self.db, entries)
+        except ArchiveBusyError as busy:
+            n = len(entries)
+            logger.warning("Archive busy; %d links kept in memory until it is free: %s", n, busy)
+            self.unwritten = entries
+            fresh = {e.url: e for e in found if e.url not in self.fetched_unwritten}
+            known = state.kinds(self.db, list(fresh))  # in the frontier already: requested
+            fresh = {u: e for u, e in fresh.items() if u not in known}
+            self.fetched_unwritten.update(fresh)
+            return list(fresh.values())
+        self.unwritten = []
+        return [e for e in added if e.url not in self.fetched_unwritten]
 
     def walk_on(self, met_known: bool, oldest: date | None) -> bool:
         """Whether to read the channel's next list page.
@@ -404,8 +419,17 @@ class CpcSpider(scrapy.Spider):
             state.mark_done(self.db, item.frontier_url)
 
     def spider_closed(self, reason):
+        if self.unwritten:
+            try:
+                with busy_errors():
+                    state.enqueue(self.db, self.unwritten)
+                self.unwritten = []
+            except ArchiveBusyError:
+                logger.error("%d links could not be written to the frontier", len(self.unwritten))
         unstored = spool.pending(spool.spool_dir(self.settings.get("ARCHIVE_DB")))
-        if unstored:
+        if self.unwritten:
+            logger.warning("The frontier is kept: links found were not all written down")
+        elif unstored:
             # Pages fetched but not yet stored: their URLs stay pending for the next run.
             logger.warning("%d fetched pages wait in the spool for the archive", len(unstored))
         elif reason == "finished":
