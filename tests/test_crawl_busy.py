@@ -68,11 +68,17 @@ def test_pages_unstored_when_the_run_ends_wait_for_the_next_run(tmp_path):
     assert all(u in manifest()["pages"] for u in seeds)
     args = [*QUICK_STORE, "-s", "ARCHIVE_BUSY_TIMEOUT=1", "-a", f"start_urls={','.join(seeds)}"]
     started = threading.Event()
-    with ReplayServer(SITE, delay=0.3) as server:
+    # The first page at once, the others 2 s each: the lock is taken after the first is
+    # stored and held past the last.
+    args += ["-s", "DOWNLOAD_TIMEOUT=5"]
+    slow = {u: {"kind": "slow", "seconds": 2} for u in seeds[1:]}
+    with ReplayServer(SITE, faults=slow) as server:
         proc = crawl(db, server, *args, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", wait=False)
         wait_for(db, "SELECT count(*) FROM articles", at_least=1)
-        writer = threading.Thread(target=hold_lock, args=(db, 12.0, started))
+        writer = threading.Thread(target=hold_lock, args=(db, 15.0, started))
         writer.start()
+        started.wait(30)
+        assert proc.poll() is None
         out, _ = proc.communicate(timeout=180)
         first_hits = list(server.hits)
         writer.join()
