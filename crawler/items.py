@@ -64,6 +64,9 @@ class ArticleRecord:
     body_text: str = ""  # "\n".join(paragraphs)
     page_count: int = 1  # pages of a multi-page article
     page_urls: list[str] = field(default_factory=list)  # every page's URL, first page first
+    # Pages of a multi-page article not in this record, each {"url", "reason", "transient"}
+    # (set by the archive from the pages fetched, never by a parser); None when it is whole.
+    missing_pages: list[dict] | None = None
     encoding: str = ""  # charset actually used to decode the bytes ("utf-8", "gb18030")
     decode_errors: int = 0  # byte sequences invalid in that charset, read as U+FFFD (0: clean)
     template: str = ""  # which layout matched ("cpc", "2020wbc", …, "fallback")

@@ -18,15 +18,23 @@ Faults (per URL in the manifest, or passed in for tests), by "kind":
   huge       pad the recorded page to `size` bytes (default 10 MB) with a comment before </body>
   malformed  strip closing </div> and </p> tags and open a stray <table> in the recorded page
   redirect   answer `status` (default 302) to `location` (default the site's home page)
+  bomb       200 with a small body that inflates to `size` zero bytes (default 64 MB) under
+             Content-Encoding `encoding` (gzip, the default, or deflate)
+  loop       302 to the URL itself: a redirect loop
+  base       the recorded page with a `<base href>` of `href` (default an unclosed IPv6 host)
+  pager      the recorded article page with a pager naming `count` pages (default 5000)
+  slow       the recorded response, after waiting `seconds` (default 3)
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 import threading
 import time
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -83,11 +91,13 @@ class WarcSource:
     """Response records of a WARC file, read once into an index of offsets."""
 
     def __init__(self, path: Path):
-        from crawler.archive.warc import read_warc
+        from crawler.archive.warc import JudgedFetch, read_warc
         from crawler.items import Fetch
 
         # Corrupt records come back as errors: they are skipped here (import-warc reports them).
-        self.fetches = {f.url: f for f in read_warc(path) if isinstance(f, Fetch)}
+        # A response written with the failure its source recorded is served as it came.
+        items = (f.fetch if isinstance(f, JudgedFetch) else f for f in read_warc(path))
+        self.fetches = {f.url: f for f in items if isinstance(f, Fetch)}
 
     def urls(self) -> Iterator[str]:
         return iter(self.fetches)
@@ -162,6 +172,39 @@ def pad_page(body: bytes, size: int) -> bytes:
     at = len(body) if at < 0 else at
     pad = max(0, size - len(body) - 7)
     return body[:at] + b"<!--" + b" " * pad + b"-->" + body[at:]
+
+
+@functools.lru_cache(maxsize=4)
+def bomb(size: int, encoding: str = "gzip") -> bytes:
+    """`size` zero bytes compressed as `encoding` (gzip or deflate): a few KB per 10 MB."""
+    wbits = {"gzip": 31, "deflate": 15}[encoding]
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    chunk = bytes(1 << 20)
+    out = [packer.compress(chunk) for _ in range(size >> 20)]
+    out.append(packer.compress(bytes(size & ((1 << 20) - 1))))
+    return b"".join([*out, packer.flush()])
+
+
+def with_base(body: bytes, href: str) -> bytes:
+    """The page with a <base href> as its head's first element."""
+    tag = b'<base href="' + href.encode() + b'">'
+    at = body.lower().find(b"<head")
+    at = body.index(b">", at) + 1 if at >= 0 else 0
+    return body[:at] + tag + body[at:]
+
+
+def with_pager(body: bytes, url: str, count: int) -> bytes:
+    """The article page with its pager (div.zdfy) linking pages 2..count of its URL; a pager
+    of its own before </body> when it has none."""
+    stem = url[: -len(".html")]
+    links = "".join(f'<a href="{stem}-{n}.html">{n}</a>' for n in range(2, count + 1)).encode()
+    own = body.find(b'<div class="zdfy')
+    if own >= 0:
+        at = body.index(b">", own) + 1
+        return body[:at] + links + body[at:]
+    at = body.lower().rfind(b"</body")
+    at = len(body) if at < 0 else at
+    return body[:at] + b'<div class="zdfy clearfix">' + links + b"</div>" + body[at:]
 
 
 def malform(body: bytes) -> bytes:
@@ -283,6 +326,25 @@ class ProxyHandler(BaseHTTPRequestHandler):
         elif kind == "redirect":
             location = fault.get("location", HOME)
             self.respond(fault.get("status", 302), {"Location": location}, b"", head)
+        elif kind == "loop":
+            self.respond(302, {"Location": self.requested_url()}, b"", head)
+        elif kind == "bomb":
+            encoding = fault.get("encoding", "gzip")
+            body = bomb(fault.get("size", 64 << 20), encoding)
+            self.send_response(200)
+            self.send_header("Content-Encoding", encoding)
+            self.send_headers({"Content-Type": "text/html"}, len(body))
+            if not head:
+                self.wfile.write(body)
+        elif kind == "slow":
+            time.sleep(fault.get("seconds", 3))
+            self.respond(recorded.status, recorded.headers, recorded.body, head)
+        elif kind == "pager":
+            body = with_pager(recorded.body, self.requested_url(), fault.get("count", 5000))
+            self.respond(recorded.status, recorded.headers, body, head)
+        elif kind == "base":
+            body = with_base(recorded.body, fault.get("href", "http://[::1/"))
+            self.respond(recorded.status, recorded.headers, body, head)
         else:
             raise ValueError(f"unknown fault kind {kind!r}")
 

@@ -16,6 +16,14 @@ ARCHIVE_DB = "data/archive.db"
 # Seconds a write waits for another writer (a reparse, an ingest) before the crawl gives up.
 ARCHIVE_BUSY_TIMEOUT = 30.0
 
+# --- a busy archive -------------------------------------------------------------------------
+
+# Seconds a page's store waits for another writer before it is spooled to disk: the crawl
+# is not held up longer than this by a long transaction elsewhere.
+ARCHIVE_STORE_WAIT = 1.0
+# Seconds between attempts to store the spooled pages while the crawl runs.
+ARCHIVE_SPOOL_RETRY = 2.0
+
 # Where the crawl starts: the home page and the channel list pages it is known to have.
 # Overridable per run with `-a start_urls=URL,URL`.
 ARCHIVE_START_URLS = [
@@ -75,12 +83,18 @@ ARCHIVE_UNREACHABLE_AFTER = 2
 
 # Pagination chains and link chains longer than this are a trap, not a site.
 DEPTH_LIMIT = 2000
+# Pages of one multi-page article; the site's longest run to a few dozen. A pager naming more
+# is a trap: the first pages are kept and the article recorded incomplete, for good.
+ARCHIVE_MAX_PAGES = 100
 # Pages per run; 0 means no limit. Set it (or -s) to cap a run; the rest resumes next run.
 CLOSESPIDER_PAGECOUNT = 0
 
 # --- components -----------------------------------------------------------------------------
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's lets the requests that wait for a host's robots.txt through unchecked.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.crawl.robots.SharedRobotsTxt": 100,
     # Scrapy's RetryMiddleware ignores Retry-After and retries at once; ours waits.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.crawl.retry.RetryAfterMiddleware": 550,
@@ -90,6 +104,15 @@ DOWNLOADER_MIDDLEWARES = {
     # Before RedirectMiddleware (600) sees the response: a redirect off the site is kept as
     # a failure instead of being followed and then dropped without a trace by offsite.
     "crawler.crawl.offsite.OffsiteRedirects": 650,
+    # Scrapy's drop a body past DOWNLOAD_MAXSIZE, a redirect loop and a page with a broken
+    # <base href> without a trace (like a robots.txt refusal, or as a failure with no bytes);
+    # these keep the response and say why (too_large, redirect_loop).
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.crawl.sizecap.CappedHttpCompression": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.crawl.redirects.RecordedRedirectLoops": 600,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.crawl.redirects.RecordedMetaRefreshLoops": 580,
 }
 EXTENSIONS = {
     # One crawl per archive at a time; a killed crawl's stale lock is taken over.

@@ -29,9 +29,11 @@ TRACKING_PARAMS = (
 )
 
 # /n1/2024/0807/c64094-40294553.html, /n2/2022/0213/c360307-35131671-2.html,
-# /n/2013/0101/c64094-20000001.html
+# /n/2013/0101/c64094-20000001.html; special sites and sub-channels put the same shape under
+# a path prefix of their own: /2018npc/n1/2018/0317/c417507-29873336.html (lianghui.),
+# /xuexi/n1/2018/0306/c385474-29851362.html (cpc.), /stock/n1/..., /bank/n1/... (money.).
 ARTICLE_N_RE = re.compile(
-    r"^/(?P<era>n1|n2|n)/(?P<year>\d{4})/(?P<mmdd>\d{4})/"
+    r"^(?P<prefix>(?:/[A-Za-z0-9_.~-]+)*?)/(?P<era>n1|n2|n)/(?P<year>\d{4})/(?P<mmdd>\d{4})/"
     r"c(?P<channel>\d+)-(?P<content>\d+)(?:-(?P<page>\d+))?\.html$"
 )
 # /GB/64093/64094/8475000.html, /GB/64093/64387/8475000-2.html (older static pages)
@@ -95,6 +97,14 @@ def parse_article_url(url: str) -> ArticleUrl | None:
     first_path = path if page == 1 else path.replace(f"-{page}.html", ".html")
     first = urlunsplit((scheme, netloc, first_path, "", ""))
     return ArticleUrl(m["content"], channel, page, first, local)
+
+
+def article_url_date(url: str) -> tuple[int, int, int] | None:
+    """The (year, month, day) an /n1/-shaped article URL carries in its path, if any."""
+    m = ARTICLE_N_RE.match(urlsplit(url).path)
+    if not m:
+        return None
+    return int(m["year"]), int(m["mmdd"][:2]), int(m["mmdd"][2:])
 
 
 def is_article_url(url: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -45,15 +46,19 @@ def test_store_parses_page_one_and_continuation_pages_when_no_result_given(db, m
     assert [r[0] for r in db.execute("SELECT charset FROM snapshots")] == ["utf-8", "utf-8"]
 
 
-def test_unreadable_continuation_page_quarantines_the_article(db, monkeypatch):
+def test_unreadable_continuation_page_makes_the_article_flagged_incomplete(db, monkeypatch):
+    """The readable pages make the article; the unreadable one is listed missing, for good
+    (it was a failure, unsearchable: a deliberate change)."""
     use_parser(monkeypatch)
     run = start_run(db, "test")
     p2 = URL.replace(".html", "-2.html")
     out = store_fetches(db, run, [fetch(body=page("标题", "一")), fetch(p2, body=b"<html></html>")])
-    assert out.status == "failed"
-    kind, reason = db.execute("SELECT kind, reason FROM failures").fetchone()
-    assert kind == "incomplete"
-    assert reason == f"continuation page {p2} is not readable (unreadable: no title or body)"
+    assert out.status == "new"
+    paragraphs, missing = db.execute("SELECT paragraphs, missing_pages FROM articles").fetchone()
+    assert paragraphs == '["一"]'
+    reason = "not readable (unreadable: no title or body)"
+    assert json.loads(missing) == [{"url": p2, "reason": reason, "transient": False}]
+    assert db.execute("SELECT count(*) FROM failures").fetchone() == (0,)
 
 
 def test_reparse_rederives_everything_from_snapshots_and_fetches_nothing(db, monkeypatch):
@@ -197,3 +202,159 @@ def test_bodies_that_make_no_dictionary_are_not_retrained_on_every_store(db, mon
         store_fetches(db, run, [fetch(url(n), page(f"第{n}篇", "x"))], _record(n))
     assert calls == [1, 1]  # at 5 bodies, then at 10, not at 6, 7, 8, ...
     assert db.execute("SELECT count(*) FROM dictionaries").fetchone()[0] == 0
+
+
+# --- what a reparse cannot judge again, damaged bodies, Ctrl-C ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "reason"),
+    [
+        (0, b"", "fetch_error", "TimeoutError: took longer than 30 seconds"),
+        (200, b"\x1f\x8b\x08 compressed", "too_large", "inflates past DOWNLOAD_MAXSIZE"),
+        (302, b"", "redirect_loop", "more than 20 redirects"),
+        (404, page("旧", "甲"), "warc_record", "digest mismatch"),
+        (200, page("页二", "乙"), "orphan_page", "continuation page 2 without its first page"),
+    ],
+)
+def test_reparse_keeps_the_failures_it_cannot_judge_again(
+    db, monkeypatch, status, body, kind, reason
+):
+    from crawler.items import NotArticle
+
+    use_parser(monkeypatch)
+    run = start_run(db, "crawl")
+    store_fetches(db, run, [fetch(url(1), body, status=status)], NotArticle(url(1), kind, reason))
+    reparse(db, start_run(db, "reparse"))
+    assert db.execute("SELECT kind, reason FROM failures").fetchall() == [(kind, reason)]
+    assert db.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+
+
+def test_reparse_makes_an_old_incomplete_failure_an_article_flagged_incomplete(db, monkeypatch):
+    from crawler.items import NotArticle
+
+    use_parser(monkeypatch)
+    p2 = url(1).replace(".html", "-2.html")
+    pages = [fetch(url(1), page("改革", "甲")), fetch(p2, page("错误", "乙"), status=500)]
+    why = f"continuation page {p2} answered HTTP 500"
+    store_fetches(db, start_run(db, "crawl"), pages, NotArticle(url(1), "incomplete", why))
+    reparse(db, start_run(db, "reparse"))
+    assert db.execute("SELECT count(*) FROM failures").fetchone() == (0,)
+    paragraphs, missing = db.execute("SELECT paragraphs, missing_pages FROM articles").fetchone()
+    assert paragraphs == '["甲"]'
+    assert json.loads(missing) == [{"url": p2, "reason": "answered HTTP 500", "transient": True}]
+    assert [h.key for h in search(db, "改革")] == ["people:40000001"]
+
+
+def test_reparse_judges_an_incomplete_article_again_once_its_pages_are_all_stored(db, monkeypatch):
+    from crawler.items import NotArticle
+
+    use_parser(monkeypatch)
+    run = start_run(db, "crawl")
+    p2 = url(1).replace(".html", "-2.html")
+    pages = [fetch(url(1), page("改革", "甲")), fetch(p2, page("改革", "乙"))]
+    store_fetches(db, run, pages, NotArticle(url(1), "incomplete", "page 2 unreadable then"))
+    counts = reparse(db, start_run(db, "reparse"))
+    assert counts["new"] == 1
+    assert db.execute("SELECT paragraphs FROM articles").fetchone() == ('["甲", "乙"]',)
+    assert db.execute("SELECT count(*) FROM failures").fetchone() == (0,)
+
+
+def test_reparse_records_a_damaged_body_and_derives_the_rest(db, monkeypatch):
+    use_parser(monkeypatch)
+    run = start_run(db, "crawl")
+    store_fetches(db, run, [fetch(url(1), page("改革", "甲"))])
+    store_fetches(db, run, [fetch(url(2), page("发展", "乙"))])
+    digest = db.execute("SELECT body_sha256 FROM snapshots WHERE url = ?", [url(1)]).fetchone()[0]
+    db.execute("UPDATE bodies SET data = ? WHERE sha256 = ?", [b"\x00garbage", digest])
+    rerun = start_run(db, "reparse")
+    counts = reparse(db, rerun)
+    assert counts["failed"] == 1
+    assert db.execute("SELECT key FROM articles").fetchall() == [("people:40000002",)]
+    ((u, kind, reason, sid),) = db.execute(
+        "SELECT url, kind, reason, snapshot_id FROM failures"
+    ).fetchall()
+    assert (u, kind) == (url(1), "damaged_body")
+    assert "damaged" in reason
+    assert sid == 1
+
+
+def test_ctrl_c_during_reparse_leaves_each_article_all_old_or_all_new(db, monkeypatch):
+    from crawler.archive.reparse import reparse_run
+
+    use_parser(monkeypatch)
+    run = start_run(db, "crawl")
+    for n in (1, 2, 3):
+        store_fetches(db, run, [fetch(url(n), page(f"标题{n}", "甲"))])
+    use_parser(monkeypatch, version="fake-2", title_suffix="（新）")
+
+    def ctrl_c(done, total):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        reparse_run(db, ctrl_c, batch_keys=1)
+    rows = db.execute("SELECT key, title, parser_version FROM articles ORDER BY key").fetchall()
+    assert rows == [
+        ("people:40000001", "标题1（新）", "fake-2"),
+        ("people:40000002", "标题2（新）", "fake-2"),
+        ("people:40000003", "标题3", "fake-1"),
+    ]
+    versions = "SELECT article_key, parser_version FROM versions ORDER BY article_key"
+    assert [v for _k, v in db.execute(versions)] == ["fake-2", "fake-2", "fake-1"]
+    assert [h.key for h in search(db, "新")] == ["people:40000001", "people:40000002"]
+    assert db.execute("SELECT kind, finish_reason FROM runs ORDER BY id").fetchall() == [
+        ("crawl", None),
+        ("reparse", "interrupted"),
+    ]
+
+
+def test_between_batches_another_writer_gets_the_lock(tmp_path, monkeypatch):
+    """What lets a reparse run beside a crawl: the write lock is free between two batches."""
+    import sqlite3
+
+    from crawler.archive.reparse import reparse_run
+
+    path = tmp_path / "a.db"
+    db = open_archive(path)
+    use_parser(monkeypatch)
+    run = start_run(db, "crawl")
+    for n in (1, 2, 3):
+        store_fetches(db, run, [fetch(url(n), page(f"标题{n}", "甲"))])
+    other = sqlite3.connect(path, timeout=0)  # a writer that does not wait at all
+    wrote = []
+
+    def crawl_writes(done, total):
+        with other:
+            other.execute("UPDATE runs SET args = ? WHERE id = ?", [str(done), run])
+        wrote.append(done)
+
+    _run, counts = reparse_run(db, crawl_writes, batch_keys=1)
+    assert wrote == [1, 2, 3]
+    assert counts["unchanged"] == 3
+    other.close()
+
+
+def test_reparse_command_exits_130_on_ctrl_c(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from crawler.archive import reparse as reparse_module
+    from crawler.cli import main
+
+    path = tmp_path / "a.db"
+    archive = open_archive(path)
+    use_parser(monkeypatch)
+    store_fetches(archive, start_run(archive, "crawl"), [fetch(url(1), page("改革", "甲"))])
+    archive.close()
+
+    def interrupted(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(reparse_module, "store_fetches", interrupted)
+    result = CliRunner().invoke(main, ["reparse", "--db", str(path)])
+    assert result.exit_code == 130
+    archive = open_archive(path)
+    assert archive.execute("SELECT finish_reason FROM runs WHERE kind = 'reparse'").fetchall() == [
+        ("interrupted",)
+    ]
+    assert archive.execute("SELECT count(*) FROM articles").fetchone() == (1,)

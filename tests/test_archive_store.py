@@ -97,6 +97,7 @@ def test_new_article_row_holds_every_field_and_its_provenance(db, run):
         "content_sha256": article["content_sha256"],
         "reprint_of": None,
         "decode_errors": 0,
+        "missing_pages": None,
     }
     assert rows(db, "snapshots") == [
         {

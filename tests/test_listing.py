@@ -228,6 +228,27 @@ def test_base_href_resolves_relative_links() -> None:
     assert url == "http://politics.people.com.cn/n1/2024/0807/c1001-1.html"
 
 
+@pytest.mark.parametrize("base", ["http://[::1/", "http://cpc.people.com.cn:99999/", "mailto:x"])
+def test_an_unusable_base_href_is_ignored_as_browsers_do(base: str) -> None:
+    body = _page(
+        f"<base href='{base}'>"
+        "<ul><li><a href='/n1/2024/0807/c64387-1.html'>标题</a> 2024-08-07</li></ul>"
+    )
+    url = parse_listing(body, LIST_URL).entries[0].url
+    assert url == "http://cpc.people.com.cn/n1/2024/0807/c64387-1.html"
+
+
+def test_article_links_under_a_path_prefix_are_listed() -> None:
+    urls = [
+        "http://lianghui.people.com.cn/2018npc/n1/2018/0317/c417507-29873336.html",
+        "http://cpc.people.com.cn/xuexi/n1/2018/0306/c385474-29851362.html",
+        "http://money.people.com.cn/stock/n1/2018/0316/c67815-29871613.html",
+    ]
+    links = "".join(f"<li><a href='{u}'>标题{i}</a></li>" for i, u in enumerate(urls))
+    listing = parse_listing(_page(f"<ul>{links}</ul>"), "http://www.people.com.cn/")
+    assert [e.url for e in listing.entries + listing.other_articles] == urls
+
+
 def test_home_page_has_no_channel() -> None:
     listing = parse_listing(
         _page("<a href='/n1/2024/0807/c64094-1.html'>标题</a>"), "http://cpc.people.com.cn/"

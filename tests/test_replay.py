@@ -120,6 +120,40 @@ def test_redirect_to_the_home_page():
         assert (status, headers["Location"]) == (302, "http://cpc.people.com.cn/")
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_bomb_is_small_on_the_wire_and_inflates_to_its_size(encoding):
+    import zlib
+
+    with faulty({"kind": "bomb", "size": 5 << 20, "encoding": encoding}) as s:
+        status, headers, body = get(s, ARTICLE)
+    assert (status, headers["Content-Encoding"]) == (200, encoding)
+    assert len(body) < 50_000
+    inflated = zlib.decompress(body, {"gzip": 31, "deflate": 15}[encoding])
+    assert inflated == bytes(5 << 20)
+
+
+def test_loop_redirects_to_the_url_itself():
+    with faulty({"kind": "loop"}) as s:
+        status, headers, _ = get(s, ARTICLE)
+    assert (status, headers["Location"]) == (302, ARTICLE)
+
+
+def test_base_fault_puts_the_base_first_in_the_head():
+    with faulty({"kind": "base"}) as s:
+        _, _, body = get(s, ARTICLE)
+    original = (SITE / manifest_entry(ARTICLE)["file"]).read_bytes()
+    assert b'<base href="http://[::1/">' in body
+    assert body.replace(b'<base href="http://[::1/">', b"", 1) == original
+
+
+def test_pager_fault_names_the_pages_in_the_article_pager():
+    with faulty({"kind": "pager", "count": 50}) as s:
+        _, _, body = get(s, ARTICLE)
+    stem = ARTICLE[: -len(".html")].encode()
+    assert body.count(stem + b"-") == 49
+    assert stem + b"-50.html" in body
+
+
 def test_timeout_holds_the_connection():
     with (
         faulty({"kind": "timeout", "seconds": 5}) as s,

@@ -1,5 +1,8 @@
+import pytest
+
 from crawler.urls import (
     article_key,
+    article_url_date,
     canonical_url,
     is_article_url,
     is_asset_url,
@@ -60,3 +63,52 @@ def test_url_without_id_keys_on_canonical_url():
     assert (
         article_key("https://cpc.people.com.cn/special/x/") == "http://cpc.people.com.cn/special/x/"
     )
+
+
+# Article links of special sites and sub-channels: the /n1/ shape under a path prefix
+# (from a www.people.com.cn home page of March 2018).
+PREFIXED = [
+    ("http://lianghui.people.com.cn/2018npc/n1/2018/0317/c417507-29873336.html", "417507"),
+    ("http://lianghui.people.com.cn/2018cppcc/n1/2018/0313/c418286-29865071.html", "418286"),
+    ("http://cpc.people.com.cn/xuexi/n1/2018/0306/c385474-29851362.html", "385474"),
+    ("http://money.people.com.cn/stock/n1/2018/0316/c67815-29871613.html", "67815"),
+    ("http://money.people.com.cn/bank/n1/2018/0316/c202331-29871592.html", "202331"),
+]
+
+
+@pytest.mark.parametrize(("url", "channel"), PREFIXED)
+def test_article_shape_under_a_path_prefix_is_an_article(url, channel):
+    u = parse_article_url(url)
+    assert (u.content_id, u.channel_id, u.page) == (url[-13:-5], channel, 1)
+    assert u.first_page_url == url
+    assert article_key(url) == f"people:{url[-13:-5]}"
+
+
+def test_continuation_page_under_a_path_prefix_points_back_to_its_page_one():
+    page_one = "http://lianghui.people.com.cn/2018npc/n1/2018/0317/c417507-29873336.html"
+    u = parse_article_url(page_one.replace(".html", "-2.html"))
+    assert (u.page, u.first_page_url, u.content_id) == (2, page_one, "29873336")
+
+
+def test_a_prefixed_provincial_page_keeps_its_own_id_space():
+    url = "http://js.people.com.cn/zt/n2/2022/0213/c360307-35131671.html"
+    assert parse_article_url(url).local
+    assert article_key(url) == "people:L_35131671"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/2018npc/n1/2018/0317/c417507-29873336.html",  # not the site
+        "http://lianghui.people.com.cn/2018npc/n1/2018/0317/index.html",  # not the shape
+        "http://lianghui.people.com.cn/2018npc/n1/2018/0317/c417507-29873336.html/x",
+        "http://lianghui.people.com.cn/2018npc/n1/18/0317/c417507-29873336.html",
+    ],
+)
+def test_a_prefix_does_not_widen_the_scope(url):
+    assert parse_article_url(url) is None
+
+
+def test_the_date_of_a_prefixed_article_url():
+    assert article_url_date(PREFIXED[0][0]) == (2018, 3, 17)
+    assert article_url_date("http://cpc.people.com.cn/GB/64093/64094/8475000.html") is None

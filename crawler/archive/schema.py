@@ -25,6 +25,7 @@ ARTICLE_JSON_COLUMNS = (
     "images",
     "paragraphs",
     "page_urls",
+    "missing_pages",
 )
 
 
@@ -254,6 +255,13 @@ def _articles_decode_errors(db: Database) -> None:
     # A record from a damaged page says so itself: how many byte sequences were unreadable in
     # the charset used (ArticleRecord.decode_errors). 0 for every article stored before.
     db["articles"].add_column("decode_errors", int, not_null_default=0)
+
+
+@MIGRATIONS(name="007_articles_missing_pages")
+def _articles_missing_pages(db: Database) -> None:
+    # A multi-page article stored with the pages that could be fetched says which are missing
+    # and why (ArticleRecord.missing_pages, JSON); NULL when it is whole.
+    db["articles"].add_column("missing_pages", str)
 
 
 @MIGRATIONS(name="008_checks")

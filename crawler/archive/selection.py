@@ -44,6 +44,7 @@ ARTICLE_COLUMNS = (
     "canonical_url",
     "urls",  # list: every canonical URL the article was seen under
     "page_urls",  # list: every page of a multi-page article
+    "missing_pages",  # list of {url, reason, transient}: pages not in it; null when whole
     "content_id",
     "version",  # number of the current version (1 = never changed)
     "first_seen",  # UTC instants of the first and latest fetch that saw it
@@ -83,6 +84,7 @@ VERSION_COLUMNS = (
     "page_count",
     "url",
     "page_urls",
+    "missing_pages",
     "content_id",
     "removed_at",  # of the article (a removal is not a version)
     "snapshot_id",
@@ -96,7 +98,7 @@ VERSION_COLUMNS = (
 LIST_COLUMNS = frozenset(
     {"authors", "editors", "breadcrumbs", "keywords", "images", "urls", "page_urls"}
 )
-OBJECT_COLUMNS = frozenset({"print_edition"})
+OBJECT_COLUMNS = frozenset({"print_edition", "missing_pages"})
 
 
 def article_keys(db: Database, query: str | None = None, **filters) -> list[str]:

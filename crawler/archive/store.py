@@ -20,6 +20,7 @@ crawler.archive.lookup and are re-exported here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from crawler.archive.compress import maybe_train, sha256
-from crawler.archive.db import write_transaction
+from crawler.archive.db import ArchiveBusyError, write_transaction
 from crawler.archive.diff import paragraph_diff
 from crawler.archive.instants import stored_instant, utc_now
 from crawler.archive.lookup import (
@@ -42,7 +43,7 @@ from crawler.archive.same_as import link_same_as
 from crawler.archive.schema import ARTICLE_JSON_COLUMNS
 from crawler.archive.search import index_article, unindex_article
 from crawler.archive.snapshots import insert_snapshot
-from crawler.archive.verdict import Verdict, judge, parse_fetches
+from crawler.archive.verdict import Verdict, continuation_pages_whole, judge, parse_fetches
 from crawler.items import ArticleRecord, Fetch, NotArticle
 from crawler.urls import canonical_url
 
@@ -102,20 +103,27 @@ def store_fetches(
     result: ArticleRecord | NotArticle | None = None,
     *,
     snapshot_ids: Sequence[int] | None = None,
+    max_pages: int | None = None,
 ) -> StoreOutcome:
     """Store page 1 of a page and its continuation pages (in order) in one transaction.
 
     `result`: the parse of these fetches when the caller has it; parsed here when None.
     `snapshot_ids`: the fetches are already stored as these snapshots (reparse); they are
     re-judged, not stored again.
+    `max_pages`: the page limit of a multi-page article (ARCHIVE_MAX_PAGES by default).
+
+    A multi-page article some of whose pages did not come in whole is stored with the pages
+    that did, flagged with the missing ones (ArticleRecord.missing_pages): parsed here from
+    the fetches whenever the caller's result cannot know that.
     """
     if not fetches:
         raise ValueError("store_fetches needs at least one fetch")
     if snapshot_ids is not None and len(snapshot_ids) != len(fetches):
         raise ValueError("snapshot_ids must name one snapshot per fetch")
     charsets = [result.encoding] * len(fetches) if result is not None else []
-    if result is None and all(f.body for f in fetches) and 200 <= fetches[0].status < 300:
-        result, charsets = parse_fetches(fetches)
+    partial = isinstance(result, ArticleRecord) and not continuation_pages_whole(fetches)
+    if (result is None or partial) and fetches[0].body and 200 <= fetches[0].status < 300:
+        result, charsets = parse_fetches(fetches, max_pages)
     decision = judge(fetches, result)
     at = stored_instant(fetches[0].fetched_at) if fetches[0].fetched_at else utc_now()
     with write_transaction(db):
@@ -153,8 +161,10 @@ def store_fetches(
             add_counts(db, run_id, **{outcome.status: 1})
     if snapshot_ids is None:
         # After the commit: the first dictionary's training takes the write lock only in short
-        # transactions of its own (compress.maybe_train), not inside this page's.
-        maybe_train(db)
+        # transactions of its own (compress.maybe_train), not inside this page's. A busy
+        # archive only postpones it to a later store: the page is stored, never to be redone.
+        with contextlib.suppress(ArchiveBusyError):
+            maybe_train(db)
     return outcome
 
 
@@ -297,6 +307,11 @@ def _save_record(
             "removed_at = NULL WHERE key = ?",
             [at, snapshot_id, key],
         )
+        if "missing_pages" in values:  # the same text; why pages are missing may differ
+            db.execute(
+                "UPDATE articles SET missing_pages = ? WHERE key = ?",
+                [values["missing_pages"], key],
+            )
         db.execute(
             "UPDATE versions SET seen_to = max(coalesce(seen_to, seen_from), ?) "
             "WHERE article_key = ? AND version = ?",

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import io
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +39,7 @@ from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserExce
 from warcio.warcwriter import WARCWriter
 
 from crawler.items import Fetch
+from crawler.settings import DOWNLOAD_MAXSIZE
 from crawler.urls import is_asset_url
 
 # Headers describing a transformation of the payload on the wire that the stored body no
@@ -51,6 +54,11 @@ REQUESTED_URI_FIELD = "Cpc-Requested-URI"
 # instant, kept as written so an import gives back the same text.
 FETCHED_AT_FIELD = "Cpc-Fetched-At"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Our extension fields on a response whose failure its source judged from what only it knew
+# (too_large, redirect_loop, ...: crawler.archive.verdict.NOT_REJUDGEABLE): an import records
+# the same failure instead of judging the bytes again.
+FAILURE_KIND_FIELD = "Cpc-Failure-Kind"
+FAILURE_REASON_FIELD = "Cpc-Failure-Reason"
 # Our metadata records for a request that got no response.
 FETCH_ERROR_PROFILE = "https://cpc-archive/warc/fetch-error"
 GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -73,6 +81,7 @@ class WarcRecordError:
     record_type: str = ""
     record_id: str = ""
     fetch: Fetch | None = field(default=None, compare=False, repr=False)
+    kind: str = "warc_record"  # the failures row's kind: warc_record, or too_large
 
     def __str__(self) -> str:
         where = f"{self.path} @ {self.offset}"
@@ -92,13 +101,49 @@ class FetchError:
     reason: str
 
 
+@dataclass(frozen=True)
+class JudgedFetch:
+    """A response written with our failure fields: the fetch and the failure its source
+    recorded for it."""
+
+    fetch: Fetch
+    kind: str
+    reason: str
+
+
 class _BadRecord(Exception):
     """A record whose header parsed but whose payload did not: yielded as an error."""
 
-    def __init__(self, reason: str, fetch: Fetch | None = None):
+    def __init__(self, reason: str, fetch: Fetch | None = None, kind: str = "warc_record"):
         super().__init__(reason)
         self.reason = reason
         self.fetch = fetch
+        self.kind = kind
+
+
+class NotAWarc(ValueError):
+    """A file with no WARC record header at its start (plain or gzipped)."""
+
+
+def check_warc(path: str | Path) -> None:
+    """Raise NotAWarc unless the file's first block holds a WARC record header.
+
+    A WARC whose first record is damaged still passes (read_warc reports that record and
+    reads on); an HTML page, an empty file or a gzipped something else does not.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(SCAN_BLOCK)
+    text = head
+    if head.startswith(GZIP_MAGIC):
+        try:
+            text = zlib.decompressobj(31).decompress(head, SCAN_BLOCK)
+        except zlib.error:
+            text = b""
+    if not (text.startswith(WARC_MAGIC) or b"\nWARC/1." in text or b"\nWARC-Type:" in text):
+        shown = _first_line(text[:40].decode("latin-1")) or "nothing readable"
+        raise NotAWarc(
+            f"{path} is not a WARC file (no WARC record header; it starts with {shown!r})"
+        )
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -119,7 +164,9 @@ def is_page(url: str, status: int, headers: dict[str, str]) -> bool:
     return is_html(headers) or not 200 <= status < 300
 
 
-def read_warc(path: str | Path) -> Iterator[Fetch | FetchError | WarcRecordError]:
+def read_warc(
+    path: str | Path, max_size: int = DOWNLOAD_MAXSIZE
+) -> Iterator[Fetch | JudgedFetch | FetchError | WarcRecordError]:
     """Every page response (and resolved revisit) of a WARC file, in file order.
 
     A page response is an HTML one (or one without a Content-Type), or any non-2xx answer for a
@@ -127,6 +174,8 @@ def read_warc(path: str | Path) -> Iterator[Fetch | FetchError | WarcRecordError
     the page whatever its body. Other responses, requests, warcinfo and foreign metadata
     records are skipped silently; our fetch-error metadata records come back as `FetchError`;
     records that cannot be read yield a `WarcRecordError` and reading goes on after them.
+    A payload past `max_size` (the crawl's DOWNLOAD_MAXSIZE) is read no further: its first
+    `max_size` bytes come back in a `WarcRecordError` of kind too_large.
     """
     path = Path(path)
     index = _PayloadIndex()
@@ -162,9 +211,13 @@ def read_warc(path: str | Path) -> Iterator[Fetch | FetchError | WarcRecordError
                         resume_at = _next_boundary(fh, offset + 1, gzipped)
                         break
                     try:
-                        item = _record_to_item(record, lookup, index, offset)
+                        item = _record_to_item(record, lookup, index, offset, max_size)
+                        kind = record.rec_headers.get_header(FAILURE_KIND_FIELD)
+                        if kind and isinstance(item, Fetch):
+                            reason = record.rec_headers.get_header(FAILURE_REASON_FIELD) or ""
+                            item = JudgedFetch(item, kind, reason)
                     except _BadRecord as bad:
-                        item = _error(path, offset, record, bad.reason, bad.fetch)
+                        item = _error(path, offset, record, bad.reason, bad.fetch, bad.kind)
                     finally:
                         with _quiet():
                             it.read_to_end()
@@ -176,7 +229,7 @@ def read_warc(path: str | Path) -> Iterator[Fetch | FetchError | WarcRecordError
 
 
 def _record_to_item(
-    record: ArcWarcRecord, lookup: BinaryIO, index: _PayloadIndex, offset: int
+    record: ArcWarcRecord, lookup: BinaryIO, index: _PayloadIndex, offset: int, max_size: int
 ) -> Fetch | FetchError | None:
     rec_type = record.rec_type
     if not rec_type or record.length is None:
@@ -212,7 +265,7 @@ def _record_to_item(
         _drain(record)
         if _get(headers, "content-type") is not None and not is_page(uri, status, headers):
             return None  # an image or script seen again: not fetched back from the file
-        original = index.resolve(record, lookup)
+        original = index.resolve(record, lookup, max_size)
         if original is None:
             raise _BadRecord(
                 "revisit refers to a record not found (or damaged) earlier in this file"
@@ -221,17 +274,22 @@ def _record_to_item(
             status, headers = original.status, original.headers
         if not is_page(uri, status, headers):
             return None
-        return Fetch(url, original.body, status, headers, final_url, fetched_at)
+        fetch = Fetch(url, original.body, status, headers, final_url, fetched_at)
+        if len(original.body) > max_size:
+            raise _too_large(fetch, max_size)
+        return fetch
 
     if not is_page(uri, status, headers):
         # Not read: its offset is enough for a header-less revisit, which is skipped anyway.
         index.add(record, offset)
         _drain(record)
         return None
-    body, problem = _read_payload(record)
+    body, problem = _read_payload(record, max_size)
     if not problem:  # a revisit must never resolve to damaged bytes
         index.add(record, offset)
     fetch = Fetch(url, body, status, headers, final_url, fetched_at)
+    if len(body) > max_size:
+        raise _too_large(fetch, max_size)
     if problem:
         raise _BadRecord(problem, fetch)
     cut = record.rec_headers.get_header("WARC-Truncated")
@@ -269,10 +327,32 @@ def _fetch_error(record: ArcWarcRecord) -> FetchError:
     )
 
 
-def _read_payload(record: ArcWarcRecord) -> tuple[bytes, str]:
-    """The decoded payload, and a problem ("" when none): truncation or a digest mismatch."""
+def _too_large(fetch: Fetch, max_size: int) -> _BadRecord:
+    capped = dataclasses.replace(fetch, body=fetch.body[:max_size])
+    reason = f"the payload passes the size cap ({max_size} B); the first {max_size} B are kept"
+    return _BadRecord(reason, capped, kind="too_large")
+
+
+def _read_capped(stream, max_size: int) -> bytes:
+    """At most max_size + 1 bytes of a (possibly inflating) stream, read in blocks: a bomb is
+    never inflated past the cap."""
+    parts, have = [], 0
+    while have <= max_size:
+        block = stream.read(min(SCAN_BLOCK, max_size + 1 - have))
+        if not block:
+            break
+        parts.append(block)
+        have += len(block)
+    return b"".join(parts)
+
+
+def _read_payload(record: ArcWarcRecord, max_size: int) -> tuple[bytes, str]:
+    """The decoded payload (max_size + 1 bytes at most), and a problem ("" when none):
+    truncation or a digest mismatch."""
     with _quiet() as noise:
-        body = record.content_stream().read()
+        body = _read_capped(record.content_stream(), max_size)
+        if len(body) > max_size:
+            return body, ""  # not read to the end: the caller records it too_large
         _drain(record)
     raw = record.raw_stream
     if getattr(raw, "limit", 0) > 0:
@@ -309,7 +389,7 @@ class _PayloadIndex:
         key = (h.get_header("WARC-Target-URI") or "", h.get_header("WARC-Date") or "")
         self.by_uri_date.setdefault(key, offset)
 
-    def resolve(self, record: ArcWarcRecord, lookup: BinaryIO) -> Fetch | None:
+    def resolve(self, record: ArcWarcRecord, lookup: BinaryIO, max_size: int) -> Fetch | None:
         h = record.rec_headers
         offset = self.by_id.get(h.get_header("WARC-Refers-To") or "")
         if offset is None:
@@ -327,7 +407,7 @@ class _PayloadIndex:
         try:
             with _quiet():
                 original = next(iter(it))
-                body = original.content_stream().read()
+                body = _read_capped(original.content_stream(), max_size)
         except Exception:  # the original is damaged after all: the revisit is reported instead
             return None
         finally:
@@ -357,7 +437,12 @@ def _next_boundary(fh: BinaryIO, start: int, gzipped: bool) -> int | None:
 
 
 def _error(
-    path: Path, offset: int, record: ArcWarcRecord, reason: str, fetch: Fetch | None
+    path: Path,
+    offset: int,
+    record: ArcWarcRecord,
+    reason: str,
+    fetch: Fetch | None,
+    kind: str = "warc_record",
 ) -> WarcRecordError:
     h = record.rec_headers
     return WarcRecordError(
@@ -368,6 +453,7 @@ def _error(
         record_type=record.rec_type or "",
         record_id=h.get_header("WARC-Record-ID") or "",
         fetch=fetch,
+        kind=kind,
     )
 
 
@@ -454,6 +540,8 @@ class WriteCounts:
     revisits: int = 0
     errors: int = 0  # requests that got no response (metadata records)
     bytes_in: int = 0  # payload bytes of the exchanges written
+    # snapshots left out because their stored body is damaged: "snapshot N (url): why"
+    damaged: list[str] = field(default_factory=list)
 
 
 class WarcOut:
@@ -496,11 +584,16 @@ class WarcOut:
         self.writer.write_record(meta)
         self.counts.errors += 1
 
-    def write(self, fetch: Fetch) -> None:
+    def write(self, fetch: Fetch, failure: tuple[str, str] | None = None) -> None:
+        """One exchange; `failure`: (kind, reason) its source recorded, when the bytes alone
+        cannot tell it again (written as our Cpc-Failure-* fields)."""
         uri = fetch.final_url or fetch.url
         date = warc_date(fetch.fetched_at)
         digest = payload_digest(fetch.body)
         warc_headers = {"WARC-Date": date, **_fetched_at_field(fetch.fetched_at, date)}
+        if failure is not None:
+            warc_headers[FAILURE_KIND_FIELD] = failure[0]
+            warc_headers[FAILURE_REASON_FIELD] = " ".join(failure[1].split())
         if fetch.final_url and fetch.final_url != fetch.url:
             warc_headers[REQUESTED_URI_FIELD] = fetch.url
         http_headers = StatusAndHeaders(

@@ -2,7 +2,8 @@
 
 Import feeds every exchange `read_warc` yields through `store_fetches`, like any other source,
 with what a WARC file needs on top: continuation pages gathered with their page 1, and records
-that are damaged, incomplete or orphaned kept as `failures` instead of becoming articles.
+that are damaged or orphaned kept as `failures` instead of becoming articles, and an article
+with pages missing from the file stored flagged incomplete, as every source stores one.
 Export writes stored snapshots back out with `WarcOut`, in the order they were stored.
 """
 
@@ -14,14 +15,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from crawler.archive.compress import BodyCorrupt, sha256
 from crawler.archive.db import write_transaction
 from crawler.archive.instants import utc_now
 from crawler.archive.runs import add_counts, finish_run, start_run
 from crawler.archive.snapshots import insert_snapshot, snapshot_fetch
-from crawler.archive.store import parse_fetches, record_failure, store_fetches
-from crawler.archive.verdict import continuation_not_ok
-from crawler.archive.warc import FetchError, WarcOut, WarcRecordError, WriteCounts, read_warc
-from crawler.items import ArticleRecord, Fetch, NotArticle
+from crawler.archive.store import record_failure, store_fetches
+from crawler.archive.verdict import NOT_REJUDGEABLE
+from crawler.archive.warc import (
+    FetchError,
+    JudgedFetch,
+    WarcOut,
+    WarcRecordError,
+    WriteCounts,
+    check_warc,
+    read_warc,
+)
+from crawler.items import Fetch, NotArticle
 from crawler.urls import canonical_url, parse_article_url
 
 # How many records a multi-page article's first page waits for its continuation pages.
@@ -60,7 +70,10 @@ def group_pages(
             yield done.item
 
     for index, item in enumerate(items):
-        if isinstance(item, WarcRecordError | FetchError):
+        if isinstance(item, FetchError) and (p := parse_article_url(item.url)) and p.page > 1:
+            # A continuation page that got no answer belongs with its article, as stored.
+            item = Fetch(item.url, b"", 0, {}, "", item.fetched_at)
+        if isinstance(item, WarcRecordError | FetchError | JudgedFetch):
             pending.append(_Pending(index, None, item, closed=True))
             yield from flush(index - window)
             continue
@@ -116,16 +129,29 @@ def import_warc(db, path: str | Path, on_record=None) -> ImportReport:
     pages missing, are quarantined the same way instead of being taken for articles; fetch
     errors are stored as the crawl stores them. `on_record(item)` is called for every item
     read (for a progress bar).
+
+    Idempotent: a capture already in the archive (same URL, date and body digest) is skipped
+    as a duplicate, so importing a file twice stores it once, and a rerun of an import that
+    was killed resumes it (the killed run is closed `interrupted`). A file that is not a WARC
+    is refused (NotAWarc) before anything is recorded.
     """
     path = Path(path)
+    check_warc(path)
+    close_killed_imports(db, path)
     run_id = start_run(db, "import-warc", {"file": str(path)})
     report = ImportReport(run_id)
     reason = "finished"
     try:
         for item in group_pages(_reporting(read_warc(path), on_record)):
-            if isinstance(item, WarcRecordError):
+            if _already_imported(db, item, path):
+                status = "duplicate"
+            elif isinstance(item, WarcRecordError):
                 report.errors.append(item)
                 status = _quarantine(db, run_id, item)
+            elif isinstance(item, JudgedFetch):
+                # the failure its source recorded, not a judgement of the bytes again
+                result = NotArticle(item.fetch.url, kind=item.kind, reason=item.reason)
+                status = store_fetches(db, run_id, [item.fetch], result).status
             elif isinstance(item, FetchError):
                 # as the crawl stores a request that got no answer: status 0, the reason given
                 fetch = Fetch(item.url, b"", 0, {}, "", item.fetched_at)
@@ -136,7 +162,8 @@ def import_warc(db, path: str | Path, on_record=None) -> ImportReport:
                 result = NotArticle(fetch.url, kind="orphan_page", reason=item.orphan)
                 status = store_fetches(db, run_id, item.fetches, result).status
             else:
-                status = store_fetches(db, run_id, item.fetches, _judge(item.fetches)).status
+                # Parsed by the archive: pages missing or failed make the article flagged.
+                status = store_fetches(db, run_id, item.fetches).status
             report.counts[status] = report.counts.get(status, 0) + 1
     except BaseException as e:
         reason = "interrupted" if isinstance(e, KeyboardInterrupt) else f"error: {e}"
@@ -146,31 +173,46 @@ def import_warc(db, path: str | Path, on_record=None) -> ImportReport:
     return report
 
 
-def _judge(fetches: list[Fetch]):
-    """The parse of a page group, or None to let store_fetches decide (a non-2xx status or an
-    empty body). An article whose pager names more pages than the file holds is incomplete: it
-    is quarantined rather than stored as if its text were whole."""
-    if not 200 <= fetches[0].status < 300:
-        return None
-    for page in fetches[1:]:
-        incomplete = continuation_not_ok(fetches[0].url, page)
-        if incomplete:
-            return incomplete
-    if not all(f.body for f in fetches):
-        return None
-    result, _charsets = parse_fetches(fetches)
-    if isinstance(result, ArticleRecord) and result.page_count > len(fetches):
-        have = {canonical_url(f.final_url or f.url) for f in fetches}
-        missing = [u for u in result.page_urls if canonical_url(u) not in have]
-        return NotArticle(
-            fetches[0].url,
-            kind="incomplete",
-            reason=f"{len(fetches)} of {result.page_count} pages in the WARC file; missing: "
-            + (", ".join(missing) or "unknown"),
-            encoding=result.encoding,
-            parser_version=result.parser_version,
-        )
-    return result
+def close_killed_imports(db, path: Path) -> list[int]:
+    """Close the runs of earlier imports of this file that never finished (killed):
+    `interrupted`. Their rerun resumes them, skipping what they stored."""
+    rows = db.execute(
+        "SELECT id FROM runs WHERE kind = 'import-warc' AND finished_at IS NULL "
+        "AND json_extract(args, '$.file') = ?",
+        [str(path)],
+    ).fetchall()
+    for (run_id,) in rows:
+        finish_run(db, run_id, "interrupted")
+    return [r[0] for r in rows]
+
+
+def _already_imported(db, item, path: Path) -> bool:
+    """The same capture (URL, date, body digest, status) is in the archive already."""
+    if isinstance(item, FetchError):
+        fetch = Fetch(item.url, b"", 0, {}, "", item.fetched_at)
+    elif isinstance(item, JudgedFetch):
+        fetch = item.fetch
+    elif isinstance(item, WarcRecordError):
+        if item.fetch is None:  # nothing readable: known by the failure recorded for it
+            url = item.url or f"{path.name}#offset={item.offset}"
+            return (
+                db.execute(
+                    "SELECT 1 FROM failures WHERE url = ? AND reason = ? AND snapshot_id IS NULL",
+                    [url, str(item)],
+                ).fetchone()
+                is not None
+            )
+        fetch = item.fetch
+    else:
+        fetch = item.fetches[0]
+    return (
+        db.execute(
+            "SELECT 1 FROM snapshots WHERE url = ? AND fetched_at = ? AND body_sha256 = ? "
+            "AND status = ? LIMIT 1",
+            [fetch.url, fetch.fetched_at, sha256(fetch.body), fetch.status],
+        ).fetchone()
+        is not None
+    )
 
 
 def _reporting(items: Iterable, on_record) -> Iterator:
@@ -193,7 +235,7 @@ def _quarantine(db, run_id: int, error: WarcRecordError) -> str:
             fetched_at = error.fetch.fetched_at or utc_now()
             snapshot_id = insert_snapshot(db, run_id, error.fetch, fetched_at=fetched_at)
             add_counts(db, run_id, fetched=1)
-        record_failure(db, url, snapshot_id, "warc_record", str(error), run_id, utc_now())
+        record_failure(db, url, snapshot_id, error.kind, str(error), run_id, utc_now())
         add_counts(db, run_id, failed=1)
     return "failed"
 
@@ -261,6 +303,17 @@ def _fetch_error(db, snapshot_id: int, fetch: Fetch) -> FetchError:
     return FetchError(fetch.url, fetch.fetched_at, kind, reason)
 
 
+def _judged_failure(db, snapshot_id: int) -> tuple[str, str] | None:
+    """The failure recorded for a snapshot that its bytes cannot tell again, if any."""
+    marks = ",".join("?" * len(NOT_REJUDGEABLE))
+    row = db.execute(
+        f"SELECT kind, reason FROM failures WHERE snapshot_id = ? AND kind IN ({marks}) "
+        "ORDER BY id LIMIT 1",
+        [snapshot_id, *NOT_REJUDGEABLE],
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def export_warc(
     db,
     out: BinaryIO,
@@ -272,7 +325,10 @@ def export_warc(
     on_record=None,
 ) -> WriteCounts:
     """Write the given snapshots (in that order) as WARC/1.1 with their original bytes; a
-    FetchError among them (a request without a response) as its request + metadata records."""
+    FetchError among them (a request without a response) as its request + metadata records.
+
+    A snapshot whose stored body is damaged is left out and listed in `counts.damaged`.
+    """
     warc = WarcOut(out, gzip=gzip, filename=filename, info=info)
     for sid in snapshot_ids:
         if isinstance(sid, FetchError):
@@ -280,11 +336,17 @@ def export_warc(
             if on_record is not None:
                 on_record(sid)
             continue
-        fetch = snapshot_fetch(db, sid)
+        try:
+            fetch = snapshot_fetch(db, sid)
+        except (BodyCorrupt, KeyError) as e:
+            # One damaged body costs its own record, listed in the counts; the rest is written.
+            url = db.execute("SELECT url FROM snapshots WHERE id = ?", [sid]).fetchone()
+            warc.counts.damaged.append(f"snapshot {sid} ({url[0] if url else '?'}): {e}")
+            continue
         if fetch.status == 0:  # no response was received: say so, never write one
             warc.write_error(_fetch_error(db, sid, fetch))
         else:
-            warc.write(fetch)
+            warc.write(fetch, _judged_failure(db, sid))
         if on_record is not None:
             on_record(sid)
     return warc.counts

@@ -8,7 +8,7 @@ import click
 
 from crawler.archive.compress import drop_unused_dictionaries, recompress, train_dictionary
 from crawler.archive.db import DEFAULT_BUSY_TIMEOUT, DEFAULT_DB, write_transaction
-from crawler.archive.reparse import reparse
+from crawler.archive.reparse import reparse_run
 from crawler.archive.saved_pages import SavedPageError, saved_page_fetches
 from crawler.archive.store import finish_run, start_run, store_fetches
 from crawler.cli import main
@@ -103,22 +103,31 @@ def reparse_command(db_path, busy_timeout):
     """Re-extract every stored snapshot with the current parser; fetch nothing.
 
     Articles, versions, URLs, failures and the search index are derived again from the stored
-    bytes, in one transaction; the run row counts what changed.
+    bytes, a batch of articles per transaction (it can run beside a crawl); the run row counts
+    what changed.
 
     \b
     Example:
       cpc-archive reparse --db data/archive.db
     """
-    with open_db(Path(db_path), busy_timeout=busy_timeout) as db:
-        run = start_run(db, "reparse")
-        with click.progressbar(length=1, label="reparsing") as bar:
+    with (
+        open_db(Path(db_path), busy_timeout=busy_timeout) as db,
+        click.progressbar(length=1, label="reparsing") as bar,
+    ):
 
-            def progress(done, total):
-                bar.length = total
-                bar.update(1)
+        def progress(done, total):
+            bar.length = total
+            bar.update(1)
 
-            counts = reparse(db, run, progress)
-        finish_run(db, run, "finished")
+        try:
+            _run, counts = reparse_run(db, progress)
+        except KeyboardInterrupt:
+            click.echo(
+                "\nreparse interrupted: articles done so far are reparsed, the others as they "
+                "were (each whole); run it again to finish",
+                err=True,
+            )
+            raise SystemExit(130) from None
     click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
 
 

@@ -275,6 +275,8 @@ def _print_article(row: dict, versions: list[dict], full: bool = False) -> None:
         console.print(
             f"[bold red]Removed from the site[/bold red] (first seen gone {row['removed_at']})"
         )
+    for page in row.get("missing_pages") or []:
+        console.print(f"[bold yellow]Incomplete[/bold yellow]: {page['url']} {page['reason']}")
     edited = f", edited: {row['version']} versions" if row["version"] and row["version"] > 1 else ""
     console.print(f"Seen {row['first_seen']} to {row['last_seen']}{edited}")
     fields = table(row["title"], ["field", "value"], [])

@@ -43,8 +43,15 @@ def import_warc_command(files, db_path, as_json):
     Example:
       $ cpc-archive import-warc --db data/archive.db captures/cpc-2024.warc.gz
     """
-    reports = []
     from crawler.archive.db import DEFAULT_BUSY_TIMEOUT
+    from crawler.archive.warc import NotAWarc, check_warc
+
+    reports = []
+    for path in files:  # every file checked before anything is recorded
+        try:
+            check_warc(path)
+        except NotAWarc as e:
+            raise click.ClickException(str(e)) from e
 
     # a writer: waits for a crawl's transaction as long as the crawl would wait for it
     with open_db(db_path, create=True, busy_timeout=DEFAULT_BUSY_TIMEOUT) as db:
@@ -136,6 +143,7 @@ def export_warc_command(out, query, filters, force, db_path, as_json):
         "revisits": counts.revisits,
         "no_response": counts.errors,
         "bytes": out.stat().st_size if out else None,
+        "damaged": counts.damaged,
     }
     # With the WARC on stdout, the summary goes to stderr.
     if as_json:
@@ -146,6 +154,8 @@ def export_warc_command(out, query, filters, force, db_path, as_json):
         f"Wrote {out or 'standard output'}: {counts.responses} responses, {counts.revisits} "
         f"revisits, {counts.errors} requests without a response{size}"
     )
+    for line in counts.damaged:
+        console.print(f"left out, its stored body is damaged: {line}")
 
 
 def _describe(query: str | None, filters) -> str:

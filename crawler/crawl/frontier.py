@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from crawler.archive.db import ArchiveBusyError, busy_errors
 from crawler.archive.instants import utc_instant
 from crawler.archive.store import articles_first_seen_since, known_article
-from crawler.crawl import state
+from crawler.crawl import spool, state
 from crawler.crawl.archive import open_crawl_archive
 from crawler.urls import article_key, canonical_url
 
@@ -21,6 +22,12 @@ logger = logging.getLogger(__name__)
 class SqliteFrontier:
     def __init__(self, settings):
         self.db = open_crawl_archive(settings)
+        # Pages fetched while the archive was busy wait here (ArchivePipeline stores them).
+        self.spool = spool.spool_dir(settings.get("ARCHIVE_DB"))
+        # Links found while the archive was too busy to write them down (enqueue), and those
+        # of them already requested.
+        self.unwritten: list[state.Entry] = []
+        self.fetched_unwritten: set[str] = set()
 
     def start(self, seeds: list[state.Entry], args: dict | None = None) -> list[state.Entry]:
         """The pending URLs of an interrupted crawl, else the seeds of a fresh one."""
@@ -33,6 +40,8 @@ class SqliteFrontier:
                     # Stored before the kill, not yet marked done: nothing to fetch.
                     state.mark_done(self.db, entry.url)
                     continue
+                if spool.has(self.spool, entry.url):
+                    continue  # fetched, waiting in the spool: the pipeline stores it
                 out.append(entry)
             return out
         # A fresh crawl: forget what a stopped one left done (banned, or capped by a limit).
@@ -44,8 +53,35 @@ class SqliteFrontier:
         recent = articles_first_seen_since(self.db, utc_instant(since.isoformat()))
         return [state.Entry(canonical_url(url), "recheck") for _key, url in recent]
 
-    def enqueue(self, entries, done=None):
-        return state.enqueue(self.db, entries, done)
+    def incomplete_to_retry(self) -> list[state.Entry]:
+        """Articles stored incomplete for a transient cause: asked again until whole."""
+        return [
+            state.Entry(canonical_url(u), "article") for u in state.incomplete_to_retry(self.db)
+        ]
+
+    def enqueue(self, found: list[state.Entry]) -> list[state.Entry]:
+        """Write found links to the frontier; the entries to fetch now.
+
+        An archive busy past ARCHIVE_BUSY_TIMEOUT does not cost the links: they are fetched
+        all the same, kept in memory (deduplicated there) and written with the next page's
+        links, or at the end of the crawl; a run that ends with links unwritten keeps its
+        frontier and does not end `finished`.
+        """
+        entries = [*self.unwritten, *found]
+        try:
+            with busy_errors():
+                added = state.enqueue(self.db, entries)
+        except ArchiveBusyError as busy:
+            n = len(entries)
+            logger.warning("Archive busy; %d links kept in memory until it is free: %s", n, busy)
+            self.unwritten = entries
+            fresh = {e.url: e for e in found if e.url not in self.fetched_unwritten}
+            known = state.kinds(self.db, list(fresh))  # in the frontier already: requested
+            fresh = {u: e for u, e in fresh.items() if u not in known}
+            self.fetched_unwritten.update(fresh)
+            return list(fresh.values())
+        self.unwritten = []
+        return [e for e in added if e.url not in self.fetched_unwritten]
 
     def kinds(self, urls):
         return state.kinds(self.db, urls)
@@ -60,7 +96,20 @@ class SqliteFrontier:
         state.mark_done(self.db, url)
 
     def close(self, reason: str) -> None:
-        if reason == "finished":
+        if self.unwritten:
+            try:
+                with busy_errors():
+                    state.enqueue(self.db, self.unwritten)
+                self.unwritten = []
+            except ArchiveBusyError:
+                logger.error("%d links could not be written to the frontier", len(self.unwritten))
+        unstored = spool.pending(self.spool)
+        if self.unwritten:
+            logger.warning("The frontier is kept: links found were not all written down")
+        elif unstored:
+            # Pages fetched but not yet stored: their URLs stay pending for the next run.
+            logger.warning("%d fetched pages wait in the spool for the archive", len(unstored))
+        elif reason == "finished":
             state.clear(self.db)
         else:
             left = len(state.pending(self.db))

@@ -98,8 +98,8 @@ TRANSIENT_FAILURES = ("fetch_error", "empty", "truncated")
 
 
 def settled(db: Database, url: str) -> bool:
-    """Whether an earlier run fetched `url` and it failed for good (gone, not an article, an
-    incomplete multi-page article): an incremental run treats it as known, not as new.
+    """Whether an earlier run fetched `url` and it failed for good (gone, not an article):
+    an incremental run treats it as known, not as new.
 
     Transient failures (timeouts, 5xx, 429/403, empty or cut-off bodies) stay unsettled.
     """
@@ -109,6 +109,18 @@ def settled(db: Database, url: str) -> bool:
         and not (kind.startswith("http_5") or kind in ("http_429", "http_403"))
         for (kind,) in rows
     )
+
+
+def incomplete_to_retry(db: Database) -> list[str]:
+    """Page-1 URLs of articles stored incomplete with a page missing for a transient cause
+    (no answer, 5xx, not fetched): a fresh crawl asks for them again until they are whole."""
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT url FROM articles a WHERE missing_pages IS NOT NULL AND EXISTS "
+            "(SELECT 1 FROM json_each(a.missing_pages) WHERE json_extract(value, '$.transient'))"
+        )
+    ]
 
 
 # --- run lock ---------------------------------------------------------------------------------

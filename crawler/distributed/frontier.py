@@ -190,6 +190,11 @@ class RedisFrontier:
 
     # --- what the spider asks ----------------------------------------------------------------
 
+    def incomplete_to_retry(self) -> list[Entry]:
+        """Nothing: which stored articles are incomplete is known to the archive file, which
+        workers never read; a single-machine crawl asks for them again."""
+        return []
+
     def enqueue(self, entries: list[Entry], done: str | None = None) -> list[Entry]:
         # The scheduler's exact duplicate filter decides, atomically with the queueing.
         return list(entries)

@@ -71,6 +71,15 @@ def _absolute(base: str, href: str | None) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
 
 
+def _base(page: etree._Element, url: str) -> str:
+    """The page's <base href> resolved, or the page URL when there is none or it is unusable
+    (an unclosed IPv6 host, a port out of range, not http): browsers ignore such a base."""
+    hrefs = css(page, S.BASE_HREF)
+    if not hrefs:
+        return url
+    return _absolute(url, hrefs[0]) or url
+
+
 def _link_title(a: etree._Element) -> str:
     text = clean_text(text_of(a))
     full = clean_text(a.get("title"))
@@ -151,9 +160,7 @@ def parse_listing(body: bytes, url: str, headers: Mapping[str, str] | None = Non
     Raises ListingError when the bytes are not a page (empty body, not HTML).
     """
     page, encoding = _read(body, headers)
-    base_hrefs = css(page, S.BASE_HREF)
-    base_href = base_hrefs[0] if base_hrefs else None
-    base = urljoin(url, base_href) if base_href is not None else url
+    base = _base(page, url)
     parts = urlsplit(url)
     home = is_site_host(parts.netloc) and parts.path in HOME_PATHS
 

@@ -23,17 +23,19 @@ from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.archive.instants import utc_now
-from crawler.archive.verdict import continuation_not_ok
 from crawler.crawl import state
 from crawler.crawl.frontier import SqliteFrontier
 from crawler.crawl.item import CrawledPage
 from crawler.crawl.reach import UNREACHABLE, give_up, hurry, is_connection_error
+from crawler.crawl.redirects import REDIRECT_LOOP
+from crawler.crawl.sizecap import TOO_LARGE
 from crawler.items import ArticleRecord, Fetch, NotArticle
 from crawler.pages.article import merge_pages, parse_article
 from crawler.pages.listing import ListingError, parse_listing
 from crawler.urls import (
     LISTING_RE,
     article_key,
+    article_url_date,
     canonical_url,
     is_asset_url,
     is_listing_url,
@@ -57,13 +59,11 @@ def parse_since(value: str | None) -> date | None:
 
 def url_date(url: str) -> date | None:
     """The publication day an article URL carries (/n1/2024/0807/...), if any."""
-    parsed = urlsplit(url).path.split("/")
-    if len(parsed) > 3 and parsed[2].isdigit() and len(parsed[3]) == 4 and parsed[3].isdigit():
-        try:
-            return date(int(parsed[2]), int(parsed[3][:2]), int(parsed[3][2:]))
-        except ValueError:
-            return None
-    return None
+    ymd = article_url_date(url)
+    try:
+        return date(*ymd) if ymd else None
+    except ValueError:
+        return None
 
 
 def entry_date(value: str | None) -> date | None:
@@ -92,6 +92,18 @@ def refused(status: int) -> bool:
 
 def listing_kind(entry) -> str:
     return "home" if entry.kind == "home" else "listing"
+
+
+def cut_short(response, url: str) -> NotArticle | None:
+    """A response the downloader did not take whole: too large, or a redirect loop."""
+    for key, kind in ((TOO_LARGE, "too_large"), (REDIRECT_LOOP, "redirect_loop")):
+        if reason := response.request.meta.get(key):
+            return NotArticle(url, kind, reason)
+    return None
+
+
+# IgnoreRequest's message from Scrapy's RobotsTxtMiddleware: the one request never made.
+ROBOTS_REFUSAL = "Forbidden by robots.txt"
 
 
 def headers_of(response) -> dict[str, str]:
@@ -141,6 +153,7 @@ class CpcSpider(scrapy.Spider):
         spider.frontier = frontier_for(crawler)
         if spider.recheck_days and not isinstance(spider.frontier, SqliteFrontier):
             raise ValueError("recheck_days reads the archive: run it as a single-machine crawl")
+        spider.max_pages = crawler.settings.getint("ARCHIVE_MAX_PAGES")
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         return spider
@@ -149,6 +162,9 @@ class CpcSpider(scrapy.Spider):
 
     async def start(self):
         seeds = [state.Entry(url, self.kind_of(url)) for url in self.seed_urls]
+        # Articles left incomplete by a transient cause (a continuation page without answer,
+        # a 5xx) are asked again until they are whole.
+        seeds += self.frontier.incomplete_to_retry()
         if self.recheck_days:
             seeds += self.frontier.recheck(self.recheck_days)
         for entry in self.frontier.start(seeds, self.run_args):
@@ -175,6 +191,10 @@ class CpcSpider(scrapy.Spider):
     def parse(self, response):
         entry: state.Entry = response.meta["entry"]
         fetch = fetch_of(response, entry.url)
+        if short := cut_short(response, entry.url):
+            logger.warning("List page %s: %s", response.url, short.reason)
+            yield CrawledPage(entry.url, [fetch], short)
+            return
         if response.status != 200:
             logger.warning("List page %s answered %d", response.url, response.status)
             yield CrawledPage(entry.url, [fetch], None, done=not refused(response.status))
@@ -184,6 +204,11 @@ class CpcSpider(scrapy.Spider):
         except ListingError as exc:
             logger.error("List page %s is unreadable: %s", response.url, exc)
             yield CrawledPage(entry.url, [fetch], None)
+            return
+        except Exception as exc:  # a parser defect must not cost the bytes: they are stored
+            logger.exception("List page %s could not be read", response.url)
+            reason = f"the list parser failed: {type(exc).__name__}: {exc}"
+            yield CrawledPage(entry.url, [fetch], NotArticle(entry.url, "unreadable", reason))
             return
         depth = response.meta.get("depth", 0) + 1
         channel = channel_of(response.url) or entry.channel
@@ -223,10 +248,9 @@ class CpcSpider(scrapy.Spider):
         next_page = listing.next_url
         if next_page and entry.kind == "listing" and self.walk_on(met_known, oldest):
             found.append(state.Entry(canonical_url(next_page), "listing", channel, depth))
-        for added in self.frontier.enqueue(found):
-            yield self.request(added)
-        # Snapshotted like every fetch; marked done in the frontier once stored.
         what = NotArticle(entry.url, listing_kind(entry), f"{listing_kind(entry)} page, crawled")
+        yield from map(self.request, self.frontier.enqueue(found))
+        # Snapshotted like every fetch; marked done in the frontier once stored.
         yield CrawledPage(entry.url, [fetch], what)
 
     def walk_on(self, met_known: bool, oldest: date | None) -> bool:
@@ -244,16 +268,24 @@ class CpcSpider(scrapy.Spider):
     def parse_article_page(self, response):
         entry: state.Entry = response.meta["entry"]
         fetch = fetch_of(response, entry.url)
+        if short := cut_short(response, entry.url):
+            yield CrawledPage(entry.url, [fetch], short)
+            return
         if response.status != 200:
             # The archive decides: a removal of a known article, or a failures row.
             yield CrawledPage(entry.url, [fetch], None, done=not refused(response.status))
             return
         result = parse_article(response.body, response.url, headers_of(response))
         rest = self.continuation_urls(response, result)
+        # A pager naming thousands of pages is a trap: the first ARCHIVE_MAX_PAGES are
+        # fetched, and the archive flags the rest missing for good (no later run asks again).
+        capped = bool(self.max_pages) and len(rest) >= self.max_pages
+        if capped:
+            rest = rest[: self.max_pages - 1]
         if isinstance(result, NotArticle) or not rest:
-            yield CrawledPage(entry.url, [fetch], result)
+            yield CrawledPage(entry.url, [fetch], None if capped else result)
             return
-        yield self.next_page(entry, [fetch], [result], rest)
+        yield self.next_page(entry, [fetch], [result], rest, whole=not capped)
 
     def continuation_urls(self, response, result) -> list[str]:
         """Pages 2..N of the article on this page, in order, from the parser's pager links."""
@@ -267,54 +299,67 @@ class CpcSpider(scrapy.Spider):
                 pages[parsed.page] = canonical_url(url)
         return [pages[n] for n in sorted(pages)]
 
-    def next_page(self, entry, fetches, records, rest):
+    def next_page(self, entry, fetches, records, rest, whole: bool):
+        """`whole`: every page so far came in readable (and none is left out by the limit)."""
         return scrapy.Request(
             rest[0],
             callback=self.parse_continuation,
             errback=self.continuation_failed,
             priority=PRIORITY["continuation"],
-            meta={"entry": entry, "fetches": fetches, "records": records, "rest": rest[1:]},
+            meta={
+                "entry": entry,
+                "fetches": fetches,
+                "records": records,
+                "rest": rest[1:],
+                "whole": whole,
+            },
         )
 
     def parse_continuation(self, response):
         meta = response.meta
         entry, fetches, records = meta["entry"], [*meta["fetches"]], [*meta["records"]]
         fetches.append(fetch_of(response, response.request.url))
-        failed = continuation_not_ok(entry.url, fetches[-1])
-        if failed:
-            yield CrawledPage(entry.url, fetches, failed)
-            return
-        page = parse_article(response.body, response.url, headers_of(response))
-        if isinstance(page, NotArticle):
-            reason = f"continuation page {response.request.url}: {page.reason}"
-            yield self.incomplete(entry, fetches, reason)
-            return
-        records.append(page)
-        if meta["rest"]:
-            yield self.next_page(entry, fetches, records, meta["rest"])
-            return
-        yield CrawledPage(entry.url, fetches, merge_pages(records[0], records[1:]))
+        whole = meta["whole"]
+        if cut_short(response, response.request.url) or response.status != 200:
+            whole = False
+        else:
+            page = parse_article(response.body, response.url, headers_of(response))
+            if isinstance(page, NotArticle):
+                whole = False
+            else:
+                records.append(page)
+        yield self.go_on(entry, fetches, records, meta["rest"], whole)
 
     def continuation_failed(self, failure):
         meta = failure.request.meta
-        reason = f"continuation page {failure.request.url} failed: {failure.getErrorMessage()}"
-        return self.incomplete(meta["entry"], [*meta["fetches"]], reason)
+        # The attempt is part of the article's record: a status-0 page says "no answer", and
+        # the archive flags the page missing for a transient cause (asked again later).
+        url = failure.request.url
+        logger.info("Continuation page %s failed: %s", url, failure.getErrorMessage())
+        attempt = Fetch(url=url, body=b"", status=0, fetched_at=utc_now())
+        fetches = [*meta["fetches"], attempt]
+        return self.go_on(meta["entry"], fetches, [*meta["records"]], meta["rest"], False)
 
-    @staticmethod
-    def incomplete(entry, fetches, reason) -> CrawledPage:
-        # Never a partial article: the pages fetched are kept, the article waits for a re-crawl.
-        return CrawledPage(entry.url, fetches, NotArticle(entry.url, "incomplete", reason))
+    def go_on(self, entry, fetches, records, rest, whole: bool):
+        """The next page's request, or the article: merged here when whole; else the fetches
+        alone, and the archive makes the article of the pages that came in, flagging the
+        missing ones (crawler.archive.verdict.parse_fetches: one policy for every source)."""
+        if rest:
+            return self.next_page(entry, fetches, records, rest, whole)
+        result = merge_pages(records[0], records[1:]) if whole else None
+        return CrawledPage(entry.url, fetches, result)
 
     def fetch_failed(self, failure):
         """No response at all (timeout, connection lost, truncated body, robots.txt).
 
         The failure is stored (an empty fetch, status 0, and the reason in `failures`) so
-        nothing is dropped silently; a URL robots.txt forbids is only logged.
+        nothing is dropped silently; only a URL robots.txt forbids (never requested) is
+        just logged.
         """
         request = failure.request
         entry: state.Entry = request.meta["entry"]
         reason = failure.getErrorMessage() or failure.type.__name__
-        if failure.check(scrapy.exceptions.IgnoreRequest):
+        if failure.check(scrapy.exceptions.IgnoreRequest) and reason == ROBOTS_REFUSAL:
             # robots.txt forbids it: not fetched, nothing to store.
             logger.info("Not fetching %s: %s", request.url, reason)
             self.frontier.mark_done(entry.url)
