@@ -18,7 +18,8 @@ from sqlite_utils import Database
 
 from crawler.archive.compress import BodyCorrupt, maybe_train
 from crawler.archive.db import write_transaction
-from crawler.archive.runs import add_counts, finish_run, start_run, utcnow
+from crawler.archive.instants import utc_now
+from crawler.archive.runs import add_counts, finish_run, start_run
 from crawler.archive.search import unindex_article
 from crawler.archive.snapshots import snapshot_fetch
 from crawler.archive.store import record_failure, store_fetches
@@ -153,7 +154,7 @@ def _store_groups(db: Database, run_id: int, groups: list[list[int]], kept) -> N
             # One damaged body costs its own page, recorded; the rest is derived again.
             url = db.execute("SELECT url FROM snapshots WHERE id = ?", [group[0]]).fetchone()
             reason = f"a stored body of this page is damaged: {e}"
-            record_failure(db, url[0], group[0], "damaged_body", reason, run_id, utcnow())
+            record_failure(db, url[0], group[0], "damaged_body", reason, run_id, utc_now())
             add_counts(db, run_id, failed=1)
             continue
         store_fetches(db, run_id, fetches, _kept(kept.get(group[0]), fetches), snapshot_ids=group)
