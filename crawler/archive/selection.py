@@ -44,7 +44,6 @@ ARTICLE_COLUMNS = (
     "canonical_url",
     "urls",  # list: every canonical URL the article was seen under
     "page_urls",  # list: every page of a multi-page article
-    "missing_pages",  # list of {url, reason, transient}: pages not in it; null when whole
     "content_id",
     "version",  # number of the current version (1 = never changed)
     "first_seen",  # UTC instants of the first and latest fetch that saw it
@@ -57,6 +56,7 @@ ARTICLE_COLUMNS = (
     "template",
     "parser_version",
     "decode_errors",  # byte sequences invalid in that encoding, read as U+FFFD (0: clean)
+    "missing_pages",  # list of {url, reason, transient}: pages not in it; null when whole
 )
 
 # One row per version: every distinct state an article had.
@@ -84,7 +84,6 @@ VERSION_COLUMNS = (
     "page_count",
     "url",
     "page_urls",
-    "missing_pages",
     "content_id",
     "removed_at",  # of the article (a removal is not a version)
     "snapshot_id",
@@ -93,6 +92,7 @@ VERSION_COLUMNS = (
     "template",
     "parser_version",
     "decode_errors",
+    "missing_pages",
 )
 
 LIST_COLUMNS = frozenset(
