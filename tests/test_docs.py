@@ -170,9 +170,11 @@ def test_documented_settings_exist():
 
 
 def _backticked_list(text: str, marker: str) -> list[str]:
-    """The `names` of the list that follows `marker` in text, up to the next semicolon."""
+    """The `names` of the list that follows `marker` in text, up to the next semicolon or the
+    end of the paragraph."""
     start = text.index(marker) + len(marker)
-    end = text.index(";", start) if ";" in text[start:] else len(text)
+    ends = [i for i in (text.find(";", start), text.find("\n\n", start)) if i != -1]
+    end = min(ends, default=len(text))
     return re.findall(r"`([a-z_0-9]+)`", text[start:end])
 
 
