@@ -371,16 +371,32 @@ def _folded(text: str) -> tuple[str, list[int]] | tuple[str, range]:
     return "".join(out), where
 
 
+def _original_index(text: str, folded_pos: int) -> int:
+    """The index in `text` of the character that became `normalize(text)[folded_pos]`.
+
+    Binary search over prefix lengths: normalising a prefix is a C call, walking the text
+    character by character in Python cost more than the rest of a search."""
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if len(normalize(text[:mid])) <= folded_pos:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def make_snippet(title: str, body: str, needles: list[str]) -> tuple[str, list[tuple[int, int]]]:
     """A window of the body (or the title) around the first match, and the matches in it."""
     for text in (body, title):
-        folded, where = _folded(text)
-        found = [(folded.find(n), n) for n in needles if n]
-        found = [(i, n) for i, n in found if i >= 0]
+        folded = normalize(text)
+        found = [i for i in (folded.find(n) for n in needles if n) if i >= 0]
         if not found:
             continue
-        first = min(i for i, _ in found)
-        start = max(0, where[first] - SNIPPET_CHARS // 3)
+        first = min(found)
+        if len(folded) != len(text):
+            first = _original_index(text, first)
+        start = max(0, first - SNIPPET_CHARS // 3)
         end = min(len(text), start + SNIPPET_CHARS)
         snippet = text[start:end].replace("\n", " ")
         spans = []
