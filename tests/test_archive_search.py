@@ -256,3 +256,12 @@ def test_snippet_finds_its_place_when_folding_changes_the_text_length():
     start, end = spans[0]
     assert snippet[start:end] == "改革"
     assert start == 1 + search_mod.SNIPPET_CHARS // 3  # "…" then the usual lead-in
+
+
+def test_a_query_past_its_time_is_stopped_with_a_query_error(db, monkeypatch):
+    monkeypatch.setattr(search_mod, "QUERY_SECONDS", 0.0)
+    monkeypatch.setattr(search_mod, "PROGRESS_STEPS", 1)
+    with pytest.raises(QueryError, match="query stopped after 0s"):
+        search(db, "改革")
+    # the clock watch ends with the query: the connection answers other statements again
+    assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 3

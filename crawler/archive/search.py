@@ -46,6 +46,8 @@ RANK_WINDOW = 2000
 SNIPPET_CHARS = 80
 # A query is stopped after this many seconds of work, with a QueryError saying so.
 QUERY_SECONDS = 10.0
+# SQLite VM steps between two looks at the clock.
+PROGRESS_STEPS = 20000
 
 
 @dataclass
@@ -237,7 +239,7 @@ _NOTHING = 'tags : "nodatematches0"'
 def _bounded(db: Database, seconds: float | None = None) -> Iterator[None]:
     """Stop a runaway query (SQLite's progress handler) after QUERY_SECONDS."""
     deadline = time.monotonic() + (QUERY_SECONDS if seconds is None else seconds)
-    db.conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 20000)
+    db.conn.set_progress_handler(lambda: int(time.monotonic() > deadline), PROGRESS_STEPS)
     try:
         yield
     finally:
