@@ -38,6 +38,7 @@ import json
 import math
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -285,44 +286,33 @@ FILTERS = {
 }
 
 
-def bench_search(sizes: list[int], workdir: Path, runs: int, seed: int = 2) -> None:
-    rng = random.Random(seed)
+def bench_search(
+    sizes: list[int], workdir: Path, runs: int, seed: int = 2, keep: Path | None = None
+) -> None:
+    """`keep`: a folder where each size's archive stays (search-<size>.db) and is reused by a
+    later run: a million articles take tens of minutes to write on a busy machine."""
     pool = paragraph_pool()
     segmented = [segment(p) for p in pool]  # "\n" splits runs: a body's tokens are its paragraphs'
     titles = [(p[:20], segment(p[:20])) for p in pool]
-    path = workdir / "search.db"
-    for p in workdir.glob("search.db*"):
-        p.unlink()
-    db = open_archive(path)
+    folder = keep or workdir
+    folder.mkdir(parents=True, exist_ok=True)
     print(
         f"\n(c) search latency over generated articles ({len(pool)} real paragraphs, {runs} runs)"
     )
     print("    bodies: 4-14 real paragraphs drawn at random, 8 sources, 8 channels, 2012-2024;")
     print("    each search counts every match (the exact total) and ranks the best 20")
-    have, firsts, lasts = 0, {}, {}
+    firsts, lasts, previous = {}, {}, None
     for size in sizes:
-        t0 = time.perf_counter()
-        with write_transaction(db):
-            for start in range(have + 1, size + 1, 20000):
-                _insert_articles(
-                    db, range(start, min(size, start + 19999) + 1), rng, pool, segmented, titles
-                )
-        build = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        with write_transaction(db):
-            db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
-        optimize = time.perf_counter() - t0
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        have = size
-        print(
-            f"    {size:>8} articles (written in {build:6.1f}s, index merged in {optimize:5.1f}s,"
-            f" file {db_bytes(path) / 2**30:5.2f} GiB)"
-        )
+        path = folder / f"search-{size}.db"
+        build = _build_search_archive(path, previous, size, seed, pool, segmented, titles)
+        previous = path
+        db = open_archive(path)
+        print(f"    {size:>8} articles ({build}, file {db_bytes(path) / 2**30:5.2f} GiB)")
         for label, word in WORDS.items():
-            like = _latencies(lambda w=word: _like(db, w), max(2, runs // 10))
+            like = _latencies(lambda w=word, db=db: _like(db, w), max(2, runs // 10))
             for fname, filters in FILTERS.items():
                 total = search_results(db, word, **filters).total
-                fts = _latencies(lambda w=word, f=filters: search_results(db, w, **f), runs)
+                fts = _latencies(lambda w=word, f=filters, db=db: search_results(db, w, **f), runs)
                 name = f"{label} {word}" + (f" + {fname}" if fname else "")
                 note = ""
                 if not fname:
@@ -334,7 +324,7 @@ def bench_search(sizes: list[int], workdir: Path, runs: int, seed: int = 2) -> N
                 )
                 firsts.setdefault(name, (size, fts[0]))
                 lasts[name] = (size, fts[0])
-    db.close()
+        db.close()
     if len(sizes) > 1:
         grew = sizes[-1] / sizes[0]
         print(f"    growth {sizes[0]} -> {sizes[-1]} articles = x{grew:.1f}; p50 grew:")
@@ -342,6 +332,45 @@ def bench_search(sizes: list[int], workdir: Path, runs: int, seed: int = 2) -> N
             n1, t1 = lasts[name]
             verdict = "sub-linear" if t1 / t0_ < n1 / n0 else "NOT sub-linear"
             print(f"      {name:24s} x{t1 / t0_:5.2f} ({verdict})")
+
+
+def _build_search_archive(path, previous, size, seed, pool, segmented, titles) -> str:
+    """Fill `path` with `size` articles (continuing a copy of the previous size's archive),
+    in one transaction; say what it took. An archive already that size is used as it is."""
+    if path.exists():
+        db = open_archive(path)
+        have = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        db.close()
+        if have == size:
+            return "kept from an earlier run"
+        for p in path.parent.glob(path.name + "*"):
+            p.unlink()
+    have = 0
+    if previous is not None:
+        shutil.copyfile(previous, path)  # checkpointed: the WAL is empty
+        have = int(previous.stem.split("-")[1])
+    rng = random.Random(seed + have)
+    db = open_archive(path)
+    t0 = time.perf_counter()
+    with write_transaction(db):
+        # Bulk load: no merging while writing (one merge at the end does it once), and a
+        # crisis merge only when a level holds 64 segments.
+        db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', 0)")
+        db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('crisismerge', 64)")
+        for start in range(have + 1, size + 1, 20000):
+            _insert_articles(
+                db, range(start, min(size, start + 19999) + 1), rng, pool, segmented, titles
+            )
+    build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with write_transaction(db):
+        db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+        db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', 4)")
+        db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('crisismerge', 16)")
+    optimize = time.perf_counter() - t0
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return f"{size - have} written in {build:6.1f}s, index merged in {optimize:5.1f}s"
 
 
 def _like(db, word: str) -> None:
@@ -416,6 +445,11 @@ def main() -> None:
     ap.add_argument("--skip-store", action="store_true")
     ap.add_argument("--skip-search", action="store_true")
     ap.add_argument("--workdir", help="where the bench archives go (default: a temp dir)")
+    ap.add_argument(
+        "--keep-search",
+        type=Path,
+        help="folder keeping (and reusing) the search archives, one per size",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         workdir = Path(tmp)
@@ -425,7 +459,7 @@ def main() -> None:
                 bench_store(make_pages(args.pages, mode), mode, workdir)
         if not args.skip_search:
             sizes = sorted(int(s) for s in args.search_sizes.split(","))
-            bench_search(sizes, workdir, args.runs)
+            bench_search(sizes, workdir, args.runs, keep=args.keep_search)
 
 
 if __name__ == "__main__":

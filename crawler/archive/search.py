@@ -391,13 +391,19 @@ def _original_index(text: str, folded_pos: int) -> int:
 def make_snippet(title: str, body: str, needles: list[str]) -> tuple[str, list[tuple[int, int]]]:
     """A window of the body (or the title) around the first match, and the matches in it."""
     for text in (body, title):
-        folded = normalize(text)
-        found = [i for i in (folded.find(n) for n in needles if n) if i >= 0]
-        if not found:
-            continue
-        first = min(found)
-        if len(folded) != len(text):
-            first = _original_index(text, first)
+        # Most needles (Chinese words) stand in the text as they are: no folding needed to
+        # place the window; spans inside it are always found on the folded window.
+        found = [i for i in (text.find(n) for n in needles if n) if i >= 0]
+        if found:
+            first = min(found)
+        else:
+            folded = normalize(text)
+            found = [i for i in (folded.find(n) for n in needles if n) if i >= 0]
+            if not found:
+                continue
+            first = min(found)
+            if len(folded) != len(text):
+                first = _original_index(text, first)
         start = max(0, first - SNIPPET_CHARS // 3)
         end = min(len(text), start + SNIPPET_CHARS)
         snippet = text[start:end].replace("\n", " ")
