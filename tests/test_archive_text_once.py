@@ -98,3 +98,18 @@ def test_an_article_changed_after_the_migration_keeps_its_old_state(tmp_path):
     assert (out.status, out.version) == ("changed", 3)
     assert article_record(db, KEY, 2) == record()
     assert article_record(db, KEY) == changed
+
+
+def test_the_text_reads_with_plain_sqlite3(tmp_path):
+    path = tmp_path / "a.db"
+    db = open_archive(path)
+    store_fetches(db, start_run(db, "test"), [fetch()], record())
+    db.close()
+    import sqlite3
+
+    plain = sqlite3.connect(path)  # no functions of ours registered
+    row = plain.execute(
+        "SELECT title, published_at, source, editors, body_text FROM articles"
+    ).fetchone()
+    rec = record()
+    assert row == (rec.title, rec.published_at, rec.source, '["王子锋", "王珂园"]', rec.body_text)
