@@ -52,7 +52,7 @@ from crawler.archive import compress  # noqa: E402
 from crawler.archive.bigrams import segment  # noqa: E402
 from crawler.archive.db import open_archive, write_transaction  # noqa: E402
 from crawler.archive.search import search_results  # noqa: E402
-from crawler.archive.search_tags import tags  # noqa: E402
+from crawler.archive.search_tags import source_tokens, tags  # noqa: E402
 from crawler.archive.store import start_run, store_fetches  # noqa: E402
 from crawler.items import Fetch  # noqa: E402
 from crawler.pages.article import parse_article  # noqa: E402
@@ -411,7 +411,7 @@ def _insert_articles(db, doc_ids, rng, pool, segmented, titles) -> None:
                 d,
                 title_tokens,
                 " ".join(segmented[i] for i in picks),
-                segment(source),
+                source_tokens(source),
                 tags(published, channel),
             )
         )

@@ -145,9 +145,9 @@ def test_malformed_queries_raise_a_clear_query_error(db, query, message):
 
 
 def test_fts_syntax_characters_are_quoted_not_interpreted(db):
-    # * and ^ are plain text to the user, never FTS5 operators; words search title and body only
+    # * and ^ are plain text to the user, never FTS5 operators
     expr, _ = parse_query("a*b ^c")
-    assert expr == '{title body} : ("a" AND "b") AND {title body} : ("c")'
+    assert expr == '("a" AND "b") AND "c"'
 
 
 def test_common_words_rank_only_the_newest_window(db, monkeypatch):

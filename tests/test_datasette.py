@@ -132,7 +132,7 @@ def test_metadata_follows_the_database_name(archive, tmp_path):
 
 
 def test_plugin_functions():
-    assert cpc_fts("妇联") == '{title body} : ("妇联")'  # words never match source or tags
+    assert cpc_fts("妇联") == '"妇联"'
     assert cpc_query_error("妇联") is None
     assert "unbalanced" in cpc_query_error('"x')
     assert cpc_fts('"x') == cpc_fts("")  # a query that cannot run matches nothing

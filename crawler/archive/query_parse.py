@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 
 from crawler.archive.bigrams import CJK_RUN, TOKEN, normalize, phrase_tokens
 
-# The index columns a word is searched in: the text, never the source or filter tokens.
-TEXT_COLUMNS = "{title body}"
 FIELDS = {"title": "title", "body": "body"}
 # Longest query accepted, in words (each side of an OR counts) and in characters.
 MAX_TERMS = 64
@@ -40,13 +38,20 @@ _OPERATORS = {"AND", "OR", "NOT"}
 class _Term:
     phrases: list[str]  # FTS5 expressions, all required
     needles: list[str]  # literal strings to highlight
-    columns: str = TEXT_COLUMNS
+    columns: str | None = None  # a field prefix's column; None: title and body
     negated: bool = False
     tokens: list[list[str]] = field(default_factory=list)  # index tokens of each phrase
 
     def expr(self) -> str:
-        inner = self.phrases[0] if len(self.phrases) == 1 else " AND ".join(self.phrases)
-        return f"{self.columns} : ({inner})"
+        # No column filter for plain words: filter tokens share no word with the text
+        # (crawler.archive.search_tags), and a filter makes FTS5 read every position list.
+        if self.columns is None:
+            return (
+                self.phrases[0]
+                if len(self.phrases) == 1
+                else "(" + " AND ".join(self.phrases) + ")"
+            )
+        return f"{self.columns} : (" + " AND ".join(self.phrases) + ")"
 
 
 @dataclass
@@ -60,7 +65,7 @@ def fts_phrase(tokens: list[str]) -> str:
     return '"' + " ".join(tokens) + '"'
 
 
-def _parse_term(text: str, negated: bool, columns: str) -> _Term | None:
+def _parse_term(text: str, negated: bool, columns: str | None) -> _Term | None:
     phrases, needles = [], []
     token_lists = phrase_tokens(text)
     for tokens in token_lists:
@@ -115,7 +120,7 @@ def parse(query: str) -> Parsed:
                 raise QueryError(f"{text} needs a word on each side")
             pending = text
             continue
-        columns = TEXT_COLUMNS
+        columns = None
         if prefix is not None:
             if prefix.lower() not in FIELDS:
                 raise QueryError(

@@ -37,8 +37,15 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from crawler.archive.bigrams import normalize, segment
-from crawler.archive.query_parse import TEXT_COLUMNS, QueryError, fts_phrase, parse
-from crawler.archive.search_tags import channel_token, date_cover, tags
+from crawler.archive.query_parse import QueryError, fts_phrase, parse
+from crawler.archive.search_tags import (
+    TAG,
+    channel_token,
+    date_cover,
+    source_query,
+    source_tokens,
+    tags,
+)
 
 __all__ = ["Hit", "QueryError", "Results", "parse_query", "search", "search_results"]
 
@@ -90,7 +97,7 @@ class Results:
 def _index_values(
     title: str, body: str, source: str | None, published_at: str | None, channel_id: str | None
 ) -> list[str]:
-    return [segment(title), segment(body), segment(source or ""), tags(published_at, channel_id)]
+    return [segment(title), segment(body), source_tokens(source), tags(published_at, channel_id)]
 
 
 def index_article(
@@ -207,14 +214,11 @@ def _filtered(
             "WHERE published_at BETWEEN '0000' AND '9999~'"
         ).fetchone()
         tokens = date_cover(since, until, lo, hi)
-        parts.append("tags : (" + " OR ".join(tokens) + ")" if tokens else _NOTHING)
+        parts.append(" OR ".join(f'"{t}"' for t in tokens) if tokens else _NOTHING)
     if source:
         if _CJK_ONLY.fullmatch(source):
             # a run of Chinese characters is a phrase of its bigrams: an exact substring test
-            words = segment(source).split()
-            phrase = words[:-1] if len(words) > 1 else words
-            star = "*" if len(source) == 1 else ""
-            parts.append(f"source : {fts_phrase(phrase)}{star}")
+            parts.append(source_query(source))
         else:
             where.append("instr(a.source, ?) > 0")
             params.append(source)
@@ -224,7 +228,7 @@ def _filtered(
     if channel:
         token = channel_token(str(channel))
         if token:
-            parts.append(f"tags : {token}")
+            parts.append(f'"{token}"')
         else:
             where.append("a.channel_id = ?")
             params.append(str(channel))
@@ -232,7 +236,7 @@ def _filtered(
 
 
 # A token the index never holds (tags are y/m/d/ch words): a filter no article passes.
-_NOTHING = 'tags : "nodatematches0"'
+_NOTHING = f'"{TAG}nodate"'
 
 
 @contextlib.contextmanager
@@ -318,11 +322,11 @@ def _rank_within(
             row = db.execute(
                 "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
                 "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-                [_in_text(fts_phrase([token])), RANK_WINDOW - 1],
+                [fts_phrase([token]), RANK_WINDOW - 1],
             ).fetchone()
             cutoffs.append((row[0] if row else 0, token))
         cutoff, token = min(cutoffs)  # reaching furthest back for its window: the rarest
-        rank_expr, start = _in_text(fts_phrase([token])), max(cutoff, start)
+        rank_expr, start = fts_phrase([token]), max(cutoff, start)
     keep = set(ids)
     ranked = []
     for rowid, rank in db.execute(
@@ -336,10 +340,6 @@ def _rank_within(
                 return ranked
     seen = {r for r, _ in ranked}
     return ranked + [(r, None) for r in ids if r not in seen][: limit - len(ranked)]
-
-
-def _in_text(expr: str) -> str:
-    return f"{TEXT_COLUMNS} : ({expr})"
 
 
 def _article_rows(db: Database, ranked: list[tuple]) -> list[tuple]:

@@ -1,10 +1,15 @@
-"""The filter tokens of the search index: publication date and channel as index words.
+"""The filter tokens of the search index: publication date, channel and source as index words.
 
 A filter the index answers is one more term of the same FTS5 query, so a filtered search and
 its exact total cost what the words cost, whatever the archive's size; a filter checked row by
 row in `articles` costs a lookup per match. Each article carries `y2024 m202408 d20240807` for
 its publication date and `ch1001` for its channel; a date range becomes the fewest such tokens
-that cover it (whole years, then whole months, then days at its ends).
+that cover it (whole years, then whole months, then days at its ends). The 来源 name is its
+bigrams, each marked as a source token.
+
+Every such token starts with a private-use character (TAG, SOURCE) that segmented text never
+holds and a query never produces: words are then found with no column filter (which makes
+FTS5 read every position list to check its column) and never match a filter token.
 
 Changing what this module emits changes the index: it needs a migration that re-indexes.
 """
@@ -15,13 +20,17 @@ import calendar
 import re
 from datetime import date, timedelta
 
+from crawler.archive.bigrams import segment
+
+TAG = "\ue000"  # date and channel tokens
+SOURCE = "\ue001"  # source-name tokens
 _ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _CHANNEL = re.compile(r"[0-9a-z]+")
 
 
 def channel_token(channel_id: str | None) -> str | None:
     """The index word for a channel id, None for one the tokenizer would split."""
-    return f"ch{channel_id}" if channel_id and _CHANNEL.fullmatch(channel_id) else None
+    return f"{TAG}ch{channel_id}" if channel_id and _CHANNEL.fullmatch(channel_id) else None
 
 
 def tags(published_at: str | None, channel_id: str | None) -> str:
@@ -29,11 +38,24 @@ def tags(published_at: str | None, channel_id: str | None) -> str:
     m = _ISO_DAY.match(published_at or "")
     if m:
         y, mo, d = m.groups()
-        out += [f"y{y}", f"m{y}{mo}", f"d{y}{mo}{d}"]
+        out += [f"{TAG}y{y}", f"{TAG}m{y}{mo}", f"{TAG}d{y}{mo}{d}"]
     token = channel_token(channel_id)
     if token:
         out.append(token)
     return " ".join(out)
+
+
+def source_tokens(source: str | None) -> str:
+    """The 来源 name as index words: its bigrams (and last character), marked."""
+    return " ".join(SOURCE + t for t in segment(source or "").split())
+
+
+def source_query(source: str) -> str:
+    """The FTS5 expression finding `source` (Chinese characters only) inside the name."""
+    words = [SOURCE + t for t in segment(source).split()]
+    if len(words) == 1:
+        return f'"{words[0]}"*'  # one character: any token starting with it
+    return '"' + " ".join(words[:-1]) + '"'  # the bigrams in sequence
 
 
 def _bound(value: str, end: bool) -> date:
@@ -63,12 +85,12 @@ def date_cover(
         year_end = date(day.year, 12, 31)
         month_end = date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
         if day.month == 1 and day.day == 1 and year_end <= hi:
-            out.append(f"y{day.year}")
+            out.append(f"{TAG}y{day.year}")
             day = year_end + timedelta(days=1)
         elif day.day == 1 and month_end <= hi:
-            out.append(f"m{day.year}{day.month:02d}")
+            out.append(f"{TAG}m{day.year}{day.month:02d}")
             day = month_end + timedelta(days=1)
         else:
-            out.append(f"d{day.year}{day.month:02d}{day.day:02d}")
+            out.append(f"{TAG}d{day.year}{day.month:02d}{day.day:02d}")
             day += timedelta(days=1)
     return out
