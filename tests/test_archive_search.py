@@ -265,3 +265,9 @@ def test_a_query_past_its_time_is_stopped_with_a_query_error(db, monkeypatch):
         search(db, "改革")
     # the clock watch ends with the query: the connection answers other statements again
     assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 3
+
+
+def test_total_is_exact_past_the_ranking_window(db, monkeypatch):
+    monkeypatch.setattr(search_mod, "RANK_WINDOW", 1)
+    assert search_mod.search_results(db, "改革").total == 2  # counted, not the window's 1
+    assert search_mod.search_results(db, "改革", editor="王珂园").total == 2  # a row filter too

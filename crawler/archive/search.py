@@ -169,7 +169,10 @@ def search_results(
         raise QueryError("limit must be at least 1")
     expr, where, params = _filtered(db, parsed.expr, since, until, source, editor, channel)
     with _bounded(db), _query_errors():
-        if where:
+        ids = _window(db, expr, where, params)
+        if len(ids) < RANK_WINDOW:
+            total = len(ids)  # the window holds every match: no second pass to count them
+        elif where:
             total = db.execute(
                 "SELECT count(*) FROM articles_fts "
                 "JOIN articles a ON a.doc_id = articles_fts.rowid "
@@ -180,7 +183,7 @@ def search_results(
             total = db.execute(
                 "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [expr]
             ).fetchone()[0]
-        rows = _ranked(db, expr, parsed.phrase, limit, where, params) if total else []
+        rows = _ranked(db, expr, parsed.phrase, ids, limit, where) if ids else []
     hits = []
     for key, title, url, published_at, src, channel_id, body, score in rows:
         snippet, spans = make_snippet(title or "", body or "", parsed.needles)
@@ -209,10 +212,13 @@ def _filtered(
         if value and not _DATE.fullmatch(value):
             raise QueryError(f"{value!r} is not a date: use YYYY-MM-DD, YYYY-MM or YYYY")
     if since or until:
-        lo, hi = db.execute(
-            "SELECT min(published_at), max(published_at) FROM articles "
-            "WHERE published_at BETWEEN '0000' AND '9999~'"
-        ).fetchone()
+        # two statements: min and max together would scan the index instead of seeking it
+        lo = db.execute(
+            "SELECT min(published_at) FROM articles WHERE published_at >= '0000'"
+        ).fetchone()[0]
+        hi = db.execute(
+            "SELECT max(published_at) FROM articles WHERE published_at <= '9999~'"
+        ).fetchone()[0]
         tokens = date_cover(since, until, lo, hi)
         parts.append(" OR ".join(f'"{t}"' for t in tokens) if tokens else _NOTHING)
     if source:
@@ -265,15 +271,9 @@ def _query_errors() -> Iterator[None]:
         raise
 
 
-def _ranked(
-    db: Database,
-    expr: str,
-    phrase: list[str] | None,
-    limit: int,
-    where: Sequence[str] = (),
-    params: Sequence = (),
-) -> list[tuple]:
-    # Cheap pass in index order (no ranking): the newest RANK_WINDOW matches (passing filters).
+def _window(db: Database, expr: str, where: Sequence[str], params: Sequence) -> list[int]:
+    """The newest RANK_WINDOW matches (passing the filters), newest first: a cheap pass in
+    index order, no ranking."""
     if where:
         sql = (
             "SELECT articles_fts.rowid FROM articles_fts "
@@ -281,19 +281,28 @@ def _ranked(
             f"WHERE articles_fts MATCH ? AND {' AND '.join(where)} "
             "ORDER BY articles_fts.rowid DESC LIMIT ?"
         )
-        ids = [r[0] for r in db.execute(sql, [expr, *params, RANK_WINDOW])]
-    else:
-        ids = [
-            r[0]
-            for r in db.execute(
-                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-                "ORDER BY rowid DESC LIMIT ?",
-                [expr, RANK_WINDOW],
-            )
-        ]
-    if not ids:
-        return []
+        return [r[0] for r in db.execute(sql, [expr, *params, RANK_WINDOW])]
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+            [expr, RANK_WINDOW],
+        )
+    ]
+
+
+def _ranked(
+    db: Database,
+    expr: str,
+    phrase: list[str] | None,
+    ids: list[int],
+    limit: int,
+    where: Sequence[str] = (),
+) -> list[tuple]:
+    """The best `limit` of the window `ids`, ranked, as article rows."""
     if not where and (phrase is None or len(ids) < RANK_WINDOW):
+        # bm25 of the whole expression over the window's rowid range: every match in that
+        # range is a window member (filters included), so nothing beyond it is scored
         ranked = db.execute(
             "SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? "
             "ORDER BY rank LIMIT ?",
