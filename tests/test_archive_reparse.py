@@ -41,8 +41,8 @@ def test_store_parses_page_one_and_continuation_pages_when_no_result_given(db, m
         db, run, [fetch(body=page("标题", "一|二")), fetch(p2, body=page("标题", "三"))]
     )
     assert (out.status, out.article_key) == ("new", "people:40294553")
-    row = db.execute("SELECT paragraphs, page_count, parser_version FROM articles").fetchone()
-    assert row == ('["一", "二", "三"]', 2, "fake-1")
+    row = db.execute("SELECT body_text, page_count, parser_version FROM articles").fetchone()
+    assert row == ("一\n二\n三", 2, "fake-1")
     assert [r[0] for r in db.execute("SELECT charset FROM snapshots")] == ["utf-8", "utf-8"]
 
 

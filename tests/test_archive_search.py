@@ -145,8 +145,7 @@ def test_malformed_queries_raise_a_clear_query_error(db, query, message):
 
 
 def test_fts_syntax_characters_are_quoted_not_interpreted(db):
-    # NEAR, *, ^ and parentheses are plain text to the user, never FTS5 operators
-    assert search(db, "NEAR(改革") == []
+    # * and ^ are plain text to the user, never FTS5 operators
     expr, _ = parse_query("a*b ^c")
     assert expr == '("a" AND "b") AND "c"'
 
@@ -186,3 +185,89 @@ def test_phrase_matches_beyond_what_the_proxy_ranks_still_come_back_unranked(mon
     monkeypatch.setattr(search_mod, "RANK_WINDOW", 2)
     hits = search(db, "改革开放")
     assert [(h.key, h.score) for h in hits] == [("people:2", None), ("people:1", None)]
+
+
+def test_total_counts_every_match_not_the_hits_shown(db):
+    found = search_mod.search_results(db, "改革", limit=1)
+    assert (found.total, len(found.hits), found.more) == (2, 1, True)
+    assert search_mod.search_results(db, "改革", channel="1001").total == 1
+
+
+def test_filter_tokens_agree_with_the_row_filters(db):
+    # the index answers dates, channel and Chinese source names; the rest is checked per row
+    cases = [
+        {"since": "2024-08-15"},
+        {"since": "2024", "until": "2024-09-09"},
+        {"until": "2023"},
+        {"source": "中国妇女报"},
+        {"source": "报"},
+        {"source": "Xinhua"},
+        {"channel": "64094"},
+        {"channel": "a-b"},
+    ]
+    for filters in cases:
+        from crawler.archive.selection import article_keys
+
+        assert keys(search(db, "改革", **filters)) == sorted(article_keys(db, "改革", **filters))
+
+
+def test_words_never_match_the_source_or_filter_tokens(db):
+    assert search(db, "妇女报") == []  # only the source holds it
+    assert search(db, "ch1001") == []
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("改革 AND 现代化", ["people:3"]),
+        ("改革 NOT 开放", ["people:3"]),
+        ("title:改革", ["people:2"]),
+        ("body:改革 -title:改革", ["people:3"]),
+        ('title:"全面深化"', ["people:2"]),
+        ('"or"', []),
+    ],
+)
+def test_operators_and_field_prefixes(db, query, expected):
+    assert keys(search(db, query)) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("改革 or 开放", "'or' is not an operator"),
+        ("改革 and 开放", "'and' is not an operator"),
+        ("NEAR(改革 开放)", "NEAR is not supported"),
+        ("(改革 OR 开放) 妇联", "parentheses are not supported"),
+        ("author:王珂园", "unknown field 'author:'"),
+        ("改革 AND", "AND needs a word"),
+        ("改革 NOT", "NOT needs a word"),
+        (" OR ".join(f"词{i}" for i in range(3000)), "query too long"),
+    ],
+)
+def test_operator_like_words_are_refused_not_searched(db, query, message):
+    with pytest.raises(QueryError, match=message):
+        search(db, query)
+
+
+def test_snippet_finds_its_place_when_folding_changes_the_text_length():
+    # ㈠ folds to "(一)": three characters for one, before a match found only once folded
+    body = "㈠㈡㈢" * 30 + "ＣＨＩＮＡ" + "。" * 100
+    snippet, spans = search_mod.make_snippet("", body, ["china"])
+    start, end = spans[0]
+    assert snippet[start:end] == "ＣＨＩＮＡ"
+    assert start == 1 + search_mod.SNIPPET_CHARS // 3  # "…" then the usual lead-in
+
+
+def test_a_query_past_its_time_is_stopped_with_a_query_error(db, monkeypatch):
+    monkeypatch.setattr(search_mod, "QUERY_SECONDS", 0.0)
+    monkeypatch.setattr(search_mod, "PROGRESS_STEPS", 1)
+    with pytest.raises(QueryError, match="query stopped after 0s"):
+        search(db, "改革")
+    # the clock watch ends with the query: the connection answers other statements again
+    assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 3
+
+
+def test_total_is_exact_past_the_ranking_window(db, monkeypatch):
+    monkeypatch.setattr(search_mod, "RANK_WINDOW", 1)
+    assert search_mod.search_results(db, "改革").total == 2  # counted, not the window's 1
+    assert search_mod.search_results(db, "改革", editor="王珂园").total == 2  # a row filter too

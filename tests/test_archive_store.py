@@ -79,7 +79,6 @@ def test_new_article_row_holds_every_field_and_its_provenance(db, run):
         "keywords": "[]",
         "description": "",
         "images": "[]",
-        "paragraphs": json.dumps(paragraphs, ensure_ascii=False),
         "body_text": "\n".join(paragraphs),
         "page_count": 1,
         "page_urls": "[]",
@@ -136,10 +135,8 @@ def test_new_article_row_holds_every_field_and_its_provenance(db, run):
         "seen_from": "2024-08-07T01:00:00Z",
         "seen_to": "2024-08-07T01:00:00Z",
     }
-    # body_text is the paragraphs joined: not repeated in each version, restored on reading
-    assert json.loads(version["fields"]) == {
-        k: v for k, v in record().to_dict().items() if k != "body_text"
-    }
+    # the current state is the articles row: its version keeps nothing the row holds
+    assert json.loads(version["fields"]) == {}
     assert article_record(db, KEY) == record()
     assert snapshot_body(db, body_sha) == f.body
     assert rows(db, "failures") == []
@@ -175,12 +172,12 @@ def test_changed_article_adds_a_version_and_keeps_the_old_one(db, run):
         (2, "2024-08-10T00:00:00Z", "2024-08-10T00:00:00Z", 2),
     ]
     a = rows(db, "articles")[0]
-    assert (a["version"], a["paragraphs"], a["snapshot_id"]) == (
-        2,
-        json.dumps(new_paras, ensure_ascii=False),
-        2,
-    )
-    assert article_record(db, KEY, 1).paragraphs == record().paragraphs
+    assert (a["version"], a["body_text"], a["snapshot_id"]) == (2, "\n".join(new_paras), 2)
+    # the replaced state was written out whole into its version before the row moved on
+    old = json.loads(versions[0]["fields"])
+    assert old["paragraphs"] == record().paragraphs
+    assert json.loads(versions[1]["fields"]) == {}
+    assert article_record(db, KEY, 1) == record()
     assert article_record(db, KEY).paragraphs == new_paras
     assert len(rows(db, "bodies")) == 2
 
@@ -201,10 +198,7 @@ def test_an_earlier_capture_stored_later_does_not_replace_the_current_state(db, 
     out = store_fetches(db, run, [fetch(body=page(body="old"), at="2024-08-01T00:00:00Z")], older)
     assert (out.status, out.version) == ("changed", 1)
     a = rows(db, "articles")[0]
-    assert (a["version"], a["paragraphs"]) == (
-        1,
-        json.dumps(record().paragraphs, ensure_ascii=False),
-    )
+    assert (a["version"], a["body_text"]) == (1, record().body_text)
     assert (a["first_seen"], a["last_seen"]) == ("2024-08-01T00:00:00Z", "2024-09-01T00:00:00Z")
     assert [(v["version"], v["seen_from"], v["seen_to"]) for v in rows(db, "versions")] == [
         (1, "2024-09-01T00:00:00Z", "2024-09-01T00:00:00Z"),

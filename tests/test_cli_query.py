@@ -38,8 +38,12 @@ def run_json(*args: str):
 # --- search -----------------------------------------------------------------------------------
 
 
+def hits_of(*args: str) -> list[dict]:
+    return run_json(*args)["hits"]
+
+
 def test_search_finds_a_two_character_word(archive):
-    hits = run_json("search", "妇联", "--db", str(archive))
+    hits = hits_of("search", "妇联", "--db", str(archive))
     assert [h["key"] for h in hits] == [SEED_KEY]
     snippet = hits[0]["snippet"]
     start, end = hits[0]["highlights"][0]
@@ -47,20 +51,20 @@ def test_search_finds_a_two_character_word(archive):
 
 
 def test_search_filters_narrow_the_hits(archive):
-    all_hits = run_json("search", "改革", "--db", str(archive))
+    all_hits = hits_of("search", "改革", "--db", str(archive))
     assert len(all_hits) >= 2
-    by_source = run_json("search", "改革", "--source", "中国妇女报", "--db", str(archive))
+    by_source = hits_of("search", "改革", "--source", "中国妇女报", "--db", str(archive))
     assert [h["key"] for h in by_source] == [SEED_KEY]
-    by_editor = run_json("search", "改革", "--editor", "王珂园", "--db", str(archive))
+    by_editor = hits_of("search", "改革", "--editor", "王珂园", "--db", str(archive))
     assert [h["key"] for h in by_editor] == [SEED_KEY]
-    by_channel = run_json("search", "改革", "--channel", "117005", "--db", str(archive))
+    by_channel = hits_of("search", "改革", "--channel", "117005", "--db", str(archive))
     assert [h["channel_id"] for h in by_channel] == ["117005"]
-    since = run_json("search", "改革", "--since", "2024-08-01", "--db", str(archive))
+    since = hits_of("search", "改革", "--since", "2024-08-01", "--db", str(archive))
     assert all(h["published_at"] >= "2024-08-01" for h in since)
     assert SEED_KEY in [h["key"] for h in since]
-    until = run_json("search", "改革", "--until", "2024-07-31", "--db", str(archive))
+    until = hits_of("search", "改革", "--until", "2024-07-31", "--db", str(archive))
     assert SEED_KEY not in [h["key"] for h in until]
-    limited = run_json("search", "改革", "--limit", "1", "--db", str(archive))
+    limited = hits_of("search", "改革", "--limit", "1", "--db", str(archive))
     assert len(limited) == 1
 
 
@@ -69,6 +73,16 @@ def test_search_table_output_shows_title_and_key(archive):
     assert result.exit_code == 0
     assert SEED_KEY in result.output
     assert "全国各级妇联" in result.output
+
+
+def test_search_prints_the_exact_total_and_that_more_exist(archive):
+    everything = run_json("search", "改革", "--limit", "100", "--db", str(archive))
+    total = len(everything["hits"])
+    assert total >= 2 and everything["total"] == total and everything["more"] is False
+    one = run_json("search", "改革", "--limit", "1", "--db", str(archive))
+    assert (one["total"], len(one["hits"]), one["more"]) == (total, 1, True)
+    result = run("search", "改革", "--limit", "1", "--db", str(archive))
+    assert f"{total} articles match '改革': the best 1 shown, more with --limit" in result.output
 
 
 def test_search_without_hits_says_so(archive):
@@ -84,6 +98,22 @@ def test_malformed_query_is_a_usage_error_without_traceback(archive, query):
     assert result.exit_code == 2
     assert "bad query" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("改革 or 开放", "not an operator"), ("NEAR(改革 开放)", "NEAR is not supported")],
+)
+def test_operator_like_words_are_refused_with_the_reason(archive, query, message):
+    result = run("search", "--db", str(archive), "--", query)
+    assert (result.exit_code, "Traceback" in result.output) == (2, False)
+    assert message in result.output
+
+
+def test_field_prefix_searches_one_field(archive):
+    titled = hits_of("search", "title:妇联", "--db", str(archive))
+    assert [h["key"] for h in titled] == [SEED_KEY]
+    assert "妇联" in titled[0]["title"]
 
 
 def test_bad_date_is_a_usage_error(archive):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import zstandard
@@ -228,3 +229,51 @@ def maybe_train(db: Database) -> int | None:
         dict_id = add_dictionary(db, *trained)
     recompress(db, dict_id, batch=RECOMPRESS_BATCH)
     return dict_id
+
+
+def stored_bytes(db: Database) -> int:
+    """What the body store takes: every stored body plus every dictionary."""
+    return db.execute(
+        "SELECT (SELECT coalesce(sum(stored_size), 0) FROM bodies) + "
+        "(SELECT coalesce(sum(size), 0) FROM dictionaries)"
+    ).fetchone()[0]
+
+
+@dataclass
+class Compaction:
+    """What `compact_bodies` did: a new dictionary (dict_id) is kept only when the body store,
+    dictionaries included, came out smaller (kept); otherwise nothing changed."""
+
+    dict_id: int | None
+    moved: int
+    before: int
+    after: int  # bytes the store takes now (or would have taken, when not kept)
+    kept: bool
+
+
+class _NotSmaller(Exception):
+    pass
+
+
+def compact_bodies(db: Database, samples: int = TRAIN_SAMPLES, size: int = DICT_SIZE) -> Compaction:
+    """Train a dictionary on the stored bodies and move them onto it, all in one transaction
+    that is rolled back unless the store (bodies + dictionaries) ends up smaller: a new
+    dictionary costs its own size, which few or unlike bodies never earn back."""
+    before = stored_bytes(db)
+    trained = train(db, samples, size)
+    if trained is None:
+        return Compaction(None, 0, before, before, False)
+    result = Compaction(None, 0, before, before, False)
+    try:
+        with write_transaction(db):
+            result.dict_id = add_dictionary(db, *trained)
+            result.moved = recompress(db, result.dict_id)
+            drop_unused_dictionaries(db)
+            result.after = stored_bytes(db)
+            if result.after >= before:
+                raise _NotSmaller
+    except _NotSmaller:
+        result.moved = 0
+        return result
+    result.kept = True
+    return result

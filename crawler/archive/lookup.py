@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from sqlite_utils import Database
 
+from crawler.archive.current import article_record
 from crawler.archive.verdict import url_key
-from crawler.items import ArticleRecord
 from crawler.urls import canonical_url
+
+__all__ = [
+    "article_record",
+    "articles_first_seen_since",
+    "fetched_urls",
+    "known_article",
+    "known_urls",
+]
 
 
 def known_article(db: Database, key: str) -> bool:
@@ -47,22 +54,3 @@ def articles_first_seen_since(db: Database, date: str) -> list[tuple[str, str]]:
             [date],
         ).fetchall()
     ]
-
-
-def article_record(db: Database, key: str, version: int | None = None) -> ArticleRecord:
-    """The ArticleRecord of an article's current (or given) version.
-
-    The current version is the one `articles.version` names: not always the highest number, as
-    an earlier state found later (an import of old captures) is numbered after it.
-    """
-    if version is None:
-        row = db.execute("SELECT version FROM articles WHERE key = ?", [key]).fetchone()
-        version = row[0] if row else None
-    row = db.execute(
-        "SELECT fields FROM versions WHERE article_key = ? AND version = ?", [key, version]
-    ).fetchone()
-    if row is None:
-        raise KeyError(f"no article {key}" + (f" version {version}" if version else ""))
-    data = json.loads(row[0])
-    data.setdefault("body_text", "\n".join(data.get("paragraphs") or []))
-    return ArticleRecord.from_dict(data)

@@ -1,44 +1,61 @@
 """Full-text search over article titles and bodies, for 2-character Chinese words and up.
 
-The index (`articles_fts`, FTS5, contentless) holds the bigram-segmented text of each article
-(see crawler.archive.bigrams); rowid = articles.doc_id. Queries are rewritten the same way:
+The index (`articles_fts`, FTS5, contentless: it holds no copy of the text) keeps the
+bigram-segmented title and body of each article (see crawler.archive.bigrams), the 来源 name
+segmented the same way, and a few filter tokens (crawler.archive.search_tags); rowid =
+articles.doc_id. Queries are rewritten the same way (crawler.archive.query_parse):
 
     改革             the 2-character word, anywhere in title or body
     改革开放         the 4 characters in sequence (a phrase of bigrams 改革 革开 开放)
-    妇联 改革        both words (AND)
+    妇联 改革        both words (AND; `妇联 AND 改革` says the same)
     "全面深化 改革"  quotes group words; each quoted word is still matched as a phrase
     妇联 OR 工会     either word
-    改革 -开放       the first word, without the second
+    改革 -开放       the first word, without the second (`改革 NOT 开放` says the same)
+    title:改革       the word in the title only (body: in the body only)
     党               one character: matched wherever it stands (prefix search of its bigrams)
 
-Results are ranked by bm25 (title matches weigh 4x). A very common word can match most of the
-archive; ranking every match would cost time in proportion, so when a query matches more than
-`RANK_WINDOW` articles only the most recently archived `RANK_WINDOW` of them are ranked. A
-common phrase of several tokens is ranked by its rarest token over that window (see
-_rank_within): bm25 of the phrase itself would first check positions in every article that
-holds it. Filters (dates, source, editor, channel) apply before the window: the window is the
-newest RANK_WINDOW matches that pass them.
+The source, channel and date filters are tokens of the same index, so a filtered query is one
+FTS5 query and its total is counted by the index alone, exactly. Results are ranked by bm25
+(title matches weigh 4x). A very common word can match most of the archive; ranking every
+match would cost time in proportion, so when a query matches more than `RANK_WINDOW` articles
+only the most recently archived `RANK_WINDOW` of them are ranked. A common phrase of several
+tokens is ranked by its rarest token over that window (see _rank_within): bm25 of the phrase
+itself would first check positions in every article that holds it. Filters apply before the
+window: the window is the newest RANK_WINDOW matches that pass them.
 Snippets are cut from the stored text itself, never from the segmented index.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from crawler.archive.bigrams import CJK_RUN, TOKEN, normalize, phrase_tokens, segment
-from crawler.archive.filters import FilterError, filter_sql
+from crawler.archive.bigrams import normalize, segment
+from crawler.archive.filters import FilterError, date_bound, filter_sql, filter_text
+from crawler.archive.query_parse import QueryError, fts_phrase, parse
+from crawler.archive.search_tags import (
+    TAG,
+    channel_token,
+    date_cover,
+    source_query,
+    source_tokens,
+    tags,
+)
+
+__all__ = ["Hit", "QueryError", "Results", "parse_query", "search", "search_results"]
 
 RANK_WINDOW = 2000
 SNIPPET_CHARS = 80
-
-
-class QueryError(ValueError):
-    """A search query that cannot be run, with the reason in words."""
+# A query is stopped after this many seconds of work, with a QueryError saying so.
+QUERY_SECONDS = 10.0
+# SQLite VM steps between two looks at the clock.
+PROGRESS_STEPS = 20000
 
 
 @dataclass
@@ -63,134 +80,74 @@ class Hit:
         return "".join(out)
 
 
+@dataclass
+class Results:
+    """The best `limit` hits of a search and how many articles match in all (exact)."""
+
+    total: int
+    hits: list[Hit]
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.hits)
+
+
 # --- keeping the index in sync (called by crawler.archive.store inside its transaction) ---
 
 
-def index_article(db: Database, doc_id: int, title: str, body: str) -> None:
+def _index_values(
+    title: str, body: str, source: str | None, published_at: str | None, channel_id: str | None
+) -> list[str]:
+    return [segment(title), segment(body), source_tokens(source), tags(published_at, channel_id)]
+
+
+def index_article(
+    db: Database,
+    doc_id: int,
+    title: str,
+    body: str,
+    source: str | None = None,
+    published_at: str | None = None,
+    channel_id: str | None = None,
+) -> None:
     db.execute(
-        "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
-        [doc_id, segment(title), segment(body)],
+        "INSERT INTO articles_fts (rowid, title, body, source, tags) VALUES (?, ?, ?, ?, ?)",
+        [doc_id, *_index_values(title, body, source, published_at, channel_id)],
     )
 
 
-def unindex_article(db: Database, doc_id: int, title: str, body: str) -> None:
+def unindex_article(
+    db: Database,
+    doc_id: int,
+    title: str,
+    body: str,
+    source: str | None = None,
+    published_at: str | None = None,
+    channel_id: str | None = None,
+) -> None:
     # A contentless table forgets its text: deleting a row means replaying the exact tokens.
     db.execute(
-        "INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES ('delete', ?, ?, ?)",
-        [doc_id, segment(title), segment(body)],
+        "INSERT INTO articles_fts (articles_fts, rowid, title, body, source, tags) "
+        "VALUES ('delete', ?, ?, ?, ?, ?)",
+        [doc_id, *_index_values(title, body, source, published_at, channel_id)],
     )
-
-
-# --- parsing queries ---
-
-_QUERY_TOKEN = re.compile(r'\s*(-?)(?:"([^"]*)"|(\S+))')
-
-
-@dataclass
-class _Term:
-    phrases: list[str]  # FTS5 expressions, all required
-    needles: list[str]  # literal strings to highlight
-    negated: bool = False
-    tokens: list[list[str]] = field(default_factory=list)  # index tokens of each phrase
-
-
-@dataclass
-class _Parsed:
-    expr: str  # the FTS5 MATCH expression
-    needles: list[str]
-    phrase: list[str] | None  # the tokens, when the query is one phrase of 2+ tokens
-
-
-def _fts_phrase(tokens: list[str]) -> str:
-    return '"' + " ".join(tokens) + '"'
-
-
-def _parse_term(text: str, negated: bool) -> _Term | None:
-    phrases, needles = [], []
-    token_lists = phrase_tokens(text)
-    for tokens in token_lists:
-        if len(tokens) == 1 and CJK_RUN.fullmatch(tokens[0]) and len(tokens[0]) == 1:
-            phrases.append(f'"{tokens[0]}"*')  # one character: any token starting with it
-        else:
-            phrases.append(_fts_phrase(tokens))
-    for m in TOKEN.finditer(normalize(text)):
-        needles.append(m.group())
-    if not phrases:
-        return None
-    return _Term(phrases, needles, negated, token_lists)
 
 
 def parse_query(query: str) -> tuple[str, list[str]]:
     """The FTS5 MATCH expression for `query` and the literal strings to highlight."""
-    parsed = _parse(query)
+    parsed = parse(query)
     return parsed.expr, parsed.needles
-
-
-def _parse(query: str) -> _Parsed:
-    if query is None or not query.strip():
-        raise QueryError("empty query: give one or more words to search for")
-    if query.count('"') % 2:
-        raise QueryError('unbalanced quotes in query: every " needs a closing "')
-    groups: list[list[_Term]] = []  # OR-groups, ANDed together
-    negatives: list[_Term] = []
-    pending_or = False
-    pos = 0
-    while pos < len(query):
-        m = _QUERY_TOKEN.match(query, pos)
-        if not m or m.end() == pos:
-            break
-        pos = m.end()
-        neg, quoted, bare = m.group(1), m.group(2), m.group(3)
-        text = quoted if quoted is not None else bare
-        if quoted is None and text == "OR" and not neg:
-            if not groups or pending_or:
-                raise QueryError("OR needs a word on each side")
-            pending_or = True
-            continue
-        term = _parse_term(text, bool(neg))
-        if term is None:
-            if quoted is not None or neg:
-                raise QueryError(f"nothing searchable in {text!r}: use letters, digits or Chinese")
-            continue  # bare punctuation between words: ignore
-        if term.negated:
-            if pending_or:
-                raise QueryError("OR cannot join an excluded (-) word")
-            negatives.append(term)
-        elif pending_or:
-            groups[-1].append(term)
-            pending_or = False
-        else:
-            groups.append([term])
-    if pending_or:
-        raise QueryError("OR needs a word on each side")
-    if not groups:
-        if negatives:
-            raise QueryError("a query needs at least one word to find, not only excluded ones")
-        raise QueryError("nothing searchable in the query: use letters, digits or Chinese")
-
-    def term_expr(t: _Term) -> str:
-        return t.phrases[0] if len(t.phrases) == 1 else "(" + " AND ".join(t.phrases) + ")"
-
-    parts = []
-    for group in groups:
-        exprs = [term_expr(t) for t in group]
-        parts.append(exprs[0] if len(exprs) == 1 else "(" + " OR ".join(exprs) + ")")
-    expr = " AND ".join(parts)
-    if negatives:
-        expr = f"({expr}) NOT (" + " OR ".join(term_expr(t) for t in negatives) + ")"
-    needles = [n for g in groups for t in g for n in t.needles]
-    phrase = None
-    if len(groups) == 1 and len(groups[0]) == 1 and not negatives:
-        lists = groups[0][0].tokens
-        if len(lists) == 1 and len(lists[0]) > 1:
-            phrase = lists[0]
-    return _Parsed(expr, needles, phrase)
 
 
 # --- running queries ---
 
 
-def search(
+def search(db: Database, query: str, **options) -> list[Hit]:
+    """The best hits of `query` (see search_results, which also gives the total)."""
+    return search_results(db, query, **options).hits
+
+
+def search_results(
     db: Database,
     query: str,
     *,
@@ -199,53 +156,135 @@ def search(
     source: str | None = None,
     editor: str | None = None,
     channel: str | None = None,
-    limit: int = 20,
     paper_date: str | None = None,
     paper_page: str | int | None = None,
-) -> list[Hit]:
-    """Articles matching `query`, best first, with a snippet around the first match.
+    limit: int = 20,
+) -> Results:
+    """Articles matching `query`, best first, with a snippet around the first match, and the
+    exact number of articles that match.
 
     since/until: publication dates (YYYY-MM-DD, YYYY-MM or YYYY, inclusive); source: part of
-    the 来源 name;
-    editor: one of the editors, exactly; channel: the channel id. Raises QueryError for a
-    query that cannot be run.
+    the 来源 name; editor: one of the editors, exactly; channel: the channel id; paper_date
+    and paper_page: the print edition's date and page (crawler.archive.filters). Raises
+    QueryError for a query that cannot be run.
     """
-    parsed = _parse(query)
-    expr, needles = parsed.expr, parsed.needles
+    parsed = parse(query)
     if limit < 1:
         raise QueryError("limit must be at least 1")
-    try:
-        clause, params = filter_sql(
-            since, until, source, editor, channel, paper_date=paper_date, paper_page=paper_page
+    try:  # one meaning of every filter value (crawler.archive.filters), checked the same way
+        since, until = (date_bound(v) if v else v for v in (since, until))
+        source, editor, channel = (
+            filter_text(str(v), name) if v else v
+            for v, name in ((source, "source"), (editor, "editor"), (channel, "channel"))
         )
+        paper, paper_params = filter_sql(paper_date=paper_date, paper_page=paper_page)
     except FilterError as e:
         raise QueryError(str(e)) from None
-    where = [] if clause == "1" else [clause]
-    try:
-        rows = _ranked(db, expr, parsed.phrase, limit, where, params)
-    except sqlite3.OperationalError as e:
-        if "fts5" in str(e) or "syntax" in str(e):
-            raise QueryError(f"query cannot be run: {e}") from e
-        raise
+    expr, where, params = _filtered(db, parsed.expr, since, until, source, editor, channel)
+    if paper != "1":  # the print edition's date and page: conditions on the article row
+        where, params = [*where, paper], [*params, *paper_params]
+    with _bounded(db), _query_errors():
+        ids = _window(db, expr, where, params)
+        if len(ids) < RANK_WINDOW:
+            total = len(ids)  # the window holds every match: no second pass to count them
+        elif where:
+            total = db.execute(
+                "SELECT count(*) FROM articles_fts "
+                "JOIN articles a ON a.doc_id = articles_fts.rowid "
+                f"WHERE articles_fts MATCH ? AND {' AND '.join(where)}",
+                [expr, *params],
+            ).fetchone()[0]
+        else:
+            total = db.execute(
+                "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [expr]
+            ).fetchone()[0]
+        rows = _ranked(db, expr, parsed.phrase, ids, limit, where) if ids else []
     hits = []
     for key, title, url, published_at, src, channel_id, body, score in rows:
-        snippet, spans = make_snippet(title or "", body or "", needles)
+        snippet, spans = make_snippet(title or "", body or "", parsed.needles)
         hits.append(Hit(key, title, url, published_at, src, channel_id, score, snippet, spans))
-    return hits
+    return Results(total, hits)
 
 
+_CJK_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _COLUMNS = "a.key, a.title, a.url, a.published_at, a.source, a.channel_id, a.body_text"
 
 
-def _ranked(
+def _filtered(
     db: Database,
     expr: str,
-    phrase: list[str] | None,
-    limit: int,
-    where: Sequence[str] = (),
-    params: Sequence = (),
-) -> list[tuple]:
-    # Cheap pass in index order (no ranking): the newest RANK_WINDOW matches (passing filters).
+    since: str | None,
+    until: str | None,
+    source: str | None,
+    editor: str | None,
+    channel: str | None,
+) -> tuple[str, list[str], list]:
+    """The query's expression with the filters the index answers ANDed in, and the SQL
+    conditions (over `articles a`) for the ones it cannot answer exactly."""
+    parts, where, params = [expr], [], []
+    if since or until:
+        # two statements: min and max together would scan the index instead of seeking it
+        lo = db.execute(
+            "SELECT min(published_at) FROM articles WHERE published_at >= '0000'"
+        ).fetchone()[0]
+        hi = db.execute(
+            "SELECT max(published_at) FROM articles WHERE published_at <= '9999~'"
+        ).fetchone()[0]
+        tokens = date_cover(since, until, lo, hi)
+        parts.append(" OR ".join(f'"{t}"' for t in tokens) if tokens else _NOTHING)
+    if source:
+        if _CJK_ONLY.fullmatch(source):
+            # a run of Chinese characters is a phrase of its bigrams: an exact substring test
+            parts.append(source_query(source))
+        else:
+            where.append("instr(a.source, ?) > 0")
+            params.append(source)
+    if editor:
+        where.append("EXISTS (SELECT 1 FROM json_each(a.editors) WHERE json_each.value = ?)")
+        params.append(editor)
+    if channel:
+        token = channel_token(str(channel))
+        if token:
+            parts.append(f'"{token}"')
+        else:
+            where.append("a.channel_id = ?")
+            params.append(str(channel))
+    return " AND ".join(f"({p})" for p in parts) if len(parts) > 1 else expr, where, params
+
+
+# A token the index never holds (tags are y/m/d/ch words): a filter no article passes.
+_NOTHING = f'"{TAG}nodate"'
+
+
+@contextlib.contextmanager
+def _bounded(db: Database, seconds: float | None = None) -> Iterator[None]:
+    """Stop a runaway query (SQLite's progress handler) after QUERY_SECONDS."""
+    deadline = time.monotonic() + (QUERY_SECONDS if seconds is None else seconds)
+    db.conn.set_progress_handler(lambda: int(time.monotonic() > deadline), PROGRESS_STEPS)
+    try:
+        yield
+    finally:
+        db.conn.set_progress_handler(None, 0)
+
+
+@contextlib.contextmanager
+def _query_errors() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as e:
+        if "interrupted" in str(e):
+            raise QueryError(
+                f"query stopped after {QUERY_SECONDS:g}s: make it narrower (fewer OR terms, "
+                "a filter, or rarer words)"
+            ) from e
+        if "fts5" in str(e) or "syntax" in str(e):
+            raise QueryError(f"query cannot be run: {e}") from e
+        raise
+
+
+def _window(db: Database, expr: str, where: Sequence[str], params: Sequence) -> list[int]:
+    """The newest RANK_WINDOW matches (passing the filters), newest first: a cheap pass in
+    index order, no ranking."""
     if where:
         sql = (
             "SELECT articles_fts.rowid FROM articles_fts "
@@ -253,19 +292,28 @@ def _ranked(
             f"WHERE articles_fts MATCH ? AND {' AND '.join(where)} "
             "ORDER BY articles_fts.rowid DESC LIMIT ?"
         )
-        ids = [r[0] for r in db.execute(sql, [expr, *params, RANK_WINDOW])]
-    else:
-        ids = [
-            r[0]
-            for r in db.execute(
-                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-                "ORDER BY rowid DESC LIMIT ?",
-                [expr, RANK_WINDOW],
-            )
-        ]
-    if not ids:
-        return []
+        return [r[0] for r in db.execute(sql, [expr, *params, RANK_WINDOW])]
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+            [expr, RANK_WINDOW],
+        )
+    ]
+
+
+def _ranked(
+    db: Database,
+    expr: str,
+    phrase: list[str] | None,
+    ids: list[int],
+    limit: int,
+    where: Sequence[str] = (),
+) -> list[tuple]:
+    """The best `limit` of the window `ids`, ranked, as article rows."""
     if not where and (phrase is None or len(ids) < RANK_WINDOW):
+        # bm25 of the whole expression over the window's rowid range: every match in that
+        # range is a window member (filters included), so nothing beyond it is scored
         ranked = db.execute(
             "SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? "
             "ORDER BY rank LIMIT ?",
@@ -294,11 +342,11 @@ def _rank_within(
             row = db.execute(
                 "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
                 "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-                [_fts_phrase([token]), RANK_WINDOW - 1],
+                [fts_phrase([token]), RANK_WINDOW - 1],
             ).fetchone()
             cutoffs.append((row[0] if row else 0, token))
         cutoff, token = min(cutoffs)  # reaching furthest back for its window: the rarest
-        rank_expr, start = _fts_phrase([token]), max(cutoff, start)
+        rank_expr, start = fts_phrase([token]), max(cutoff, start)
     keep = set(ids)
     ranked = []
     for rowid, rank in db.execute(
@@ -345,16 +393,38 @@ def _folded(text: str) -> tuple[str, list[int]] | tuple[str, range]:
     return "".join(out), where
 
 
+def _original_index(text: str, folded_pos: int) -> int:
+    """The index in `text` of the character that became `normalize(text)[folded_pos]`.
+
+    Binary search over prefix lengths: normalising a prefix is a C call, walking the text
+    character by character in Python cost more than the rest of a search."""
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if len(normalize(text[:mid])) <= folded_pos:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def make_snippet(title: str, body: str, needles: list[str]) -> tuple[str, list[tuple[int, int]]]:
     """A window of the body (or the title) around the first match, and the matches in it."""
     for text in (body, title):
-        folded, where = _folded(text)
-        found = [(folded.find(n), n) for n in needles if n]
-        found = [(i, n) for i, n in found if i >= 0]
-        if not found:
-            continue
-        first = min(i for i, _ in found)
-        start = max(0, where[first] - SNIPPET_CHARS // 3)
+        # Most needles (Chinese words) stand in the text as they are: no folding needed to
+        # place the window; spans inside it are always found on the folded window.
+        found = [i for i in (text.find(n) for n in needles if n) if i >= 0]
+        if found:
+            first = min(found)
+        else:
+            folded = normalize(text)
+            found = [i for i in (folded.find(n) for n in needles if n) if i >= 0]
+            if not found:
+                continue
+            first = min(found)
+            if len(folded) != len(text):
+                first = _original_index(text, first)
+        start = max(0, first - SNIPPET_CHARS // 3)
         end = min(len(text), start + SNIPPET_CHARS)
         snippet = text[start:end].replace("\n", " ")
         spans = []

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from crawler.archive.compress import maybe_train, sha256
+from crawler.archive.current import current_fields, full_fields, materialize
 from crawler.archive.db import ArchiveBusyError, write_transaction
 from crawler.archive.diff import paragraph_diff
 from crawler.archive.instants import stored_instant, utc_now
@@ -224,14 +225,6 @@ def _content_hash(data: dict) -> str:
     return sha256(json.dumps(edit, ensure_ascii=False, sort_keys=True).encode())
 
 
-def _version_fields(data: dict) -> str:
-    # body_text is "\n".join(paragraphs): kept out of each version when it is exactly that
-    # (article_record puts it back), which saves a full copy of the text per version.
-    if data.get("body_text") == "\n".join(data.get("paragraphs") or []):
-        data = {k: v for k, v in data.items() if k != "body_text"}
-    return json.dumps(data, ensure_ascii=False)
-
-
 def _article_values(data: dict) -> dict:
     values = {}
     for name, value in data.items():
@@ -272,8 +265,8 @@ def _save_record(
     text_sha = sha256(record.body_text.encode())
     body_sha = sha256(first.body)
     row = db.execute(
-        "SELECT doc_id, content_sha256, version, title, body_text, removed_at, last_seen "
-        "FROM articles WHERE key = ?",
+        "SELECT doc_id, content_sha256, version, removed_at, last_seen, title, body_text, "
+        "source, published_at, channel_id FROM articles WHERE key = ?",
         [key],
     ).fetchone()
     # Record fields the schema has no column for yet (a parser newer than the archive) stay
@@ -295,10 +288,11 @@ def _save_record(
         doc_id = db.execute("SELECT coalesce(max(doc_id), 0) + 1 FROM articles").fetchone()[0]
         values.update(doc_id=doc_id, first_seen=at, version=1)
         db["articles"].insert(values)
-        _add_version(db, key, 1, content_sha, body_sha, data, snapshot_id, record, at)
-        index_article(db, doc_id, record.title, record.body_text)
+        fields = current_fields(data, {k: data[k] for k in data if k in columns})
+        _add_version(db, key, 1, content_sha, body_sha, fields, snapshot_id, record, at)
+        _index(db, doc_id, record)
         return StoreOutcome("new", key, [snapshot_id], version=1)
-    doc_id, old_sha, version, old_title, old_body, removed_at, last_seen = row
+    doc_id, old_sha, version, removed_at, last_seen = row[:5]
     if at < last_seen:
         return _save_earlier(db, key, data, record, content_sha, body_sha, snapshot_id, at, version)
     if old_sha == content_sha:
@@ -319,13 +313,29 @@ def _save_record(
         )
         reason = "seen again after its removal" if removed_at else ""
         return StoreOutcome("unchanged", key, [snapshot_id], reason=reason, version=version)
+    # the state being replaced lives in the articles row: write it out whole first
+    materialize(db, key, version)
     version += 1
     values.update(version=version)
     db["articles"].update(key, values)
-    _add_version(db, key, version, content_sha, body_sha, data, snapshot_id, record, at)
-    unindex_article(db, doc_id, old_title or "", old_body or "")
-    index_article(db, doc_id, record.title, record.body_text)
+    fields = current_fields(data, {k: data[k] for k in data if k in columns})
+    _add_version(db, key, version, content_sha, body_sha, fields, snapshot_id, record, at)
+    title, body, source, published_at, channel_id = row[5:]
+    unindex_article(db, doc_id, title or "", body or "", source, published_at, channel_id)
+    _index(db, doc_id, record)
     return StoreOutcome("changed", key, [snapshot_id], version=version)
+
+
+def _index(db: Database, doc_id: int, record: ArticleRecord) -> None:
+    index_article(
+        db,
+        doc_id,
+        record.title,
+        record.body_text,
+        record.source,
+        record.published_at,
+        record.channel_id,
+    )
 
 
 def _save_earlier(
@@ -362,7 +372,8 @@ def _save_earlier(
     number = db.execute(
         "SELECT max(version) + 1 FROM versions WHERE article_key = ?", [key]
     ).fetchone()[0]
-    _add_version(db, key, number, content_sha, body_sha, data, snapshot_id, record, at)
+    fields = full_fields(data)  # not the current state: kept whole
+    _add_version(db, key, number, content_sha, body_sha, fields, snapshot_id, record, at)
     return StoreOutcome(
         "changed",
         key,
@@ -378,7 +389,7 @@ def _add_version(
     version: int,
     content_sha: str,
     body_sha: str,
-    data: dict,
+    fields: str,
     snapshot_id: int,
     record: ArticleRecord,
     at: str,
@@ -391,7 +402,7 @@ def _add_version(
             version,
             content_sha,
             body_sha,
-            _version_fields(data),
+            fields,
             snapshot_id,
             record.parser_version,
             at,

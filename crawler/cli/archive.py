@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from crawler.archive.compress import drop_unused_dictionaries, recompress, train_dictionary
+from crawler.archive.compress import compact_bodies
 from crawler.archive.db import DEFAULT_BUSY_TIMEOUT, DEFAULT_DB, write_transaction
 from crawler.archive.reparse import reparse_run
 from crawler.archive.saved_pages import SavedPageError, saved_page_fetches
@@ -131,18 +131,14 @@ def reparse_command(db_path, busy_timeout):
     click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
-def _stored_bytes(db) -> int:
-    return db.execute(
-        "SELECT (SELECT coalesce(sum(stored_size), 0) FROM bodies) + "
-        "(SELECT coalesce(sum(size), 0) FROM dictionaries)"
-    ).fetchone()[0]
-
-
 @main.command()
 @db_option
 @busy_option
 def compact(db_path, busy_timeout):
-    """Train a compression dictionary on the stored pages and recompress every body with it.
+    """Train a compression dictionary on the stored pages and recompress the bodies with it.
+
+    The new encoding is kept only when the bodies, dictionaries included, take fewer bytes
+    than before; otherwise nothing changes and it says so.
 
     Run it now and then as the archive grows (the first dictionary is trained automatically
     once a few hundred pages are stored). It also merges the search index into one segment,
@@ -153,18 +149,20 @@ def compact(db_path, busy_timeout):
       cpc-archive compact --db data/archive.db
     """
     with open_db(Path(db_path), busy_timeout=busy_timeout) as db:
-        before = _stored_bytes(db)
+        result = compact_bodies(db)
         with write_transaction(db):
-            dict_id = train_dictionary(db)
-            moved = recompress(db, dict_id) if dict_id is not None else 0
-            drop_unused_dictionaries(db)
-            # One b-tree per token instead of many segments: faster phrase queries.
+            # One b-tree per token instead of many segments: a smaller, faster index.
             db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
-        after = _stored_bytes(db)
         db.vacuum()
-    if dict_id is None:
-        click.echo("too few pages stored to train a dictionary; nothing changed")
+    if result.dict_id is None:
+        click.echo("too few pages stored to train a dictionary; bodies unchanged")
+    elif not result.kept:
+        click.echo(
+            f"a new dictionary would store the bodies in {result.after} bytes against "
+            f"{result.before} now: kept the current encoding"
+        )
     else:
         click.echo(
-            f"dictionary {dict_id}: {moved} bodies recompressed, {before} -> {after} bytes stored"
+            f"dictionary {result.dict_id}: {result.moved} bodies recompressed, "
+            f"{result.before} -> {result.after} bytes stored"
         )

@@ -38,45 +38,54 @@ def search(query, filters, limit, db_path, as_json):
     """Search titles and bodies, best matches first.
 
     Words of two Chinese characters and up match anywhere in the text; several words must all
-    occur; "quotes" keep a phrase together; OR joins alternatives; -word excludes (put `--`
-    before a query that starts with "-").
+    occur (AND may be written out); "quotes" keep a phrase together; OR joins alternatives;
+    -word or NOT word excludes (put `--` before a query that starts with "-"); title: and
+    body: search one field. It prints how many articles match in all, not only those shown;
+    --json gives {"total", "more", "hits"}.
 
     \b
     Example:
       $ cpc-archive search 妇联 --since 2024-01-01 --source 中国妇女报 --limit 5
       $ cpc-archive search '"全面深化改革" OR 改革开放' --json
     """
-    from crawler.archive.search import QueryError
-    from crawler.archive.search import search as run_search
+    from crawler.archive.search import QueryError, search_results
 
     with open_db(db_path) as db:
         try:
-            hits = run_search(db, query, limit=limit, **filters.as_kwargs())
+            found = search_results(db, query, limit=limit, **filters.as_kwargs())
         except QueryError as e:
             raise click.UsageError(f"bad query {query!r}: {e}") from e
+    hits = found.hits
     if as_json:
         print_json(
-            [
-                {
-                    "key": h.key,
-                    "title": h.title,
-                    "published_at": h.published_at,
-                    "source": h.source,
-                    "channel_id": h.channel_id,
-                    "url": h.url,
-                    "score": h.score,
-                    "snippet": h.snippet,
-                    "highlights": [list(s) for s in h.spans],
-                }
-                for h in hits
-            ]
+            {
+                "total": found.total,
+                "more": found.more,
+                "hits": [
+                    {
+                        "key": h.key,
+                        "title": h.title,
+                        "published_at": h.published_at,
+                        "source": h.source,
+                        "channel_id": h.channel_id,
+                        "url": h.url,
+                        "score": h.score,
+                        "snippet": h.snippet,
+                        "highlights": [list(s) for s in h.spans],
+                    }
+                    for h in hits
+                ],
+            }
         )
         return
     if not hits:
         console.print(f"No article matches {escape(query)!r}.")
         return
+    one = found.total == 1
+    total = f"{found.total} article{'' if one else 's'} match{'es' if one else ''} {query!r}"
+    shown = f": the best {len(hits)} shown, more with --limit" if found.more else ""
     t = table(
-        f"{len(hits)} hit{'s' if len(hits) != 1 else ''} for {query!r}",
+        total + shown,
         ["#", "key", "published", "title / snippet"],
         [],
     )
