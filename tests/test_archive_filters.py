@@ -46,7 +46,7 @@ def db():
                 "last_seen": "2024-09-02T00:00:00Z",
             }
         )
-        index_article(archive, doc, "改革", "")
+        index_article(archive, doc, "改革", "", published_at=published)
     return archive
 
 

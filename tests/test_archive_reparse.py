@@ -54,8 +54,8 @@ def test_unreadable_continuation_page_makes_the_article_flagged_incomplete(db, m
     p2 = URL.replace(".html", "-2.html")
     out = store_fetches(db, run, [fetch(body=page("标题", "一")), fetch(p2, body=b"<html></html>")])
     assert out.status == "new"
-    paragraphs, missing = db.execute("SELECT paragraphs, missing_pages FROM articles").fetchone()
-    assert paragraphs == '["一"]'
+    body, missing = db.execute("SELECT body_text, missing_pages FROM articles").fetchone()
+    assert body == "一"
     reason = "not readable (unreadable: no title or body)"
     assert json.loads(missing) == [{"url": p2, "reason": reason, "transient": False}]
     assert db.execute("SELECT count(*) FROM failures").fetchone() == (0,)
@@ -240,8 +240,8 @@ def test_reparse_makes_an_old_incomplete_failure_an_article_flagged_incomplete(d
     store_fetches(db, start_run(db, "crawl"), pages, NotArticle(url(1), "incomplete", why))
     reparse(db, start_run(db, "reparse"))
     assert db.execute("SELECT count(*) FROM failures").fetchone() == (0,)
-    paragraphs, missing = db.execute("SELECT paragraphs, missing_pages FROM articles").fetchone()
-    assert paragraphs == '["甲"]'
+    body, missing = db.execute("SELECT body_text, missing_pages FROM articles").fetchone()
+    assert body == "甲"
     assert json.loads(missing) == [{"url": p2, "reason": "answered HTTP 500", "transient": True}]
     assert [h.key for h in search(db, "改革")] == ["people:40000001"]
 
@@ -256,7 +256,7 @@ def test_reparse_judges_an_incomplete_article_again_once_its_pages_are_all_store
     store_fetches(db, run, pages, NotArticle(url(1), "incomplete", "page 2 unreadable then"))
     counts = reparse(db, start_run(db, "reparse"))
     assert counts["new"] == 1
-    assert db.execute("SELECT paragraphs FROM articles").fetchone() == ('["甲", "乙"]',)
+    assert db.execute("SELECT body_text FROM articles").fetchone() == ("甲\n乙",)
     assert db.execute("SELECT count(*) FROM failures").fetchone() == (0,)
 
 

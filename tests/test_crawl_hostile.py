@@ -9,13 +9,12 @@ robots.txt forbids is never requested and leaves no row.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 
 from crawler.cli.crawl import ROOT, crawl_command, crawl_env
 from crawler.replay import ReplayServer, bomb, with_base
+from tests.peak_rss import run_measured
 from tests.site_paths import SITE, manifest_entry
 from tests.test_crawl_e2e import CPC, FAST, MULTIPAGE, crawl, query
 
@@ -40,17 +39,11 @@ FAULTS = {
 
 
 def crawl_measured(db, server, *args):
-    """The crawl's exit code, output and peak RSS in bytes (ru_maxrss of that process alone)."""
+    """The crawl's exit code, output and peak RSS in bytes (tests.peak_rss)."""
     cmd = [*crawl_command(db, FAST), "-s", f"DOWNLOAD_MAXSIZE={CAP}"]
     # A loaded machine sends a few MB slower than FAST's one-second timeout allows.
     cmd += ["-s", f"ARCHIVE_MAX_PAGES={MAX_PAGES}", "-s", "DOWNLOAD_TIMEOUT=5", *args]
-    proc = subprocess.Popen(
-        cmd, env=crawl_env(server.url), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    out = proc.stdout.read().decode("utf-8", "replace")
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, out, usage.ru_maxrss * 1024
+    return run_measured(cmd, env=crawl_env(server.url), cwd=ROOT)
 
 
 @pytest.fixture(scope="module")

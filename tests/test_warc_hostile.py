@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
-import subprocess
 import sys
 
 import pytest
@@ -26,6 +24,7 @@ from crawler.cli import main
 from crawler.cli.crawl import ROOT
 from crawler.replay import bomb
 from tests.fixture_archive import MULTIPAGE, SEED, SPECIAL, T1, fixture_fetches
+from tests.peak_rss import run_measured
 
 BOMB_SIZE = 256 << 20  # inflated whole, the import alone would pass this
 
@@ -135,15 +134,12 @@ def test_importing_a_bomb_keeps_memory_bounded(tmp_path):
     path = tmp_path / "bomb.warc.gz"
     path.write_bytes(warc_bytes([(url, 200, headers, bomb(BOMB_SIZE))], gz=True))
     assert path.stat().st_size < 1 << 20
-    proc = subprocess.Popen(
+    code, out, peak = run_measured(
         [sys.executable, "-m", "crawler.cli", "import-warc", "--db", str(tmp_path / "a.db"),
          str(path)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT,
     )  # fmt: skip
-    out = proc.stdout.read().decode("utf-8", "replace")
-    _, status, usage = os.wait4(proc.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, out
-    peak = usage.ru_maxrss * 1024
+    assert code == 0, out
     print(f"peak RSS importing a {BOMB_SIZE >> 20} MB bomb: {peak >> 20} MB")
     assert peak < BOMB_SIZE
     db = open_archive(tmp_path / "a.db")

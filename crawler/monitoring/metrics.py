@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
+from crawler.archive.current import record_dict
 from crawler.archive.snapshots import snapshot_body
 from crawler.pages.listing import ListingError, parse_listing
 from crawler.urls import LISTING_RE, is_listing_url, parse_article_url
@@ -44,14 +45,14 @@ def _present(record: dict, field: str, min_body: int) -> bool:
 def written_records(db: Database, run_id: int) -> list[dict]:
     """The article records the run wrote: a new article or a new version of a known one."""
     rows = db.execute(
-        "SELECT v.fields, v.article_key FROM versions v JOIN snapshots s ON s.id = v.snapshot_id "
+        "SELECT v.article_key, v.version FROM versions v JOIN snapshots s ON s.id = v.snapshot_id "
         "WHERE s.run_id = ? ORDER BY v.id",
         [run_id],
     ).fetchall()
     records = []
-    for fields, key in rows:
-        record = json.loads(fields)
-        record.setdefault("body_text", "\n".join(record.get("paragraphs") or []))
+    for key, version in rows:
+        # A version's stored fields hold only what its articles row does not: read it whole.
+        record = record_dict(db, key, version)
         record["_key"] = key
         records.append(record)
     return records
