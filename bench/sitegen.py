@@ -1,6 +1,6 @@
-"""Build recorded copies of the site: the committed tests/site, and large ones for the bench.
+"""Build recorded copies of the site: the committed crawler/demo_site, and large ones for the bench.
 
-    python -m bench.sitegen recorded tests/site     # (re)write the committed recorded site
+    python -m bench.sitegen recorded crawler/demo_site     # (re)write the committed recorded site
     python -m bench.sitegen large OUT --articles N  # a large generated site for bench.crawl
 
 The recorded site is made of the fixtures' page bytes copied as they are (real and

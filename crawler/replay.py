@@ -2,7 +2,7 @@
 
 `http_proxy=http://127.0.0.1:N scrapy crawl cpc` then crawls a recorded copy of the site with
 its real URLs. Sources:
-  - a site folder (tests/site layout): `manifest.json` mapping URL -> file, status, headers,
+  - a site folder (crawler/demo_site layout): `manifest.json` mapping URL -> file, status, headers,
     and optionally a fault to inject;
   - a WARC file (.warc / .warc.gz): its response records;
   - an archive database: the latest snapshot of each URL (the archive replays itself).
@@ -66,7 +66,8 @@ class SiteSource:
         if not path.is_file():
             raise ValueError(
                 f"{self.root} is a folder without {MANIFEST}: not a recorded site "
-                "(a site folder maps each URL to its file in manifest.json, as tests/site does)"
+                "(a site folder maps each URL to its file in manifest.json, as "
+                "crawler/demo_site does)"
             )
         try:
             manifest = json.loads(path.read_text(encoding="utf-8"))

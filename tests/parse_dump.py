@@ -10,9 +10,9 @@ so a change that alters any parse fails there until it is deliberate (PARSER_VER
 digests rewritten).
 
 Each saved page (tests/fixtures/*/ page.bin and continuation pages, every page of the recorded
-site in tests/site/) is read by parse_article with URL and headers, without headers and without
-URL, and by parse_listing with URL (with and without headers); the pages of a multi-page fixture
-are merged as the crawl merges them. The links of every page are resolved against a few page
+site in crawler/demo_site/) is read by parse_article with URL and headers, without headers and
+without URL, and by parse_listing with URL (with and without headers); the pages of a multi-page
+fixture are merged as the crawl merges them. The links of every page are resolved against a few page
 URLs and folded, as the parsers resolve and fold them. One JSON file per page.
 """
 

@@ -2,9 +2,8 @@
 
 import json
 from functools import cache
-from pathlib import Path
 
-SITE = Path(__file__).resolve().parent / "site"
+from crawler.cli.crawl import RECORDED_SITE as SITE
 
 
 @cache

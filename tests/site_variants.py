@@ -1,5 +1,5 @@
-"""Variants of the recorded site, built in a temporary folder from tests/site by the tests that
-need them (never kept in git): a channel's article template "redesigned", a list page that
+"""Variants of the recorded site, built in a temporary folder from crawler/demo_site by the tests
+that need them (never kept in git): a channel's article template "redesigned", a list page that
 stopped linking its articles."""
 
 from __future__ import annotations

@@ -55,7 +55,9 @@ def test_demo_refuses_an_existing_file_without_force(tmp_path):
 
 
 def test_replay_proxy_port_out_of_range_is_a_usage_error():
-    result = CliRunner().invoke(main, ["replay-proxy", "--from", "tests/site", "--port", "99999"])
+    result = CliRunner().invoke(
+        main, ["replay-proxy", "--from", "crawler/demo_site", "--port", "99999"]
+    )
     assert result.exit_code == 2
     assert "99999 is not in the range 0<=x<=65535" in result.output
     assert "Traceback" not in result.output

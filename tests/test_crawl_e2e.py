@@ -1,4 +1,4 @@
-"""End to end: the real `scrapy crawl cpc` against the replay proxy serving tests/site.
+"""End to end: the real `scrapy crawl cpc` against the replay proxy serving crawler/demo_site.
 
 Each crawl is a subprocess with http_proxy pointing at a ReplayServer on a free loopback port;
 politeness is relaxed for loopback (no delay, no AutoThrottle) but robots.txt is obeyed. The

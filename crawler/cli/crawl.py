@@ -11,8 +11,11 @@ import click
 
 from crawler.cli import main
 
+# The source checkout when running from one (tests start crawls there); an installed package
+# has none, and its crawls find the project through SCRAPY_SETTINGS_MODULE (crawl_env).
 ROOT = Path(__file__).resolve().parents[2]
-RECORDED_SITE = ROOT / "tests" / "site"
+# The recorded copy of the site, shipped inside the package so `demo` works after any install.
+RECORDED_SITE = Path(__file__).resolve().parents[1] / "demo_site"
 
 
 @main.command("replay-proxy")
@@ -41,7 +44,7 @@ def replay_proxy(source: Path, port: int) -> None:
     Example:
 
     \b
-        $ cpc-archive replay-proxy --from tests/site --port 8640
+        $ cpc-archive replay-proxy --from crawler/demo_site --port 8640
         $ cpc-archive replay-proxy --from data/archive.db --port 8641
     """
     import sqlite3
@@ -82,7 +85,7 @@ def replay_proxy(source: Path, port: int) -> None:
 )
 @click.option("--force", is_flag=True, help="Replace --db if it exists (its data is lost).")
 def demo(db: Path, site: Path, force: bool) -> None:
-    """Crawl the recorded site (tests/site) through the replay proxy into a fresh archive.
+    """Crawl the recorded site (crawler/demo_site) through the replay proxy into a fresh archive.
 
     Runs the real `scrapy crawl cpc`, with politeness relaxed for loopback, then prints what
     the archive holds and what to try next. Ctrl-C stops the crawl: its run is closed
@@ -111,7 +114,7 @@ def demo(db: Path, site: Path, force: bool) -> None:
             "a failures row."
         )
         crawl = subprocess.Popen(
-            crawl_command(db, ["-s", "LOG_LEVEL=WARNING"]), env=crawl_env(server.url), cwd=ROOT
+            crawl_command(db, ["-s", "LOG_LEVEL=WARNING"]), env=crawl_env(server.url)
         )
         try:
             code = crawl.wait()
@@ -155,7 +158,7 @@ def _interrupted(db: Path, crawl: subprocess.Popen) -> None:
 
 def run_crawl(db: Path, proxy: str, extra: list[str] | None = None, **popen) -> int:
     """`scrapy crawl cpc` into `db` through the replay proxy at `proxy`, loopback-fast."""
-    return subprocess.call(crawl_command(db, extra), env=crawl_env(proxy), cwd=ROOT, **popen)
+    return subprocess.call(crawl_command(db, extra), env=crawl_env(proxy), **popen)
 
 
 def crawl_command(db: Path, extra: list[str] | None = None) -> list[str]:
@@ -179,6 +182,8 @@ def crawl_env(proxy: str) -> dict[str, str]:
     env.pop("no_proxy", None)
     env.pop("NO_PROXY", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    # The project's settings wherever the crawl starts (no scrapy.cfg beside an install).
+    env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
     return env
 
 
