@@ -184,3 +184,24 @@ def test_documented_export_columns_are_the_code_columns():
     text = (ROOT / "docs" / "using.md").read_text(encoding="utf-8")
     assert _backticked_list(text, "`ARTICLE_COLUMNS`):") == list(ARTICLE_COLUMNS)
     assert _backticked_list(text, "`VERSION_COLUMNS`):") == list(VERSION_COLUMNS)
+
+
+def test_documented_tables_and_columns_are_the_schema(tmp_path):
+    """docs/archive.md lists every table of a new archive with exactly its columns."""
+    from crawler.archive.db import open_or_create_archive
+
+    text = (ROOT / "docs" / "archive.md").read_text(encoding="utf-8")
+    section = text[text.index("## Tables") :]
+    section = section[: section.index("\n## ", 1)]
+    documented = {}
+    for item in re.findall(r"^- `(\w+)` \([^)]*\): (.*?)(?=^- |^\n|\Z)", section, re.S | re.M):
+        table, columns = item
+        documented[table] = re.findall(r"`(\w+)`", columns)
+    db = open_or_create_archive(tmp_path / "a.db")
+    actual = {
+        t: list(db[t].columns_dict)
+        for t in db.table_names()
+        if not t.startswith(("articles_fts", "_", "sqlite_"))
+    }
+    db.close()
+    assert documented == actual
