@@ -115,10 +115,13 @@ def _reparse_articles(db: Database, run_id: int, keys: list[str], kept) -> int:
     marks = ",".join("?" * len(keys))
     with write_transaction(db):
         groups = _groups(db, f"p.article_key IN ({marks})", keys)
-        for doc_id, title, body in db.execute(
-            f"SELECT doc_id, title, body_text FROM articles WHERE key IN ({marks})", keys
+        # A contentless index forgets its text: the exact values indexed take the row out.
+        for doc_id, title, body, source, published_at, channel_id in db.execute(
+            "SELECT doc_id, title, body_text, source, published_at, channel_id FROM articles "
+            f"WHERE key IN ({marks})",
+            keys,
         ).fetchall():
-            unindex_article(db, doc_id, title or "", body or "")
+            unindex_article(db, doc_id, title or "", body or "", source, published_at, channel_id)
         for table, column in (
             ("versions", "article_key"),
             ("article_urls", "article_key"),
