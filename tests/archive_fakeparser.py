@@ -1,8 +1,8 @@
 """A stand-in parser for archive tests that must not depend on the real extraction rules.
 
 It reads pages built by tests.archive_helpers.page(): the <title> is the title, the body text
-split on "|" gives the paragraphs; a title "nodate" has no date. The real parser is exercised on
-real pages in the integration tests.
+split on "|" gives the paragraphs; a title "nodate" has no date. Passed as `parser=` to
+store_fetches and reparse. The real parser is exercised on real pages in the integration tests.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from crawler.items import ArticleRecord, NotArticle
 from crawler.urls import canonical_url, parse_article_url
 
 
-def make_parser(version: str = "fake-1", title_suffix: str = "") -> types.ModuleType:
+def make_parser(version: str = "fake-1", title_suffix: str = "") -> types.SimpleNamespace:
+    """An object with parse_article and merge_pages, as crawler.pages.article has them."""
+
     def parse_article(body: bytes, url: str, headers=None):
         text = body.decode("utf-8", "replace")
         title = re.search(r"<title>(.*?)</title>", text)
@@ -46,8 +48,4 @@ def make_parser(version: str = "fake-1", title_suffix: str = "") -> types.Module
         merged.page_count = 1 + len(rest)
         return merged
 
-    module = types.ModuleType("crawler.pages.article")
-    module.parse_article = parse_article
-    module.merge_pages = merge_pages
-    module.PARSER_VERSION = version
-    return module
+    return types.SimpleNamespace(parse_article=parse_article, merge_pages=merge_pages)

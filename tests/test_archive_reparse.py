@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 import zstandard
@@ -25,34 +24,28 @@ def db():
     db.close()
 
 
-def use_parser(monkeypatch, **kw):
-    monkeypatch.setitem(sys.modules, "crawler.pages.article", make_parser(**kw))
-
-
 def url(n: int) -> str:
     return URL.replace("40294553", str(40000000 + n))
 
 
-def test_store_parses_page_one_and_continuation_pages_when_no_result_given(db, monkeypatch):
-    use_parser(monkeypatch)
+def test_store_parses_page_one_and_continuation_pages_when_no_result_given(db):
     run = start_run(db, "test")
     p2 = URL.replace(".html", "-2.html")
-    out = store_fetches(
-        db, run, [fetch(body=page("标题", "一|二")), fetch(p2, body=page("标题", "三"))]
-    )
+    pages = [fetch(body=page("标题", "一|二")), fetch(p2, body=page("标题", "三"))]
+    out = store_fetches(db, run, pages, parser=make_parser())
     assert (out.status, out.article_key) == ("new", "people:40294553")
     row = db.execute("SELECT body_text, page_count, parser_version FROM articles").fetchone()
     assert row == ("一\n二\n三", 2, "fake-1")
     assert [r[0] for r in db.execute("SELECT charset FROM snapshots")] == ["utf-8", "utf-8"]
 
 
-def test_unreadable_continuation_page_makes_the_article_flagged_incomplete(db, monkeypatch):
+def test_unreadable_continuation_page_makes_the_article_flagged_incomplete(db):
     """The readable pages make the article; the unreadable one is listed missing, for good
     (it was a failure, unsearchable: a deliberate change)."""
-    use_parser(monkeypatch)
     run = start_run(db, "test")
     p2 = URL.replace(".html", "-2.html")
-    out = store_fetches(db, run, [fetch(body=page("标题", "一")), fetch(p2, body=b"<html></html>")])
+    pages = [fetch(body=page("标题", "一")), fetch(p2, body=b"<html></html>")]
+    out = store_fetches(db, run, pages, parser=make_parser())
     assert out.status == "new"
     body, missing = db.execute("SELECT body_text, missing_pages FROM articles").fetchone()
     assert body == "一"
@@ -61,19 +54,19 @@ def test_unreadable_continuation_page_makes_the_article_flagged_incomplete(db, m
     assert db.execute("SELECT count(*) FROM failures").fetchone() == (0,)
 
 
-def test_reparse_rederives_everything_from_snapshots_and_fetches_nothing(db, monkeypatch):
-    use_parser(monkeypatch, version="fake-1")
+def test_reparse_rederives_everything_from_snapshots_and_fetches_nothing(db):
+    old = make_parser(version="fake-1")
     run = start_run(db, "crawl")
-    store_fetches(db, run, [fetch(url(1), page("改革", "甲|乙"))])
-    store_fetches(db, run, [fetch(url(1), page("改革", "甲|乙|丙"), at="2024-08-08T00:00:00Z")])
-    store_fetches(db, run, [fetch(url(2), page("nodate", "丁"))])
-    store_fetches(db, run, [fetch(url(3), page("妇联", "戊"))])
+    store_fetches(db, run, [fetch(url(1), page("改革", "甲|乙"))], parser=old)
+    later = fetch(url(1), page("改革", "甲|乙|丙"), at="2024-08-08T00:00:00Z")
+    store_fetches(db, run, [later], parser=old)
+    store_fetches(db, run, [fetch(url(2), page("nodate", "丁"))], parser=old)
+    store_fetches(db, run, [fetch(url(3), page("妇联", "戊"))], parser=old)
     snapshots_before = list(db.query("SELECT * FROM snapshots ORDER BY id"))
     bodies_before = db.execute("SELECT count(*) FROM bodies").fetchone()[0]
 
-    use_parser(monkeypatch, version="fake-2", title_suffix="（修订）")
     rerun = start_run(db, "reparse")
-    counts = reparse(db, rerun)
+    counts = reparse(db, rerun, parser=make_parser(version="fake-2", title_suffix="（修订）"))
 
     # article 1 (2 versions) and 3 changed by the new parser; page 2 still has no date
     assert counts == {"new": 0, "changed": 2, "unchanged": 0, "removed": 0, "failed": 1}
@@ -104,17 +97,15 @@ def test_reparse_rederives_everything_from_snapshots_and_fetches_nothing(db, mon
     assert run_row.fetchone() == (0, 2, 1)
 
 
-def test_reparse_turns_a_quarantined_page_into_an_article_when_the_parser_learns(db, monkeypatch):
-    use_parser(monkeypatch)
+def test_reparse_turns_a_quarantined_page_into_an_article_when_the_parser_learns(db):
     run = start_run(db, "crawl")
-    store_fetches(db, run, [fetch(url(1), b"<html>no title</html>")])
+    store_fetches(db, run, [fetch(url(1), b"<html>no title</html>")], parser=make_parser())
     assert db.execute("SELECT count(*) FROM failures").fetchone()[0] == 1
 
     learned = make_parser(version="fake-2")
     original = learned.parse_article
     learned.parse_article = lambda body, u, h=None: original(page("学会了", "正文"), u, h)
-    monkeypatch.setitem(sys.modules, "crawler.pages.article", learned)
-    counts = reparse(db, start_run(db, "reparse"))
+    counts = reparse(db, start_run(db, "reparse"), parser=learned)
     assert counts["new"] == 1
     assert db.execute("SELECT count(*) FROM failures").fetchone()[0] == 0
     assert [h.key for h in search(db, "学会")] == ["people:40000001"]
@@ -217,28 +208,24 @@ def test_bodies_that_make_no_dictionary_are_not_retrained_on_every_store(db, mon
         (200, page("页二", "乙"), "orphan_page", "continuation page 2 without its first page"),
     ],
 )
-def test_reparse_keeps_the_failures_it_cannot_judge_again(
-    db, monkeypatch, status, body, kind, reason
-):
+def test_reparse_keeps_the_failures_it_cannot_judge_again(db, status, body, kind, reason):
     from crawler.items import NotArticle
 
-    use_parser(monkeypatch)
     run = start_run(db, "crawl")
     store_fetches(db, run, [fetch(url(1), body, status=status)], NotArticle(url(1), kind, reason))
-    reparse(db, start_run(db, "reparse"))
+    reparse(db, start_run(db, "reparse"), parser=make_parser())
     assert db.execute("SELECT kind, reason FROM failures").fetchall() == [(kind, reason)]
     assert db.execute("SELECT count(*) FROM articles").fetchone() == (0,)
 
 
-def test_reparse_makes_an_old_incomplete_failure_an_article_flagged_incomplete(db, monkeypatch):
+def test_reparse_makes_an_old_incomplete_failure_an_article_flagged_incomplete(db):
     from crawler.items import NotArticle
 
-    use_parser(monkeypatch)
     p2 = url(1).replace(".html", "-2.html")
     pages = [fetch(url(1), page("改革", "甲")), fetch(p2, page("错误", "乙"), status=500)]
     why = f"continuation page {p2} answered HTTP 500"
     store_fetches(db, start_run(db, "crawl"), pages, NotArticle(url(1), "incomplete", why))
-    reparse(db, start_run(db, "reparse"))
+    reparse(db, start_run(db, "reparse"), parser=make_parser())
     assert db.execute("SELECT count(*) FROM failures").fetchone() == (0,)
     body, missing = db.execute("SELECT body_text, missing_pages FROM articles").fetchone()
     assert body == "甲"
@@ -246,29 +233,28 @@ def test_reparse_makes_an_old_incomplete_failure_an_article_flagged_incomplete(d
     assert [h.key for h in search(db, "改革")] == ["people:40000001"]
 
 
-def test_reparse_judges_an_incomplete_article_again_once_its_pages_are_all_stored(db, monkeypatch):
+def test_reparse_judges_an_incomplete_article_again_once_its_pages_are_all_stored(db):
     from crawler.items import NotArticle
 
-    use_parser(monkeypatch)
     run = start_run(db, "crawl")
     p2 = url(1).replace(".html", "-2.html")
     pages = [fetch(url(1), page("改革", "甲")), fetch(p2, page("改革", "乙"))]
     store_fetches(db, run, pages, NotArticle(url(1), "incomplete", "page 2 unreadable then"))
-    counts = reparse(db, start_run(db, "reparse"))
+    counts = reparse(db, start_run(db, "reparse"), parser=make_parser())
     assert counts["new"] == 1
     assert db.execute("SELECT body_text FROM articles").fetchone() == ("甲\n乙",)
     assert db.execute("SELECT count(*) FROM failures").fetchone() == (0,)
 
 
-def test_reparse_records_a_damaged_body_and_derives_the_rest(db, monkeypatch):
-    use_parser(monkeypatch)
+def test_reparse_records_a_damaged_body_and_derives_the_rest(db):
+    parser = make_parser()
     run = start_run(db, "crawl")
-    store_fetches(db, run, [fetch(url(1), page("改革", "甲"))])
-    store_fetches(db, run, [fetch(url(2), page("发展", "乙"))])
+    store_fetches(db, run, [fetch(url(1), page("改革", "甲"))], parser=parser)
+    store_fetches(db, run, [fetch(url(2), page("发展", "乙"))], parser=parser)
     digest = db.execute("SELECT body_sha256 FROM snapshots WHERE url = ?", [url(1)]).fetchone()[0]
     db.execute("UPDATE bodies SET data = ? WHERE sha256 = ?", [b"\x00garbage", digest])
     rerun = start_run(db, "reparse")
-    counts = reparse(db, rerun)
+    counts = reparse(db, rerun, parser=parser)
     assert counts["failed"] == 1
     assert db.execute("SELECT key FROM articles").fetchall() == [("people:40000002",)]
     ((u, kind, reason, sid),) = db.execute(
@@ -279,21 +265,21 @@ def test_reparse_records_a_damaged_body_and_derives_the_rest(db, monkeypatch):
     assert sid == 1
 
 
-def test_ctrl_c_during_reparse_leaves_each_article_all_old_or_all_new(db, monkeypatch):
+def test_ctrl_c_during_reparse_leaves_each_article_all_old_or_all_new(db):
     from crawler.archive.reparse import reparse_run
 
-    use_parser(monkeypatch)
+    old = make_parser()
     run = start_run(db, "crawl")
     for n in (1, 2, 3):
-        store_fetches(db, run, [fetch(url(n), page(f"标题{n}", "甲"))])
-    use_parser(monkeypatch, version="fake-2", title_suffix="（新）")
+        store_fetches(db, run, [fetch(url(n), page(f"标题{n}", "甲"))], parser=old)
+    new = make_parser(version="fake-2", title_suffix="（新）")
 
     def ctrl_c(done, total):
         if done == 2:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        reparse_run(db, ctrl_c, batch_keys=1)
+        reparse_run(db, ctrl_c, batch_keys=1, parser=new)
     rows = db.execute("SELECT key, title, parser_version FROM articles ORDER BY key").fetchall()
     assert rows == [
         ("people:40000001", "标题1（新）", "fake-2"),
@@ -309,7 +295,7 @@ def test_ctrl_c_during_reparse_leaves_each_article_all_old_or_all_new(db, monkey
     ]
 
 
-def test_between_batches_another_writer_gets_the_lock(tmp_path, monkeypatch):
+def test_between_batches_another_writer_gets_the_lock(tmp_path):
     """What lets a reparse run beside a crawl: the write lock is free between two batches."""
     import sqlite3
 
@@ -317,10 +303,10 @@ def test_between_batches_another_writer_gets_the_lock(tmp_path, monkeypatch):
 
     path = tmp_path / "a.db"
     db = open_archive(path)
-    use_parser(monkeypatch)
+    parser = make_parser()
     run = start_run(db, "crawl")
     for n in (1, 2, 3):
-        store_fetches(db, run, [fetch(url(n), page(f"标题{n}", "甲"))])
+        store_fetches(db, run, [fetch(url(n), page(f"标题{n}", "甲"))], parser=parser)
     other = sqlite3.connect(path, timeout=0)  # a writer that does not wait at all
     wrote = []
 
@@ -329,7 +315,7 @@ def test_between_batches_another_writer_gets_the_lock(tmp_path, monkeypatch):
             other.execute("UPDATE runs SET args = ? WHERE id = ?", [str(done), run])
         wrote.append(done)
 
-    _run, counts = reparse_run(db, crawl_writes, batch_keys=1)
+    _run, counts = reparse_run(db, crawl_writes, batch_keys=1, parser=parser)
     assert wrote == [1, 2, 3]
     assert counts["unchanged"] == 3
     other.close()
@@ -343,8 +329,8 @@ def test_reparse_command_exits_130_on_ctrl_c(tmp_path, monkeypatch):
 
     path = tmp_path / "a.db"
     archive = open_archive(path)
-    use_parser(monkeypatch)
-    store_fetches(archive, start_run(archive, "crawl"), [fetch(url(1), page("改革", "甲"))])
+    pages = [fetch(url(1), page("改革", "甲"))]
+    store_fetches(archive, start_run(archive, "crawl"), pages, parser=make_parser())
     archive.close()
 
     def interrupted(*_a, **_k):

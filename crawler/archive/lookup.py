@@ -8,7 +8,7 @@ from sqlite_utils import Database
 
 from crawler.archive.current import article_record
 from crawler.archive.verdict import url_key
-from crawler.urls import canonical_url
+from crawler.urls import article_key, canonical_url
 
 __all__ = [
     "article_record",
@@ -16,6 +16,7 @@ __all__ = [
     "fetched_urls",
     "known_article",
     "known_urls",
+    "resolve_key",
 ]
 
 
@@ -54,3 +55,23 @@ def articles_first_seen_since(db: Database, date: str) -> list[tuple[str, str]]:
             [date],
         ).fetchall()
     ]
+
+
+def resolve_key(db: Database, key: str) -> str | None:
+    """An article key from a key, a bare content id, or any URL the article was seen under;
+    None when the archive holds no such article."""
+    key = key.strip()
+    candidates = [key]
+    if key.isdigit():
+        candidates.append(f"people:{key}")
+    if key.startswith(("http://", "https://")):
+        candidates.append(article_key(key))
+        found = db.execute(
+            "SELECT article_key FROM article_urls WHERE url = ?", [canonical_url(key)]
+        ).fetchone()
+        if found:
+            candidates.insert(0, found[0])
+    for candidate in candidates:
+        if known_article(db, candidate):
+            return candidate
+    return None

@@ -23,8 +23,9 @@ from crawler.archive.runs import add_counts, finish_run, start_run
 from crawler.archive.search import unindex_article
 from crawler.archive.snapshots import snapshot_fetch
 from crawler.archive.store import record_failure, store_fetches
-from crawler.archive.verdict import NOT_REJUDGEABLE
+from crawler.archive.verdict import NOT_REJUDGEABLE, ArticleParser
 from crawler.items import Fetch, NotArticle
+from crawler.pages import article
 
 # Articles per transaction: small enough that a crawl's store waits a moment, not minutes.
 BATCH_KEYS = 50
@@ -37,8 +38,11 @@ def reparse(
     run_id: int,
     progress: Callable[[int, int], None] | None = None,
     batch_keys: int = BATCH_KEYS,
+    *,
+    parser: ArticleParser = article,
 ) -> dict[str, int]:
-    """Re-derive everything from the stored snapshots, batch by batch; the run's counts."""
+    """Re-derive everything from the stored snapshots with `parser`, batch by batch; the run's
+    counts."""
     before = _states(db)
     kept = _source_failures(db)
     keys = [
@@ -59,11 +63,11 @@ def reparse(
     total = total.fetchone()[0]
     done = 0
     for start in range(0, len(keys), batch_keys):
-        done += _reparse_articles(db, run_id, keys[start : start + batch_keys], kept)
+        done += _reparse_articles(db, run_id, keys[start : start + batch_keys], kept, parser)
         if progress:
             progress(min(done, total), total)
     for start in range(0, len(keyless), BATCH_GROUPS):
-        done += _reparse_groups(db, run_id, keyless[start : start + BATCH_GROUPS], kept)
+        done += _reparse_groups(db, run_id, keyless[start : start + BATCH_GROUPS], kept, parser)
         if progress:
             progress(min(done, total), total)
     after = _states(db)
@@ -109,7 +113,9 @@ def _groups(db: Database, where: str, params: Sequence) -> list[list[int]]:
     return [groups[g] for g in sorted(groups)]
 
 
-def _reparse_articles(db: Database, run_id: int, keys: list[str], kept) -> int:
+def _reparse_articles(
+    db: Database, run_id: int, keys: list[str], kept, parser: ArticleParser
+) -> int:
     """One transaction: the articles `keys` cleared and derived again from their groups (read
     inside it, so a group a crawl stored meanwhile is in, and none is read twice)."""
     marks = ",".join("?" * len(keys))
@@ -130,20 +136,24 @@ def _reparse_articles(db: Database, run_id: int, keys: list[str], kept) -> int:
         ):
             db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", keys)
         db.execute(f"DELETE FROM articles WHERE key IN ({marks})", keys)
-        _store_groups(db, run_id, groups, kept)
+        _store_groups(db, run_id, groups, kept, parser)
     return len(groups)
 
 
-def _reparse_groups(db: Database, run_id: int, group_ids: list[int], kept) -> int:
+def _reparse_groups(
+    db: Database, run_id: int, group_ids: list[int], kept, parser: ArticleParser
+) -> int:
     """One transaction: pages stored under no article (lists, failures) judged again."""
     marks = ",".join("?" * len(group_ids))
     with write_transaction(db):
         groups = _groups(db, f"p.id IN ({marks}) AND p.article_key IS NULL", group_ids)
-        _store_groups(db, run_id, groups, kept)
+        _store_groups(db, run_id, groups, kept, parser)
     return len(groups)
 
 
-def _store_groups(db: Database, run_id: int, groups: list[list[int]], kept) -> None:
+def _store_groups(
+    db: Database, run_id: int, groups: list[list[int]], kept, parser: ArticleParser
+) -> None:
     ids = [i for g in groups for i in g]
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -160,20 +170,29 @@ def _store_groups(db: Database, run_id: int, groups: list[list[int]], kept) -> N
             record_failure(db, url[0], group[0], "damaged_body", reason, run_id, utc_now())
             add_counts(db, run_id, failed=1)
             continue
-        store_fetches(db, run_id, fetches, _kept(kept.get(group[0]), fetches), snapshot_ids=group)
+        store_fetches(
+            db,
+            run_id,
+            fetches,
+            _kept(kept.get(group[0]), fetches),
+            snapshot_ids=group,
+            parser=parser,
+        )
 
 
 def reparse_run(
     db: Database,
     progress: Callable[[int, int], None] | None = None,
     batch_keys: int = BATCH_KEYS,
+    *,
+    parser: ArticleParser = article,
 ) -> tuple[int, dict[str, int]]:
     """A `reparse` run: started, reparsed, closed with its finish reason ("finished";
     "interrupted" on Ctrl-C: the batches done are new, the others as they were, each article
     whole either way; "error: ..." otherwise)."""
     run_id = start_run(db, "reparse")
     try:
-        counts = reparse(db, run_id, progress, batch_keys)
+        counts = reparse(db, run_id, progress, batch_keys, parser=parser)
     except KeyboardInterrupt:
         finish_run(db, run_id, "interrupted")
         raise

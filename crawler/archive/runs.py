@@ -82,3 +82,38 @@ def worker_counts(db: Database, run_id: int) -> list[dict[str, Any]]:
         [run_id],
     ).fetchall()
     return [dict(zip(cols, row, strict=True)) for row in rows]
+
+
+# The columns of a run as `runs` lists it.
+RUN_COLUMNS = ("id", "kind", "started_at", "finished_at", "finish_reason", *COUNTS)
+
+
+def recent_runs(db: Database, limit: int) -> list[dict[str, Any]]:
+    """The `limit` latest runs, newest first, each as RUN_COLUMNS -> value."""
+    rows = db.execute(
+        f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [dict(zip(RUN_COLUMNS, r, strict=True)) for r in rows]
+
+
+def run_ending(db: Database, run_id: int) -> tuple[str, str | None] | None:
+    """(started_at, finish_reason) of run `run_id`; None if there is no such run."""
+    row = db.execute("SELECT started_at, finish_reason FROM runs WHERE id = ?", [run_id]).fetchone()
+    return tuple(row) if row else None
+
+
+def last_run_summary(db: Database) -> dict[str, Any] | None:
+    """The latest run's id, finish reason and counts, the articles archived, and the failures
+    by kind: what the demo prints after its crawl. None when no run was recorded."""
+    cols = ("id", "finish_reason", "fetched", "new", "changed", "removed", "failed")
+    run = db.execute(f"SELECT {', '.join(cols)} FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    if run is None:
+        return None
+    return {
+        **dict(zip(cols, run, strict=True)),
+        "articles": db.execute("SELECT count(*) FROM articles").fetchone()[0],
+        "failures_by_kind": dict(
+            db.execute("SELECT kind, count(*) FROM failures GROUP BY kind").fetchall()
+        ),
+    }

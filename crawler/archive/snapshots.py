@@ -57,6 +57,19 @@ def snapshot_body(db: Database, sha256: str) -> bytes:
     return get_body(db, sha256)
 
 
+def snapshot_pages(db: Database, snapshot_id: int) -> list[tuple[int, int, str]]:
+    """(id, page, body_sha256) of every page stored with snapshot `snapshot_id` (itself and its
+    continuation pages), page 1 first: the bytes one article version was parsed from."""
+    return [
+        tuple(r)
+        for r in db.execute(
+            "SELECT id, page, body_sha256 FROM snapshots "
+            "WHERE id = ? OR (group_id = ? AND group_id IS NOT NULL) ORDER BY page, id",
+            [snapshot_id, snapshot_id],
+        ).fetchall()
+    ]
+
+
 def snapshot_fetch(db: Database, snapshot_id: int) -> Fetch:
     """A stored snapshot back as the Fetch it was made from."""
     row = db.execute(

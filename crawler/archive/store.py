@@ -44,8 +44,15 @@ from crawler.archive.same_as import link_same_as
 from crawler.archive.schema import ARTICLE_JSON_COLUMNS
 from crawler.archive.search import index_article, unindex_article
 from crawler.archive.snapshots import insert_snapshot
-from crawler.archive.verdict import Verdict, continuation_pages_whole, judge, parse_fetches
+from crawler.archive.verdict import (
+    ArticleParser,
+    Verdict,
+    continuation_pages_whole,
+    judge,
+    parse_fetches,
+)
 from crawler.items import ArticleRecord, Fetch, NotArticle
+from crawler.pages import article
 from crawler.urls import canonical_url
 
 __all__ = [
@@ -105,6 +112,7 @@ def store_fetches(
     *,
     snapshot_ids: Sequence[int] | None = None,
     max_pages: int | None = None,
+    parser: ArticleParser = article,
 ) -> StoreOutcome:
     """Store page 1 of a page and its continuation pages (in order) in one transaction.
 
@@ -112,6 +120,7 @@ def store_fetches(
     `snapshot_ids`: the fetches are already stored as these snapshots (reparse); they are
     re-judged, not stored again.
     `max_pages`: the page limit of a multi-page article (ARCHIVE_MAX_PAGES by default).
+    `parser`: what parses the fetches when they need parsing here (crawler.pages.article).
 
     A multi-page article some of whose pages did not come in whole is stored with the pages
     that did, flagged with the missing ones (ArticleRecord.missing_pages): parsed here from
@@ -124,7 +133,7 @@ def store_fetches(
     charsets = [result.encoding] * len(fetches) if result is not None else []
     partial = isinstance(result, ArticleRecord) and not continuation_pages_whole(fetches)
     if (result is None or partial) and fetches[0].body and 200 <= fetches[0].status < 300:
-        result, charsets = parse_fetches(fetches, max_pages)
+        result, charsets = parse_fetches(fetches, max_pages, parser=parser)
     decision = judge(fetches, result)
     at = stored_instant(fetches[0].fetched_at) if fetches[0].fetched_at else utc_now()
     with write_transaction(db):

@@ -19,11 +19,13 @@ The rules, in the order they apply:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from crawler.items import ArticleRecord, Fetch, NotArticle
+from crawler.pages import article
 from crawler.paper_urls import is_paper_pdf_url, parse_paper_url
 from crawler.urls import (
     article_key,
@@ -50,6 +52,16 @@ NOT_REJUDGEABLE = ("fetch_error", *CUT_SHORT, "warc_record", "orphan_page")
 # Failures a source judges before the archive sees the bytes: always failures as given
 # ("incomplete": archives written before incomplete articles were stored flagged).
 SOURCE_FAILURES = (*NOT_REJUDGEABLE, "incomplete")
+
+
+class ArticleParser(Protocol):
+    """What turns an article's pages into a record: crawler.pages.article, or a stand-in."""
+
+    def parse_article(
+        self, body: bytes, url: str, headers: Mapping | None = None
+    ) -> ArticleRecord | NotArticle: ...
+
+    def merge_pages(self, first: ArticleRecord, rest: Sequence[ArticleRecord]) -> ArticleRecord: ...
 
 
 @dataclass
@@ -81,7 +93,7 @@ def page_problem(fetch: Fetch, page: ArticleRecord | NotArticle | None) -> tuple
 
 
 def parse_fetches(
-    fetches: Sequence[Fetch], max_pages: int | None = None
+    fetches: Sequence[Fetch], max_pages: int | None = None, *, parser: ArticleParser = article
 ) -> tuple[ArticleRecord | NotArticle, list[str]]:
     """Parse page 1 and its continuation pages into one result; also each page's charset.
 
@@ -89,13 +101,12 @@ def parse_fetches(
     its pager names that did not (failed, unreadable, never fetched, past the page limit) is
     listed in `missing_pages` with the reason, the article flagged incomplete.
     """
-    from crawler.pages.article import parse_article
-
     if print_result := parse_print_fetch(fetches[0]):
         return print_result, [print_result.encoding]
 
     pages = [
-        parse_article(f.body, f.final_url or f.url, f.headers) if f.body else None for f in fetches
+        parser.parse_article(f.body, f.final_url or f.url, f.headers) if f.body else None
+        for f in fetches
     ]
     charsets = [p.encoding if p is not None else "" for p in pages]
     first = pages[0]
@@ -108,7 +119,7 @@ def parse_fetches(
             missing.append({"url": f.url, "reason": why, "transient": transient})
         else:
             readable.append(page)
-    return with_missing(fetches, first, readable, missing, max_pages), charsets
+    return with_missing(fetches, first, readable, missing, max_pages, parser=parser), charsets
 
 
 def with_missing(
@@ -117,14 +128,15 @@ def with_missing(
     readable: Sequence[ArticleRecord],
     missing: list[dict],
     max_pages: int | None = None,
+    *,
+    parser: ArticleParser = article,
 ) -> ArticleRecord:
     """Page 1 merged with the readable pages, and every page missing listed: those given, and
     those its pager names that were not fetched at all (past `max_pages`: for good)."""
-    from crawler.pages.article import merge_pages
     from crawler.settings import ARCHIVE_MAX_PAGES
 
     limit = ARCHIVE_MAX_PAGES if max_pages is None else max_pages
-    merged = merge_pages(first, readable) if readable else first
+    merged = parser.merge_pages(first, readable) if readable else first
     have = {canonical_url(f.final_url or f.url) for f in fetches}
     have |= {canonical_url(f.url) for f in fetches}
     absent = [u for u in first.page_urls if canonical_url(u) not in have]

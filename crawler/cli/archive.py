@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from crawler.archive.compress import compact_bodies
-from crawler.archive.db import DEFAULT_BUSY_TIMEOUT, DEFAULT_DB, write_transaction
+from crawler.archive.compact import compact_archive
+from crawler.archive.db import DEFAULT_BUSY_TIMEOUT, DEFAULT_DB
 from crawler.archive.reparse import reparse_run
 from crawler.archive.saved_pages import SavedPageError, saved_page_fetches
 from crawler.archive.store import finish_run, start_run, store_fetches
@@ -149,11 +149,7 @@ def compact(db_path, busy_timeout):
       cpc-archive compact --db data/archive.db
     """
     with open_db(Path(db_path), busy_timeout=busy_timeout) as db:
-        result = compact_bodies(db)
-        with write_transaction(db):
-            # One b-tree per token instead of many segments: a smaller, faster index.
-            db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
-        db.vacuum()
+        result = compact_archive(db)
     if result.dict_id is None:
         click.echo("too few pages stored to train a dictionary; bodies unchanged")
     elif not result.kept:

@@ -189,21 +189,19 @@ def crawl_env(proxy: str) -> dict[str, str]:
 
 def summarize(db: Path) -> None:
     from crawler.archive.db import open_archive
+    from crawler.archive.runs import last_run_summary
 
     archive = open_archive(db)
-    run = archive.execute(
-        "SELECT id, finish_reason, fetched, new, changed, removed, failed FROM runs "
-        "ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    articles = archive.execute("SELECT count(*) FROM articles").fetchone()[0]
-    failures = archive.execute("SELECT kind, count(*) FROM failures GROUP BY kind").fetchall()
+    run = last_run_summary(archive)
     archive.close()
     click.echo(
-        f"Run {run[0]} ended '{run[1]}': {run[2]} fetches, {run[3]} new articles, "
-        f"{run[6]} failures; the archive holds {articles} articles."
+        f"Run {run['id']} ended '{run['finish_reason']}': {run['fetched']} fetches, "
+        f"{run['new']} new articles, {run['failed']} failures; "
+        f"the archive holds {run['articles']} articles."
     )
+    failures = run["failures_by_kind"]
     if failures:
-        click.echo("Failures by kind: " + ", ".join(f"{k} {n}" for k, n in failures))
+        click.echo("Failures by kind: " + ", ".join(f"{k} {n}" for k, n in failures.items()))
     click.echo(
         "\nWhat next:\n"
         f"  sqlite3 {db} 'SELECT published_at, title FROM articles ORDER BY published_at DESC'\n"

@@ -8,9 +8,9 @@ import click
 from rich.markup import escape
 
 from crawler.archive.fixture import FixtureExists, write_fixture
+from crawler.archive.lookup import resolve_key
 from crawler.cli import main
 from crawler.cli.options import console, db_option, open_db
-from crawler.cli.query import resolve_key
 
 FIXTURES_DIR = Path("tests") / "fixtures"
 

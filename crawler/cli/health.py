@@ -6,6 +6,7 @@ import click
 from rich.markup import escape
 
 from crawler.archive.checks import last_checked_run, run_checks
+from crawler.archive.runs import run_ending
 from crawler.cli import main
 from crawler.cli.options import console, db_option, json_option, open_db, print_json
 
@@ -30,13 +31,7 @@ def health(spider, db_path, as_json):
     with open_db(db_path) as db:
         run_id = last_checked_run(db, spider)
         checks = run_checks(db, run_id) if run_id is not None else []
-        row = (
-            db.execute(
-                "SELECT started_at, finish_reason FROM runs WHERE id = ?", [run_id]
-            ).fetchone()
-            if run_id is not None
-            else None
-        )
+        row = run_ending(db, run_id) if run_id is not None else None
     failed = [c for c in checks if not c.passed]
     if as_json:
         print_json({"run_id": run_id, "healthy": bool(checks) and not failed,

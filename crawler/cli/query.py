@@ -10,9 +10,10 @@ from rich.markup import escape
 from rich.text import Text
 
 from crawler.archive.checks import run_checks
-from crawler.archive.filters import filter_sql
-from crawler.archive.runs import worker_counts
+from crawler.archive.lookup import resolve_key
+from crawler.archive.runs import RUN_COLUMNS, recent_runs, worker_counts
 from crawler.archive.selection import article_row, version_rows
+from crawler.archive.stats import archive_stats
 from crawler.cli import main
 from crawler.cli.options import (
     TEXT,
@@ -187,27 +188,6 @@ def show(key, diff, from_version, to_version, html_path, force, full, db_path, a
         console.print(f"Wrote {size} bytes (sha256 {sha}) to {escape(str(path))}")
 
 
-def resolve_key(db, key: str) -> str | None:
-    """An article key from a key, a bare content id, or any URL the article was seen under."""
-    from crawler.urls import article_key, canonical_url
-
-    key = key.strip()
-    candidates = [key]
-    if key.isdigit():
-        candidates.append(f"people:{key}")
-    if key.startswith(("http://", "https://")):
-        candidates.append(article_key(key))
-        found = db.execute(
-            "SELECT article_key FROM article_urls WHERE url = ?", [canonical_url(key)]
-        ).fetchone()
-        if found:
-            candidates.insert(0, found[0])
-    for candidate in candidates:
-        if db.execute("SELECT 1 FROM articles WHERE key = ?", [candidate]).fetchone():
-            return candidate
-    return None
-
-
 def _diff(versions: list[dict], from_version: int | None, to_version: int | None) -> dict:
     from crawler.archive.diff import paragraph_diff
 
@@ -246,14 +226,9 @@ def _write_html(
 ) -> list[tuple[str, int, str]]:
     """The exact snapshot bytes of a version (every page of a multi-page article)."""
     from crawler.archive.outputs import OutputPathError, check_file, open_output, page_paths
-    from crawler.archive.snapshots import snapshot_body
+    from crawler.archive.snapshots import snapshot_body, snapshot_pages
 
-    sid = version["snapshot_id"]
-    pages = db.execute(
-        "SELECT id, page, body_sha256 FROM snapshots "
-        "WHERE id = ? OR (group_id = ? AND group_id IS NOT NULL) ORDER BY page, id",
-        [sid, sid],
-    ).fetchall()
+    pages = snapshot_pages(db, version["snapshot_id"])
     if out is None:
         if len(pages) > 1:
             raise click.UsageError(
@@ -363,36 +338,7 @@ def stats(filters, db_path, as_json):
       $ cpc-archive stats --since 2024-01-01 --json
     """
     with open_db(db_path) as db:
-        where, params = filter_sql(**filters.as_kwargs())
-
-        def grouped(expr: str) -> list[tuple]:
-            return db.execute(
-                f"SELECT {expr} AS g, count(*) FROM articles a WHERE {where} GROUP BY g ORDER BY g",
-                params,
-            ).fetchall()
-
-        totals = db.execute(
-            f"SELECT count(*), sum(a.removed_at IS NOT NULL), sum(a.version > 1) "
-            f"FROM articles a WHERE {where}",
-            params,
-        ).fetchone()
-        data = {
-            "articles": totals[0] or 0,
-            "removed": totals[1] or 0,
-            "changed": totals[2] or 0,
-            "snapshots": db.execute("SELECT count(*) FROM snapshots").fetchone()[0],
-            "by_month": dict(grouped("substr(a.published_at, 1, 7)")),
-            "by_channel": dict(grouped("a.channel_id")),
-            "by_source": dict(sorted(grouped("a.source"), key=lambda r: (-r[1], r[0] or ""))),
-            "runs": dict(
-                db.execute("SELECT kind, count(*) FROM runs GROUP BY kind ORDER BY kind").fetchall()
-            ),
-            "failures_by_kind": dict(
-                db.execute(
-                    "SELECT kind, count(*) FROM failures GROUP BY kind ORDER BY count(*) DESC, kind"
-                ).fetchall()
-            ),
-        }
+        data = archive_stats(db, **filters.as_kwargs())
     if as_json:
         print_json(data)
         return
@@ -411,21 +357,6 @@ def stats(filters, db_path, as_json):
         console.print(table(title, [title.split()[-1], "count"], rows))
 
 
-RUN_COLUMNS = (
-    "id",
-    "kind",
-    "started_at",
-    "finished_at",
-    "finish_reason",
-    "fetched",
-    "new",
-    "changed",
-    "unchanged",
-    "removed",
-    "failed",
-)
-
-
 @main.command()
 @limit_option(50, "Runs to show.")
 @db_option
@@ -441,21 +372,15 @@ def runs(limit, db_path, as_json):
       $ cpc-archive runs --limit 10
     """
     with open_db(db_path) as db:
-        rows = db.execute(
-            f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY started_at DESC, id DESC LIMIT ?",
-            [limit],
-        ).fetchall()
-        checks = {r[0]: run_checks(db, r[0]) for r in rows}
-        workers = {r[0]: worker_counts(db, r[0]) for r in rows}
+        rows = recent_runs(db, limit)
+        checks = {r["id"]: run_checks(db, r["id"]) for r in rows}
+        workers = {r["id"]: worker_counts(db, r["id"]) for r in rows}
     if as_json:
         out = []
         for r in rows:
-            run = {
-                **dict(zip(RUN_COLUMNS, r, strict=True)),
-                "checks": [vars(c) for c in checks[r[0]]],
-            }
-            if workers[r[0]]:  # a distributed crawl: one run, counted per worker too
-                run["workers"] = workers[r[0]]
+            run = {**r, "checks": [vars(c) for c in checks[r["id"]]]}
+            if workers[r["id"]]:  # a distributed crawl: one run, counted per worker too
+                run["workers"] = workers[r["id"]]
             out.append(run)
         print_json(out)
         return
@@ -463,8 +388,7 @@ def runs(limit, db_path, as_json):
         console.print("No runs yet.")
         return
     shown = []
-    for r in rows:
-        run = dict(zip(RUN_COLUMNS, r, strict=True))
+    for run in rows:
         counts = ", ".join(f"{run[c]} {c}" for c in RUN_COLUMNS[5:] if run[c])
         for w in workers[run["id"]]:
             mine = ", ".join(f"{w[c]} {c}" for c in RUN_COLUMNS[5:] if w[c])
@@ -487,7 +411,7 @@ def runs(limit, db_path, as_json):
             shown,
         )
     )
-    failed = [(r[0], c) for r in rows for c in checks[r[0]] if not c.passed]
+    failed = [(r["id"], c) for r in rows for c in checks[r["id"]] if not c.passed]
     for run_id, check in failed:
         console.print(f"run {run_id}: {escape(check.monitor)} failed: {escape(check.message)}")
 
