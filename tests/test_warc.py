@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import random
 from pathlib import Path
 
 import pytest
@@ -464,3 +465,29 @@ def test_error_answers_for_pages_are_read_whatever_their_type_assets_are_not(tmp
     w.write_record(_response(w, OTHER, b"plain", text, "2024-01-01T00:00:00Z"))
     (page,) = read_warc(_write(tmp_path, "p.warc", buf.getvalue()))
     assert (page.url, page.status, page.body) == (ARTICLE, 404, b"Not Found")
+
+
+def test_payload_whose_compression_breaks_part_way_names_the_decoder_error(tmp_path, capfd):
+    # Incompressible bytes: the damage lands after warcio's first block has decoded.
+    body = gzip.compress(random.Random(0).randbytes(60000))
+    broken = body[:20000] + b"\xff" * 64 + body[20064:]
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=False)
+    headers = [("Content-Type", "text/html"), ("Content-Encoding", "gzip")]
+    w.write_record(_response(w, ARTICLE, broken, headers, "2024-01-01T00:00:00Z"))
+    (error,) = read_warc(_write(tmp_path, "z.warc", buf.getvalue()))
+    assert isinstance(error, WarcRecordError)
+    assert error.reason.startswith("payload could not be decoded: Error -3")
+    assert capfd.readouterr().err == ""  # the reason is kept, not printed
+
+
+def test_record_longer_than_its_content_length_is_reported_and_nothing_printed(tmp_path, capfd):
+    data = _foreign_warc(gzip_records=False)
+    i = data.index(UTF8_PAGE)
+    # Two bytes more in OTHER's payload than its Content-Length says: warcio warns on stderr.
+    damaged = data[: i + 5] + b"xx" + data[i + 5 :]
+    items = list(read_warc(_write(tmp_path, "l.warc", damaged)))
+    (error,) = [x for x in items if isinstance(x, WarcRecordError)]
+    assert error.url == OTHER
+    assert error.reason.startswith("digest mismatch")
+    assert capfd.readouterr().err == ""

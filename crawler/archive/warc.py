@@ -19,7 +19,6 @@ Transfer-Encoding, a Content-Length that no longer matches) are written as
 from __future__ import annotations
 
 import base64
-import contextlib
 import dataclasses
 import hashlib
 import io
@@ -32,12 +31,12 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
 from warcio.warcwriter import WARCWriter
 
+from crawler.archive.warc_readers import QuietArchiveIterator, content_stream
 from crawler.items import Fetch
 from crawler.settings import DOWNLOAD_MAXSIZE
 from crawler.urls import is_asset_url
@@ -186,14 +185,13 @@ def read_warc(
         while start is not None:
             fh.seek(start)
             resume_at = None
-            it = ArchiveIterator(fh, check_digests=True)
+            it = QuietArchiveIterator(fh, check_digests=True)
             records = iter(it)
             try:
                 while True:
                     offset = it.offset  # where the next record starts
                     try:
-                        with _quiet() as noise:
-                            record = next(records)
+                        record = next(records)
                     except StopIteration:
                         if it.offset < size:
                             reason = (
@@ -203,7 +201,7 @@ def read_warc(
                             yield WarcRecordError(str(path), it.offset, reason)
                         break
                     except Exception as e:  # warcio fails on damaged bytes with many types
-                        reason = _first_line(noise.getvalue())
+                        reason = _first_line(it.problem())
                         if isinstance(e, ArchiveLoadFailed | StatusAndHeadersParserException):
                             reason = _first_line(str(e)) or reason
                         reason = reason or f"damaged record header ({type(e).__name__})"
@@ -219,8 +217,8 @@ def read_warc(
                     except _BadRecord as bad:
                         item = _error(path, offset, record, bad.reason, bad.fetch, bad.kind)
                     finally:
-                        with _quiet():
-                            it.read_to_end()
+                        it.read_to_end()
+                        it.problem()  # damage after a record read whole is the next one's
                     if item is not None:
                         yield item
             finally:
@@ -349,19 +347,20 @@ def _read_capped(stream, max_size: int) -> bytes:
 def _read_payload(record: ArcWarcRecord, max_size: int) -> tuple[bytes, str]:
     """The decoded payload (max_size + 1 bytes at most), and a problem ("" when none):
     truncation or a digest mismatch."""
-    with _quiet() as noise:
-        body = _read_capped(record.content_stream(), max_size)
-        if len(body) > max_size:
-            return body, ""  # not read to the end: the caller records it too_large
-        _drain(record)
+    stream = content_stream(record)
+    body = _read_capped(stream, max_size)
+    if len(body) > max_size:
+        return body, ""  # not read to the end: the caller records it too_large
+    _drain(record)
     raw = record.raw_stream
     if getattr(raw, "limit", 0) > 0:
         return body, f"truncated record: {raw.limit} bytes of the declared length are missing"
     checker = record.digest_checker
     if checker is not None and checker.passed is False:
         return body, "digest mismatch: " + "; ".join(checker.problems)
-    if noise.getvalue().strip():
-        return body, "payload could not be decoded: " + _first_line(noise.getvalue())
+    decode_error = getattr(stream, "decode_error", "")
+    if decode_error:
+        return body, "payload could not be decoded: " + _first_line(decode_error)
     return body, ""
 
 
@@ -403,11 +402,10 @@ class _PayloadIndex:
         if offset is None:
             return None
         lookup.seek(offset)
-        it = ArchiveIterator(lookup)
+        it = QuietArchiveIterator(lookup)
         try:
-            with _quiet():
-                original = next(iter(it))
-                body = _read_capped(original.content_stream(), max_size)
+            original = next(iter(it))
+            body = _read_capped(content_stream(original), max_size)
         except Exception:  # the original is damaged after all: the revisit is reported instead
             return None
         finally:
@@ -455,14 +453,6 @@ def _error(
         fetch=fetch,
         kind=kind,
     )
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[io.StringIO]:
-    """warcio reports some damage by writing to stderr; capture it as the error's reason."""
-    buf = io.StringIO()
-    with contextlib.redirect_stderr(buf):
-        yield buf
 
 
 def _first_line(text: str, limit: int = 100) -> str:
