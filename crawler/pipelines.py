@@ -104,11 +104,14 @@ class ArchivePipeline:
         left = len(spool.pending(self.spool))
         frontier = getattr(self.crawler.spider, "frontier", None)
         unwritten = len(getattr(frontier, "unwritten", None) or [])
+        undone = len(getattr(frontier, "undone", None) or ())
         if left:
             reason = f"unstored: {left} pages spooled in {self.spool}, stored by the next run"
         elif unwritten:
             reason = f"unstored: {unwritten} links found could not be written to the frontier"
             logger.error("Crawl ends with %d pages not yet in the archive (%s)", left, self.spool)
+        elif undone:
+            reason = f"unstored: {undone} pages done could not be marked so in the frontier"
         try:
             self.db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             finish_run(self.db, self.run_id, reason)

@@ -24,6 +24,8 @@ Faults (per URL in the manifest, or passed in for tests), by "kind":
   base       the recorded page with a `<base href>` of `href` (default an unclosed IPv6 host)
   pager      the recorded article page with a pager naming `count` pages (default 5000)
   slow       the recorded response, after waiting `seconds` (default 3)
+  trickle    the recorded status and headers at once, then the body in `chunks` pieces
+             (default 10) spread over `seconds` (default 3): a body slower than a timeout
 """
 
 from __future__ import annotations
@@ -340,6 +342,18 @@ class ProxyHandler(BaseHTTPRequestHandler):
         elif kind == "slow":
             time.sleep(fault.get("seconds", 3))
             self.respond(recorded.status, recorded.headers, recorded.body, head)
+        elif kind == "trickle":
+            self.send_response(recorded.status)
+            self.send_headers(recorded.headers, len(recorded.body))
+            chunks = fault.get("chunks", 10)
+            step = -(-len(recorded.body) // chunks)
+            try:
+                for start in range(0, 0 if head else len(recorded.body), step):
+                    self.wfile.write(recorded.body[start : start + step])
+                    self.wfile.flush()
+                    time.sleep(fault.get("seconds", 3) / chunks)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting, as it should
         elif kind == "pager":
             body = with_pager(recorded.body, self.requested_url(), fault.get("count", 5000))
             self.respond(recorded.status, recorded.headers, body, head)

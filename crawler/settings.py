@@ -23,6 +23,10 @@ ARCHIVE_BUSY_TIMEOUT = 30.0
 ARCHIVE_STORE_WAIT = 1.0
 # Seconds between attempts to store the spooled pages while the crawl runs.
 ARCHIVE_SPOOL_RETRY = 2.0
+# Seconds the spider's own frontier writes (links found, pages done) wait for another writer
+# before they are kept in memory and tried again later: they run on the reactor, which a
+# longer wait would stall, and fetching with it.
+ARCHIVE_FRONTIER_WAIT = 0.1
 
 # Where the crawl starts: the home page and the channel list pages it is known to have.
 # Overridable per run with `-a start_urls=URL,URL`.

@@ -20,12 +20,19 @@ QUICK_STORE = ["-s", "ARCHIVE_STORE_WAIT=0.2", "-s", "ARCHIVE_SPOOL_RETRY=0.5"]
 NO_FAULTS = {u: None for u, e in manifest()["pages"].items() if e.get("fault")}
 
 
-def hold_lock(db, seconds: float, started: threading.Event) -> None:
-    """Another writer: takes the write lock and keeps it `seconds`, then lets go."""
+def hold_lock(db, seconds: float, started: threading.Event, during=None) -> None:
+    """Another writer: takes the write lock and keeps it `seconds`, then lets go.
+
+    `during`, if given, is called once the lock is taken, halfway and just before it is let go."""
     conn = sqlite3.connect(db, timeout=30)
     conn.execute("BEGIN IMMEDIATE")
     started.set()
-    time.sleep(seconds)
+    for _ in range(2):
+        if during:
+            during()
+        time.sleep(seconds / 2)
+    if during:
+        during()
     conn.rollback()
     conn.close()
 
@@ -133,4 +140,40 @@ def test_links_found_while_the_archive_is_busy_are_followed_and_written_later(tm
         assert crawl(reference, server, "-a", f"start_urls={listing}")[0] == 0
     articles = "SELECT url FROM articles ORDER BY url"
     assert query(db, articles) == query(reference, articles)
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_the_crawl_keeps_fetching_while_another_writer_holds_the_lock(tmp_path):
+    """The spider's frontier writes (pages marked done, links found) wait
+    ARCHIVE_FRONTIER_WAIT, not the full ARCHIVE_BUSY_TIMEOUT: requests go on reaching the
+    site while the lock is held, and the run still ends `finished` with nothing lost."""
+    db = tmp_path / "archive.db"
+    started = threading.Event()
+    args = [*QUICK_STORE, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "DOWNLOAD_DELAY=0"]
+    with ReplayServer(SITE, faults=NO_FAULTS, delay=0.05) as server:
+        hits_at: list[int] = []
+        proc = crawl(db, server, *args, wait=False)
+        wait_for(db, "SELECT count(*) FROM articles", at_least=3)
+
+        def count():
+            hits_at.append(len(server.hits))
+
+        writer = threading.Thread(target=hold_lock, args=(db, 4.0, started, count))
+        writer.start()
+        started.wait(30)
+        assert proc.poll() is None  # the lock is held while the crawl runs
+        out, _ = proc.communicate(timeout=180)
+        writer.join()
+        hits = list(server.hits)
+    assert proc.returncode == 0, out
+    # Requests in flight when the lock was taken arrive in its first half; the second half's
+    # were made while the lock was held.
+    second_half = hits_at[2] - hits_at[1]
+    print(f"requests during the hold: {hits_at}, of {len(hits)}")
+    assert second_half >= 3, out[-3000:]
+    assert "'archive/spooled'" in out
+    assert accounted(db, hits) == set()
+    assert pending(spool_dir(db)) == []
+    assert query(db, "SELECT finish_reason FROM runs") == [("finished",)]
+    assert query(db, "SELECT count(*) FROM crawl_frontier") == [(0,)]
     assert query(db, "PRAGMA integrity_check") == [("ok",)]

@@ -187,3 +187,24 @@ def test_an_article_left_incomplete_by_a_5xx_is_completed_by_a_later_crawl(tmp_p
     with ReplayServer(SITE) as server:
         assert crawl(db, server, *no_retry, "-a", f"start_urls={other}")[0] == 0
         assert MULTIPAGE not in {h.url for h in server.hits}
+
+
+def test_a_body_trickling_slower_than_the_timeout_is_a_failure_and_the_crawl_goes_on(tmp_path):
+    """Headers at once, then the body a piece at a time past DOWNLOAD_TIMEOUT: the page is a
+    fetch_error saying it took too long, and the next seed is stored all the same."""
+    db = tmp_path / "archive.db"
+    trickled, after = (f"{CPC}/n1/2024/08{11 + n}/c64094-{40296020 - n}.html" for n in (0, 1))
+    seeds = ["-a", f"start_urls={trickled},{after}", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    faults = {trickled: {"kind": "trickle", "seconds": 3, "chunks": 6}}
+    with ReplayServer(SITE, faults=faults) as server:
+        code, out = crawl(db, server, *seeds)  # FAST: DOWNLOAD_TIMEOUT=1
+        hits = [h.url for h in server.hits]
+    assert code == 0, out
+    assert trickled in hits
+    ((kind, reason),) = failure(db, trickled)
+    assert kind == "fetch_error"
+    assert "took longer than 1.0 seconds" in reason
+    # The bytes that came in are a cut-off page: never stored as the page.
+    assert query(db, "SELECT count(*) FROM snapshots WHERE url = ?", [trickled]) == [(0,)]
+    assert query(db, "SELECT count(*) FROM articles WHERE url = ?", [after]) == [(1,)]
+    assert query(db, "SELECT finish_reason FROM runs") == [("finished",)]

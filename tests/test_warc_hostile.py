@@ -295,3 +295,47 @@ def test_export_then_import_of_an_archive_of_every_kind_gives_an_equal_archive(t
     assert len(flagged) == 1
     assert [r[0] for r in rows(back, "SELECT removed_at IS NOT NULL FROM articles")].count(1) == 1
     assert rows(back, "SELECT max(version) FROM versions")[0][0] == 2
+
+
+# --- a Content-Length that does not match the payload ---------------------------------------------
+
+
+def wrong_length_warc(records, delta: int, *, gz: bool) -> bytes:
+    """The records as one WARC, the first one's WARC Content-Length off by `delta` bytes."""
+    first, *rest = (warc_bytes([r], gz=gz) for r in records)
+    if gz:
+        first = gzip.compress(wrong_length(gzip.decompress(first), delta))
+    else:
+        first = wrong_length(first, delta)
+    return first + b"".join(rest)
+
+
+def wrong_length(record: bytes, delta: int) -> bytes:
+    name = b"\r\nContent-Length: "  # the WARC header: the first one in the record
+    start = record.index(name) + len(name)
+    end = record.index(b"\r\n", start)
+    return record[:start] + str(int(record[start:end]) + delta).encode() + record[end:]
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["warc", "warc.gz"])
+@pytest.mark.parametrize("delta", [-700, 700], ids=["shorter", "longer"])
+def test_a_record_with_a_wrong_content_length_is_a_failure_and_the_next_record_is_read(
+    tmp_path, delta, gz
+):
+    (bad,) = fetch_records(fixture_fetches(SEED, T1))
+    (good,) = fetch_records(fixture_fetches(SPECIAL, T1))
+    path = tmp_path / "lengths.warc"
+    path.write_bytes(wrong_length_warc([bad, good], delta, gz=gz))
+    db = open_archive(tmp_path / "a.db")
+    report = import_warc(db, path)
+    assert report.counts["new"] == 1
+    reasons = db.execute("SELECT url, reason FROM failures ORDER BY id").fetchall()
+    assert reasons[0][0] == bad[0]
+    # Read to its declared length the payload fails its digest, or the member ends first.
+    assert (
+        "digest mismatch" in reasons[0][1]
+        or "of the declared length are missing" in (reasons[0][1])
+    )
+    stored = db.execute("SELECT url FROM articles").fetchall()
+    assert stored == [(good[0],)]
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -182,6 +182,7 @@ def read_warc(
         gzipped = fh.read(3) == GZIP_MAGIC
         size = path.stat().st_size
         start = 0
+        suspect = None  # start of the last record whose payload failed its digest
         while start is not None:
             fh.seek(start)
             resume_at = None
@@ -205,9 +206,20 @@ def read_warc(
                         if isinstance(e, ArchiveLoadFailed | StatusAndHeadersParserException):
                             reason = _first_line(str(e)) or reason
                         reason = reason or f"damaged record header ({type(e).__name__})"
+                        # A Content-Length longer than the payload swallowed the start of the
+                        # next record: it begins between the suspect record and here.
+                        back = (
+                            _next_boundary(fh, suspect + 1, gzipped)
+                            if suspect is not None
+                            else None
+                        )
+                        if back is not None and back < offset:
+                            resume_at, suspect = back, None
+                            break
                         yield WarcRecordError(str(path), offset, f"unreadable record: {reason}")
                         resume_at = _next_boundary(fh, offset + 1, gzipped)
                         break
+                    suspect = None
                     try:
                         item = _record_to_item(record, lookup, index, offset, max_size)
                         kind = record.rec_headers.get_header(FAILURE_KIND_FIELD)
@@ -216,6 +228,8 @@ def read_warc(
                             item = JudgedFetch(item, kind, reason)
                     except _BadRecord as bad:
                         item = _error(path, offset, record, bad.reason, bad.fetch, bad.kind)
+                        if bad.reason.startswith("digest mismatch"):
+                            suspect = offset
                     finally:
                         it.read_to_end()
                         it.problem()  # damage after a record read whole is the next one's

@@ -28,9 +28,27 @@ class SqliteFrontier:
         # of them already requested.
         self.unwritten: list[state.Entry] = []
         self.fetched_unwritten: set[str] = set()
+        # Pages stored (or done for good) not yet marked done: the archive was busy.
+        self.undone: set[str] = set()
+        self.busy_timeout = settings.getfloat("ARCHIVE_BUSY_TIMEOUT")
+        self.write_wait = settings.getfloat("ARCHIVE_FRONTIER_WAIT")
+
+    def _wait(self, seconds: float) -> None:
+        """How long this connection's writes wait for another writer's lock."""
+        self.db.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
     def start(self, seeds: list[state.Entry], args: dict | None = None) -> list[state.Entry]:
-        """The pending URLs of an interrupted crawl, else the seeds of a fresh one."""
+        """The pending URLs of an interrupted crawl, else the seeds of a fresh one.
+
+        Before any fetch, this waits the full ARCHIVE_BUSY_TIMEOUT; the writes during the
+        crawl then wait ARCHIVE_FRONTIER_WAIT only (reads never wait: the archive is WAL).
+        """
+        try:
+            return self._start(seeds)
+        finally:
+            self._wait(self.write_wait)
+
+    def _start(self, seeds: list[state.Entry]) -> list[state.Entry]:
         resumed = state.pending(self.db)
         if resumed:
             logger.info("Resuming an interrupted crawl: %d URLs pending", len(resumed))
@@ -67,9 +85,10 @@ class SqliteFrontier:
         links, or at the end of the crawl; a run that ends with links unwritten keeps its
         frontier and does not end `finished`.
         """
+        self._flush_done()
         entries = [*self.unwritten, *found]
         try:
-            with busy_errors():
+            with busy_errors(self.write_wait):
                 added = state.enqueue(self.db, entries)
         except ArchiveBusyError as busy:
             n = len(entries)
@@ -93,9 +112,31 @@ class SqliteFrontier:
         return state.settled(self.db, url)
 
     def mark_done(self, url: str) -> None:
-        state.mark_done(self.db, url)
+        """Mark `url` done, or keep it in memory while the archive is busy: written with the
+        next page marked done, the next links found, or at the end of the crawl."""
+        self.undone.add(url)
+        self._flush_done()
+
+    def _flush_done(self) -> None:
+        if not self.undone:
+            return
+        try:
+            with busy_errors(self.write_wait):
+                state.mark_done(self.db, *sorted(self.undone))
+        except ArchiveBusyError:
+            logger.debug("Archive busy; %d pages wait to be marked done", len(self.undone))
+            return
+        self.undone.clear()
 
     def close(self, reason: str) -> None:
+        self._wait(self.busy_timeout)  # nothing left to stall: wait as any other writer
+        if self.undone:
+            try:
+                with busy_errors(self.busy_timeout):
+                    state.mark_done(self.db, *sorted(self.undone))
+                self.undone.clear()
+            except ArchiveBusyError:
+                logger.error("%d pages could not be marked done in the frontier", len(self.undone))
         if self.unwritten:
             try:
                 with busy_errors():
@@ -104,8 +145,8 @@ class SqliteFrontier:
             except ArchiveBusyError:
                 logger.error("%d links could not be written to the frontier", len(self.unwritten))
         unstored = spool.pending(self.spool)
-        if self.unwritten:
-            logger.warning("The frontier is kept: links found were not all written down")
+        if self.unwritten or self.undone:
+            logger.warning("The frontier is kept: links found or pages done not all written down")
         elif unstored:
             # Pages fetched but not yet stored: their URLs stay pending for the next run.
             logger.warning("%d fetched pages wait in the spool for the archive", len(unstored))

@@ -61,11 +61,13 @@ def enqueue(db: Database, entries: list[Entry], done: str | None = None) -> list
     return added
 
 
-def mark_done(db: Database, url: str) -> None:
+def mark_done(db: Database, *urls: str) -> None:
+    now = _now()
     with db.conn:
-        db.execute(
-            f"UPDATE {FRONTIER} SET state = 'done', done_at = ? WHERE url = ?", [_now(), url]
-        )
+        for url in urls:
+            db.execute(
+                f"UPDATE {FRONTIER} SET state = 'done', done_at = ? WHERE url = ?", [now, url]
+            )
 
 
 def kinds(db: Database, urls: list[str]) -> dict[str, str]:
