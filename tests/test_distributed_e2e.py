@@ -129,7 +129,9 @@ def test_a_second_distributed_run_learns_the_archived_articles_from_redis(fleet_
     db, first, second_hits = fleet_archive
     fetched = [u for u in second_hits if not u.endswith("/robots.txt")]
     assert not [u for u in fetched if is_article_url(u)]
-    assert sorted(fetched) == sorted(
+    # Which pages, not how often: a worker released after another has already finished this
+    # short crawl begins one of its own and asks the seeds again (no article: they are known).
+    assert sorted(set(fetched)) == sorted(
         [f"{CPC}/"]
         + [f"{CPC}/GB/{c}/index.html" for c in ("64093/64387", "64093/64094", "164113", "117005")]
     )
