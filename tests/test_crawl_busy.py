@@ -150,7 +150,8 @@ def test_the_crawl_keeps_fetching_while_another_writer_holds_the_lock(tmp_path):
     db = tmp_path / "archive.db"
     started = threading.Event()
     args = [*QUICK_STORE, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "DOWNLOAD_DELAY=0"]
-    with ReplayServer(SITE, faults=NO_FAULTS, delay=0.05) as server:
+    # Slow enough answers that the crawl outlasts the 4 s hold on an idle machine too.
+    with ReplayServer(SITE, faults=NO_FAULTS, delay=0.3) as server:
         hits_at: list[int] = []
         proc = crawl(db, server, *args, wait=False)
         wait_for(db, "SELECT count(*) FROM articles", at_least=3)
