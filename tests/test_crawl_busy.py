@@ -167,11 +167,12 @@ def test_the_crawl_keeps_fetching_while_another_writer_holds_the_lock(tmp_path):
         writer.join()
         hits = list(server.hits)
     assert proc.returncode == 0, out
-    # Requests in flight when the lock was taken arrive in its first half; the second half's
-    # were made while the lock was held.
-    second_half = hits_at[2] - hits_at[1]
+    # At most one request per host (six hosts) was in flight when the lock was taken; more
+    # than that during the hold were made while it was held. (When in the hold they come
+    # depends on the machine's load, so the count is over the whole hold.)
+    during = hits_at[2] - hits_at[0]
     print(f"requests during the hold: {hits_at}, of {len(hits)}")
-    assert second_half >= 3, out[-3000:]
+    assert during >= 10, out[-3000:]
     assert "'archive/spooled'" in out
     assert accounted(db, hits) == set()
     assert pending(spool_dir(db)) == []
