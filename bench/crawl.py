@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from bench.sitegen import large_site
-from crawler.cli.crawl import ROOT, crawl_env
+from crawler.cli.demo import ROOT, crawl_env
 from crawler.replay import ReplayServer
 
 # Loopback: no delays, no AutoThrottle, Scrapy's default concurrency. robots.txt still obeyed.

@@ -39,9 +39,9 @@ import lxml.html
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.items import ArticleRecord
 from crawler.pages.article import parse_article
 from crawler.pages.decode import decode_html
+from crawler.records import ArticleRecord
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 TARGET = 20.0

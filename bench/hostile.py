@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from crawler.cli.crawl import ROOT, crawl_command, crawl_env
+from crawler.cli.demo import ROOT, crawl_command, crawl_env
 from crawler.replay import ReplayServer, bomb
 from tests.site_paths import SITE, manifest_entry
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from bench.crawl import stats_of
 from bench.papergen import PaperSite
 from crawler.archive.db import open_archive
-from crawler.cli.crawl import ROOT, crawl_command, crawl_env
+from crawler.cli.demo import ROOT, crawl_command, crawl_env
 from crawler.paper_urls import is_paper_pdf_url, parse_paper_url
 from crawler.replay import ReplayServer
 

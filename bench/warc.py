@@ -36,9 +36,9 @@ import crawler.archive.compress as compress
 from crawler.archive.db import open_archive
 from crawler.archive.runs import finish_run, start_run
 from crawler.archive.store import store_fetches
-from crawler.archive.warc import read_warc, write_fetches
-from crawler.archive.warc_store import export_snapshot_ids, export_warc, group_pages, import_warc
-from crawler.items import Fetch
+from crawler.archive.warc.files import export_snapshot_ids, export_warc, group_pages, import_warc
+from crawler.archive.warc.records import read_warc, write_fetches
+from crawler.records import Fetch
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 AT = "2024-08-07T01:00:00Z"

@@ -2,7 +2,7 @@
 
 A busy archive never costs a fetched page: a store waits ARCHIVE_STORE_WAIT seconds at most
 (the crawl goes on meanwhile), and a page the archive cannot take is spooled to disk
-(crawler.crawl.spool) and stored later by a retry loop, at the end of the run, or by the next
+(crawler.components.spool) and stored later by a retry loop, at the end of the run, or by the next
 run. Its frontier entry stays pending until it is stored, and a run that ends with pages still
 spooled does not end `finished`.
 """
@@ -16,9 +16,11 @@ from scrapy import signals
 from twisted.internet import task
 
 from crawler.archive.db import ArchiveBusyError
+from crawler.archive.paper import store_print_page
 from crawler.archive.store import finish_run, start_run, store_fetches
-from crawler.crawl import spool, state
-from crawler.crawl.archive import open_crawl_archive
+from crawler.components import spool, state
+from crawler.components.connection import open_crawl_archive
+from crawler.items import PrintPageItem
 from crawler.monitoring.monitors import RUN_ID_STAT
 
 logger = logging.getLogger(__name__)
@@ -119,3 +121,45 @@ class ArchivePipeline:
             logger.critical("Run %s could not be closed: the archive stays locked", self.run_id)
         self.db.close()
         self.db = None
+
+
+# Store outcomes that count as an archived article (`print/articles`).
+ARCHIVED = ("new", "changed", "unchanged")
+
+
+class PrintArchivePipeline(ArchivePipeline):
+    """The archive pipeline for the rmrb spider: print pages as rows, and the run's print stats.
+
+    Articles (CrawledPage) are stored by ArchivePipeline as for the web crawl; a PrintPageItem is
+    stored by crawler.archive.paper.store_print_page. The Scrapy stats `print/issues`,
+    `print/pages` and `print/articles` count what this run archived (issues with at least one
+    page stored, page rows written, print articles stored); monitoring reads them.
+    """
+
+    def open_spider(self):
+        super().open_spider()
+        self.issues: set[str] = set()
+        stats = self.crawler.stats
+        for name in ("print/issues", "print/pages", "print/articles"):
+            stats.set_value(name, 0)
+
+    def process_item(self, item):
+        stats = self.crawler.stats
+        if isinstance(item, PrintPageItem):
+            outcome = store_print_page(
+                self.db, self.run_id, item.index, item.page, item.pdf, item.pdf_result
+            )
+            if outcome.stored:
+                stats.inc_value("print/pages")
+                if item.page.date not in self.issues:
+                    self.issues.add(item.page.date)
+                    stats.inc_value("print/issues")
+            elif outcome.index.reason.startswith("no_issue"):
+                stats.inc_value("print/missing_days")
+            if outcome.pdf is not None and outcome.pdf.status == "skipped":
+                stats.inc_value("print/pdfs")
+            return item
+        outcome = store_fetches(self.db, self.run_id, item.fetches, item.result)
+        if outcome.status in ARCHIVED:
+            stats.inc_value("print/articles")
+        return item

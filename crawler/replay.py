@@ -94,8 +94,8 @@ class WarcSource:
     """Response records of a WARC file, read once into an index of offsets."""
 
     def __init__(self, path: Path):
-        from crawler.archive.warc import JudgedFetch, read_warc
-        from crawler.items import Fetch
+        from crawler.archive.warc.records import JudgedFetch, read_warc
+        from crawler.records import Fetch
 
         # Corrupt records come back as errors: they are skipped here (import-warc reports them).
         # A response written with the failure its source recorded is served as it came.

@@ -79,7 +79,7 @@ ARCHIVE_BAN_RATIO = 0.8
 # --- an unreachable site ---------------------------------------------------------------------
 
 # This many failed connections (robots.txt included) before any response at all end the crawl
-# as "unreachable" (crawler/crawl/reach.py): offline, waiting on every start URL in turn only
+# as "unreachable" (crawler/components/reach.py): offline, waiting on every start URL in turn only
 # delays the message.
 ARCHIVE_UNREACHABLE_AFTER = 2
 
@@ -98,34 +98,34 @@ CLOSESPIDER_PAGECOUNT = 0
 DOWNLOADER_MIDDLEWARES = {
     # Scrapy's lets the requests that wait for a host's robots.txt through unchecked.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.crawl.robots.SharedRobotsTxt": 100,
+    "crawler.components.robots.SharedRobotsTxt": 100,
     # Scrapy's RetryMiddleware ignores Retry-After and retries at once; ours waits.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.crawl.retry.RetryAfterMiddleware": 550,
+    "crawler.components.retry.RetryAfterMiddleware": 550,
     # Scrapy's fixed USER_AGENT cannot carry ARCHIVE_CONTACT set on the command line.
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
-    "crawler.crawl.useragent.ArchiveUserAgentMiddleware": 500,
+    "crawler.components.useragent.ArchiveUserAgentMiddleware": 500,
     # Before RedirectMiddleware (600) sees the response: a redirect off the site is kept as
     # a failure instead of being followed and then dropped without a trace by offsite.
-    "crawler.crawl.offsite.OffsiteRedirects": 650,
+    "crawler.components.offsite.OffsiteRedirects": 650,
     # Scrapy's drop a body past DOWNLOAD_MAXSIZE, a redirect loop and a page with a broken
     # <base href> without a trace (like a robots.txt refusal, or as a failure with no bytes);
     # these keep the response and say why (too_large, redirect_loop).
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
-    "crawler.crawl.sizecap.CappedHttpCompression": 590,
+    "crawler.components.sizecap.CappedHttpCompression": 590,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "crawler.crawl.redirects.RecordedRedirectLoops": 600,
+    "crawler.components.redirects.RecordedRedirectLoops": 600,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "crawler.crawl.redirects.RecordedMetaRefreshLoops": 580,
+    "crawler.components.redirects.RecordedMetaRefreshLoops": 580,
 }
 EXTENSIONS = {
     # One crawl per archive at a time; a killed crawl's stale lock is taken over.
-    "crawler.crawl.runlock.RunLock": 100,
-    "crawler.crawl.ban.BanDetector": 500,
+    "crawler.components.runlock.RunLock": 100,
+    "crawler.components.ban.BanDetector": 500,
     # Runs the monitors (SPIDERMON_SPIDER_CLOSE_MONITORS) when a spider closes.
     "spidermon.contrib.scrapy.extensions.Spidermon": 600,
     # A crawl that got no response at all ends "unreachable" with one clear message.
-    "crawler.crawl.reach.SiteUnreachable": 510,
+    "crawler.components.reach.SiteUnreachable": 510,
     # The telnet console listens on a port; an archival crawler has no use for it.
     "scrapy.extensions.telnet.TelnetConsole": None,
 }

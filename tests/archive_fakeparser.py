@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import types
 
-from crawler.items import ArticleRecord, NotArticle
+from crawler.records import ArticleRecord, NotArticle
 from crawler.urls import canonical_url, parse_article_url
 
 

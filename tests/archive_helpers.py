@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.items import ArticleRecord, Fetch
+from crawler.records import ArticleRecord, Fetch
 
 URL = "http://cpc.people.com.cn/n1/2024/0807/c64094-40294553.html"
 HTML = "<html><head><title>{title}</title></head><body>{body}</body></html>"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from crawler.archive.runs import finish_run, start_run
 from crawler.archive.store import store_fetches
-from crawler.items import ArticleRecord, Fetch
 from crawler.pages.article import parse_article
+from crawler.records import ArticleRecord, Fetch
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -24,11 +24,11 @@ import json
 import sys
 from pathlib import Path
 
-from crawler.items import ArticleRecord
 from crawler.pages.article import merge_pages, parse_article
 from crawler.pages.body import absolute
 from crawler.pages.decode import decode_html
 from crawler.pages.listing import ListingError, parse_listing
+from crawler.records import ArticleRecord
 from crawler.urls import article_key, canonical_url, parse_article_url
 from tests.fixture_archive import FIXTURES, fixture_fetches
 from tests.site_paths import SITE, manifest

@@ -3,7 +3,7 @@
 import json
 from functools import cache
 
-from crawler.cli.crawl import RECORDED_SITE as SITE
+from crawler.cli.demo import RECORDED_SITE as SITE
 
 
 @cache

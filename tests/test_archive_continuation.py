@@ -4,7 +4,7 @@ fetch may bring it (the article is then stored flagged, and asked for again)."""
 import pytest
 
 from crawler.archive.verdict import page_problem
-from crawler.items import Fetch, NotArticle
+from crawler.records import Fetch, NotArticle
 
 SECOND = "http://cpc.people.com.cn/n1/2024/0806/c64387-40293310-2.html"
 WHOLE = b"<html><body>page</body></html>"

@@ -6,7 +6,7 @@ import pytest
 
 from crawler.archive.db import open_archive
 from crawler.archive.filters import FilterError, date_bound, filter_sql, filter_text
-from crawler.archive.search import index_article, search
+from crawler.archive.search.fts import index_article, search
 from crawler.archive.selection import article_keys
 
 

@@ -8,7 +8,7 @@ from crawler.archive.db import open_archive
 from crawler.archive.instants import InstantError, stored_instant, utc_instant
 from crawler.archive.runs import start_run
 from crawler.archive.store import store_fetches
-from crawler.items import Fetch
+from crawler.records import Fetch
 
 
 @pytest.mark.parametrize(

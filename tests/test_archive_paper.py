@@ -13,8 +13,8 @@ from crawler.archive.paper import issue_complete, issue_pages, store_print_page
 from crawler.archive.reparse import reparse
 from crawler.archive.same_as import same_as
 from crawler.archive.store import article_record, start_run, store_fetches
-from crawler.items import Fetch, PrintEdition
 from crawler.pages.paper import parse_paper_page
+from crawler.records import Fetch, PrintEdition
 from tests.archive_helpers import record
 
 FIXTURES = Path(__file__).parent / "fixtures_rmrb"
@@ -86,7 +86,7 @@ def test_missing_day_is_a_no_issue_failure(db, run, status):
         index = Fetch(index.url, b"<html><body>404</body></html>", 404, fetched_at=AT)
     result = parse(index.body, index.url) if status == 200 else None
     if result is None:
-        from crawler.items import NotArticle
+        from crawler.records import NotArticle
 
         result = NotArticle(index.url, "no_issue", "no issue on 2024-11-30: HTTP 404")
     outcome = store_print_page(db, run, index, result)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from crawler.archive.db import open_archive
-from crawler.archive.facets import Filters, facet_counts, matching_keys, newest_matches
 from crawler.archive.history import (
     archived_snapshot_of,
     article_snapshots,
@@ -15,7 +14,8 @@ from crawler.archive.history import (
     version_diff,
 )
 from crawler.archive.run_story import describe_failure, describe_run
-from crawler.archive.search import QueryError, search
+from crawler.archive.search.facets import Filters, facet_counts, matching_keys, newest_matches
+from crawler.archive.search.fts import QueryError, search
 from tests.fixture_archive import ADDED, OLD_KEY, SEED_KEY, build_fixture_archive
 
 

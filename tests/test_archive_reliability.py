@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from crawler.archive.compress import sha256
 from crawler.archive.db import ArchiveBusyError, open_archive
 from crawler.archive.schema import pending_migrations
-from crawler.archive.search import search
+from crawler.archive.search.fts import search
 from crawler.archive.snapshots import snapshot_body
 from crawler.archive.store import start_run, store_fetches
 from crawler.cli import main

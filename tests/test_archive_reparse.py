@@ -11,7 +11,7 @@ from crawler.archive import compress
 from crawler.archive.compress import BodyCorrupt, get_body, maybe_train, sha256
 from crawler.archive.db import open_archive
 from crawler.archive.reparse import reparse
-from crawler.archive.search import search
+from crawler.archive.search.fts import search
 from crawler.archive.store import start_run, store_fetches
 from tests.archive_fakeparser import make_parser
 from tests.archive_helpers import URL, fetch, page
@@ -209,7 +209,7 @@ def test_bodies_that_make_no_dictionary_are_not_retrained_on_every_store(db, mon
     ],
 )
 def test_reparse_keeps_the_failures_it_cannot_judge_again(db, status, body, kind, reason):
-    from crawler.items import NotArticle
+    from crawler.records import NotArticle
 
     run = start_run(db, "crawl")
     store_fetches(db, run, [fetch(url(1), body, status=status)], NotArticle(url(1), kind, reason))
@@ -219,7 +219,7 @@ def test_reparse_keeps_the_failures_it_cannot_judge_again(db, status, body, kind
 
 
 def test_reparse_makes_an_old_incomplete_failure_an_article_flagged_incomplete(db):
-    from crawler.items import NotArticle
+    from crawler.records import NotArticle
 
     p2 = url(1).replace(".html", "-2.html")
     pages = [fetch(url(1), page("改革", "甲")), fetch(p2, page("错误", "乙"), status=500)]
@@ -234,7 +234,7 @@ def test_reparse_makes_an_old_incomplete_failure_an_article_flagged_incomplete(d
 
 
 def test_reparse_judges_an_incomplete_article_again_once_its_pages_are_all_stored(db):
-    from crawler.items import NotArticle
+    from crawler.records import NotArticle
 
     run = start_run(db, "crawl")
     p2 = url(1).replace(".html", "-2.html")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.archive import search as search_mod
-from crawler.archive.bigrams import segment
 from crawler.archive.db import open_archive
-from crawler.archive.search import QueryError, parse_query, search
+from crawler.archive.search import fts as search_mod
+from crawler.archive.search.bigrams import segment
+from crawler.archive.search.fts import QueryError, parse_query, search
 from crawler.archive.store import start_run, store_fetches
 from tests.archive_helpers import fetch, page, record
 

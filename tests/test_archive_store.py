@@ -20,7 +20,7 @@ from crawler.archive.store import (
     start_run,
     store_fetches,
 )
-from crawler.items import NotArticle
+from crawler.records import NotArticle
 from tests.archive_helpers import URL, fetch, page, record
 
 KEY = "people:40294553"
@@ -445,7 +445,7 @@ def test_a_request_without_a_response_is_a_failure_without_a_snapshot():
     from crawler.archive.db import open_archive
     from crawler.archive.runs import start_run
     from crawler.archive.store import store_fetches
-    from crawler.items import Fetch, NotArticle
+    from crawler.records import Fetch, NotArticle
 
     db = open_archive(":memory:")
     run = start_run(db, "crawl")
@@ -466,9 +466,9 @@ def test_export_warc_keeps_a_request_without_a_response_in_its_place():
     from crawler.archive.db import open_archive
     from crawler.archive.runs import start_run
     from crawler.archive.store import store_fetches
-    from crawler.archive.warc import FetchError
-    from crawler.archive.warc_store import export_snapshot_ids, export_warc
-    from crawler.items import Fetch, NotArticle
+    from crawler.archive.warc.files import export_snapshot_ids, export_warc
+    from crawler.archive.warc.records import FetchError
+    from crawler.records import Fetch, NotArticle
 
     db = open_archive(":memory:")
     run = start_run(db, "crawl")

@@ -10,7 +10,7 @@ from crawler.archive.compress import stored_bytes
 from crawler.archive.db import open_archive
 from crawler.archive.lookup import resolve_key
 from crawler.archive.runs import last_run_summary, recent_runs, run_ending, start_run
-from crawler.archive.search import search_results
+from crawler.archive.search.fts import search_results
 from crawler.archive.selection import article_row
 from crawler.archive.snapshots import snapshot_body, snapshot_pages
 from crawler.archive.stats import archive_stats

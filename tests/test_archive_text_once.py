@@ -9,7 +9,7 @@ from sqlite_utils import Database
 from crawler.archive.current import article_record, full_fields
 from crawler.archive.db import open_archive
 from crawler.archive.schema import MIGRATIONS
-from crawler.archive.search import search_results
+from crawler.archive.search.fts import search_results
 from crawler.archive.store import start_run, store_fetches
 from tests.archive_helpers import URL, fetch, page, record
 

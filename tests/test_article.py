@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.items import ArticleRecord, NotArticle
 from crawler.pages.article import PARSER_VERSION, merge_pages, parse_article
+from crawler.records import ArticleRecord, NotArticle
 
 FIXTURES = Path(__file__).parent / "fixtures"
 JS_CASE = FIXTURES / "js_n2_2020wbc_2022_c360307-35131671"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from crawler.cli.crawl import ROOT
+from crawler.cli.demo import ROOT
 
 
 def test_bench_print_counts_requests_by_kind_and_prints_both_figures():

@@ -148,7 +148,7 @@ def test_bad_query_leaves_no_file(archive, tmp_path):
 def test_query_export_keeps_every_match_beyond_the_search_rank_window(
     archive, tmp_path, monkeypatch
 ):
-    import crawler.archive.search as search_module
+    import crawler.archive.search.fts as search_module
 
     monkeypatch.setattr(search_module, "RANK_WINDOW", 1)  # search ranks only the newest match
     db = open_archive(archive)

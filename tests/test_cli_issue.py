@@ -10,12 +10,12 @@ from click.testing import CliRunner
 
 from crawler.archive.db import open_archive
 from crawler.archive.paper import store_print_page
-from crawler.archive.search import search
+from crawler.archive.search.fts import search
 from crawler.archive.selection import article_keys
 from crawler.archive.store import start_run, store_fetches
 from crawler.cli import main
-from crawler.items import Fetch, NotArticle, PrintEdition
 from crawler.pages.paper import parse_paper_page
+from crawler.records import Fetch, NotArticle, PrintEdition
 from tests.archive_helpers import record
 
 FIXTURES = Path(__file__).parent / "fixtures_rmrb"

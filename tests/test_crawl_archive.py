@@ -1,6 +1,6 @@
 from scrapy.settings import Settings
 
-from crawler.crawl.archive import open_crawl_archive
+from crawler.components.connection import open_crawl_archive
 
 
 def test_crawl_opens_the_archive_its_settings_name_with_their_busy_timeout(tmp_path):

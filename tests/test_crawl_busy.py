@@ -11,7 +11,7 @@ import sqlite3
 import threading
 import time
 
-from crawler.crawl.spool import pending, spool_dir
+from crawler.components.spool import pending, spool_dir
 from crawler.replay import ReplayServer
 from tests.site_paths import SITE, manifest
 from tests.test_crawl_e2e import CPC, crawl, query, wait_for

@@ -22,7 +22,7 @@ import pytest
 
 from crawler.archive.db import open_archive
 from crawler.archive.store import article_record
-from crawler.cli.crawl import ROOT, crawl_command, crawl_env
+from crawler.cli.demo import ROOT, crawl_command, crawl_env
 from crawler.pages.article import parse_article
 from crawler.replay import ReplayServer
 from crawler.urls import is_article_url

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from crawler.cli.crawl import ROOT, crawl_command, crawl_env
+from crawler.cli.demo import ROOT, crawl_command, crawl_env
 from crawler.replay import ReplayServer, bomb, with_base
 from tests.peak_rss import run_measured
 from tests.site_paths import SITE, manifest_entry

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crawler.archive.db import open_archive
-from crawler.crawl import state
+from crawler.components import state
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_heartbeat_keeps_the_lock_fresh_and_release_frees_it(db):
 def test_gone_pages_are_settled_transient_failures_are_not(db):
     from crawler.archive.runs import start_run
     from crawler.archive.store import store_fetches
-    from crawler.items import Fetch, NotArticle
+    from crawler.records import Fetch, NotArticle
 
     run = start_run(db, "crawl")
     gone, slow, err = (f"http://cpc.people.com.cn/n1/2024/0807/c64094-{n}.html" for n in (1, 2, 3))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.cli.crawl import ROOT, crawl_env
+from crawler.cli.demo import ROOT, crawl_env
 
 pytestmark = pytest.mark.e2e
 

@@ -21,7 +21,7 @@ def test_without_the_setting_nothing_changes():
     assert not s.get("SCHEDULER", "").startswith("crawler.distributed")
     assert s["ITEM_PIPELINES"]["crawler.pipelines.ArchivePipeline"] == 300
     assert "crawler.distributed.pipeline.StreamPipeline" not in s["ITEM_PIPELINES"]
-    assert s["EXTENSIONS"]["crawler.crawl.runlock.RunLock"] == 100
+    assert s["EXTENSIONS"]["crawler.components.runlock.RunLock"] == 100
     assert "crawler.distributed.politeness.FleetPoliteness" not in s["DOWNLOADER_MIDDLEWARES"]
 
 
@@ -30,7 +30,7 @@ def test_with_the_setting_the_process_is_a_worker():
     assert s["SCHEDULER"] == "crawler.distributed.scheduler.LeasedScheduler"
     assert s["ITEM_PIPELINES"]["crawler.pipelines.ArchivePipeline"] is None
     assert s["ITEM_PIPELINES"]["crawler.distributed.pipeline.StreamPipeline"] == 300
-    assert s["EXTENSIONS"]["crawler.crawl.runlock.RunLock"] is None  # the writer holds it
-    assert s["EXTENSIONS"]["crawler.crawl.ban.BanDetector"] is None
+    assert s["EXTENSIONS"]["crawler.components.runlock.RunLock"] is None  # the writer holds it
+    assert s["EXTENSIONS"]["crawler.components.ban.BanDetector"] is None
     assert s["EXTENSIONS"]["crawler.distributed.ban.FleetBanDetector"] == 500
     assert s["DOWNLOADER_MIDDLEWARES"]["crawler.distributed.politeness.FleetPoliteness"] == 950

@@ -153,9 +153,9 @@ def test_an_entry_delivered_again_after_its_commit_is_not_stored_twice(redis_pre
     import pickle
 
     from crawler.archive.db import open_archive
-    from crawler.crawl.item import CrawledPage
     from crawler.distributed.archiver import Archiver
-    from crawler.items import Fetch, NotArticle
+    from crawler.items import CrawledPage
+    from crawler.records import Fetch, NotArticle
 
     url = "http://cpc.people.com.cn/GB/164113/index.html"
     page = CrawledPage(

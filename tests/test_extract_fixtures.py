@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.items import ArticleRecord, NotArticle
 from crawler.pages.article import PARSER_VERSION, merge_pages, parse_article
+from crawler.records import ArticleRecord, NotArticle
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPLACEMENT_IN_BYTES = ("\ufffd".encode(), "\ufffd".encode("gb18030"))

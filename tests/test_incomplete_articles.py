@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from crawler.archive.db import open_archive
 from crawler.archive.runs import start_run
-from crawler.archive.search import search
+from crawler.archive.search.fts import search
 from crawler.archive.store import store_fetches
 from crawler.cli import main
 from tests.fixture_archive import MULTIPAGE, T1, T2, fixture_fetches

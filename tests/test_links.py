@@ -6,9 +6,9 @@ from urllib.parse import urljoin
 
 import pytest
 
-from crawler.items import ArticleRecord
 from crawler.pages.article import parse_article
 from crawler.pages.body import absolute
+from crawler.records import ArticleRecord
 
 PAGE = "http://cpc.people.com.cn/n1/2024/0807/c64094-40294513.html"
 

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from crawler.archive.checks import run_checks
 from crawler.archive.db import open_archive
 from crawler.cli import main
-from crawler.cli.crawl import ROOT, crawl_command, crawl_env
+from crawler.cli.demo import ROOT, crawl_command, crawl_env
 from crawler.pages import selectors as S
 from crawler.pages.article import parse_article
 from crawler.replay import ReplayServer

@@ -13,9 +13,9 @@ from crawler.archive.checks import metric_history, run_metric, save_metrics
 from crawler.archive.db import open_archive
 from crawler.archive.runs import finish_run, start_run
 from crawler.archive.store import store_fetches
-from crawler.items import Fetch
 from crawler.monitoring import metrics, rules
 from crawler.monitoring.rules import Limits
+from crawler.records import Fetch
 from tests.site_paths import SITE, manifest
 from tests.site_variants import REDESIGN, unlinked_body
 

@@ -8,7 +8,6 @@ import unicodedata
 
 import pytest
 
-from crawler.items import PrintEdition
 from crawler.pages.normalize import EDGE_SPACES as EDGE
 from crawler.pages.normalize import (
     byline_names,
@@ -20,6 +19,7 @@ from crawler.pages.normalize import (
     source_name,
     split_names,
 )
+from crawler.records import PrintEdition
 
 
 def test_clean_text_trims_full_width_and_nbsp_padding() -> None:

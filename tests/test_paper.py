@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.items import ArticleRecord, NotArticle, PrintEdition, PrintPage
 from crawler.pages.paper import page_number, parse_paper_article, parse_paper_page
 from crawler.paper_urls import NEW, OLD, latest_url, layout_of, page_url, parse_paper_url
+from crawler.records import ArticleRecord, NotArticle, PrintEdition, PrintPage
 
 FIXTURES = Path(__file__).parent / "fixtures_rmrb"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "meta.json").exists())

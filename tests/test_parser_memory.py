@@ -35,7 +35,7 @@ PAGES = _saved_pages()
 
 # What a parse makes. Other tests' threads may drop cycles of their own during a parse; those
 # are not counted.
-_PARSER_MODULES = ("lxml", "crawler.pages", "crawler.items")
+_PARSER_MODULES = ("lxml", "crawler.pages", "crawler.records")
 
 
 def _cyclic_garbage(parse: Callable[[], object]) -> list[str]:

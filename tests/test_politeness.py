@@ -9,9 +9,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.crawl.ban import BANNED, BanDetector
-from crawler.crawl.retry import RetryAfterMiddleware, retry_after_seconds
-from crawler.crawl.useragent import ArchiveUserAgentMiddleware
+from crawler.components.ban import BANNED, BanDetector
+from crawler.components.retry import RetryAfterMiddleware, retry_after_seconds
+from crawler.components.useragent import ArchiveUserAgentMiddleware
 from crawler.spiders.cpc import CpcSpider
 
 
@@ -133,7 +133,7 @@ def test_politeness_is_on_by_default():
     assert s.getbool("AUTOTHROTTLE_ENABLED")
     assert s.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 2
     assert s.getfloat("DOWNLOAD_DELAY") > 0
-    assert s["DOWNLOADER_MIDDLEWARES"]["crawler.crawl.retry.RetryAfterMiddleware"]
+    assert s["DOWNLOADER_MIDDLEWARES"]["crawler.components.retry.RetryAfterMiddleware"]
     assert s["DOWNLOADER_MIDDLEWARES"]["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
-    assert "crawler.crawl.ban.BanDetector" in s["EXTENSIONS"]
+    assert "crawler.components.ban.BanDetector" in s["EXTENSIONS"]
     assert s.get("ARCHIVE_DB") == "data/archive.db"

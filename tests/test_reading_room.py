@@ -11,7 +11,7 @@ import pytest
 from parsel import Selector
 
 from crawler.archive.db import open_archive
-from crawler.archive.search import search
+from crawler.archive.search.fts import search
 from crawler.datasette.app import make_datasette
 from crawler.datasette.room import reading_type
 from tests.fixture_archive import ADDED, FIXTURES, OLD_KEY, SEED, SEED_KEY

@@ -9,7 +9,7 @@ import pytest
 from crawler.archive.db import open_archive
 from crawler.archive.runs import start_run
 from crawler.archive.store import store_fetches
-from crawler.items import Fetch
+from crawler.records import Fetch
 from crawler.replay import ReplayServer, open_source
 from tests.site_paths import SITE, manifest_entry
 
@@ -197,7 +197,7 @@ def test_every_manifest_entry_names_its_origin():
 
 
 def warc_of(tmp_path, fetches, gzip=False):
-    from crawler.archive.warc import write_fetches
+    from crawler.archive.warc.records import write_fetches
 
     path = tmp_path / ("a.warc.gz" if gzip else "a.warc")
     with path.open("wb") as fh:

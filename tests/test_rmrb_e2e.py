@@ -23,7 +23,7 @@ import pytest
 
 from bench.papergen import PaperSite
 from crawler.archive.db import open_archive
-from crawler.cli.crawl import ROOT, crawl_command, crawl_env
+from crawler.cli.demo import ROOT, crawl_command, crawl_env
 from crawler.replay import ReplayServer
 
 pytestmark = pytest.mark.e2e

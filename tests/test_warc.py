@@ -1,4 +1,4 @@
-"""crawler.archive.warc: reading others' WARC files and writing our own, byte for byte."""
+"""crawler.archive.warc.records: reading others' WARC files and writing our own, byte for byte."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from crawler.archive.warc import (
+from crawler.archive.warc.records import (
     ORIG_PREFIX,
     REQUESTED_URI_FIELD,
     FetchError,
@@ -23,7 +23,7 @@ from crawler.archive.warc import (
     warc_date,
     write_fetches,
 )
-from crawler.items import Fetch
+from crawler.records import Fetch
 
 ARTICLE = "http://cpc.people.com.cn/n1/2024/0807/c64094-40294553.html"
 OTHER = "http://politics.people.com.cn/n1/2024/0510/c1001-40223222.html"

@@ -1,4 +1,4 @@
-"""crawler.archive.warc_store, export-warc and import-warc: an archive goes out as WARC and
+"""crawler.archive.warc.files, export-warc and import-warc: an archive goes out as WARC and
 comes back equal."""
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler.archive.db import open_archive
-from crawler.archive.warc import FetchError, WarcRecordError
-from crawler.archive.warc_store import (
+from crawler.archive.warc.files import (
     PageGroup,
     export_snapshot_ids,
     export_warc,
     group_pages,
     import_warc,
 )
+from crawler.archive.warc.records import FetchError, WarcRecordError
 from crawler.cli import main
-from crawler.items import Fetch
+from crawler.records import Fetch
 from tests.fixture_archive import MULTIPAGE, SEED, T1, fixture_fetches
 
 
@@ -350,7 +350,7 @@ def test_round_trip_of_a_crawl_of_the_recorded_site(tmp_path):
     incomplete articles) goes out as WARC and comes back the same, row for row."""
     import subprocess
 
-    from crawler.cli.crawl import ROOT, crawl_command, crawl_env
+    from crawler.cli.demo import ROOT, crawl_command, crawl_env
     from crawler.replay import ReplayServer
     from tests.site_paths import SITE
 

@@ -18,10 +18,10 @@ from warcio.warcwriter import WARCWriter
 from crawler.archive.db import open_archive
 from crawler.archive.runs import start_run
 from crawler.archive.store import store_fetches
-from crawler.archive.warc import NotAWarc, read_warc
-from crawler.archive.warc_store import import_warc
+from crawler.archive.warc.files import import_warc
+from crawler.archive.warc.records import NotAWarc, read_warc
 from crawler.cli import main
-from crawler.cli.crawl import ROOT
+from crawler.cli.demo import ROOT
 from crawler.replay import bomb
 from tests.fixture_archive import MULTIPAGE, SEED, SPECIAL, T1, fixture_fetches
 from tests.peak_rss import run_measured
@@ -223,7 +223,7 @@ def every_kind_archive(path):
     every kind a source records or the archive judges."""
     from dataclasses import replace
 
-    from crawler.items import Fetch, NotArticle
+    from crawler.records import Fetch, NotArticle
     from tests.fixture_archive import OLD, T2, edited_seed, removed_old
 
     db = open_archive(path)

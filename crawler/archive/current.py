@@ -16,7 +16,7 @@ from dataclasses import fields as dataclass_fields
 from sqlite_utils import Database
 
 from crawler.archive.schema import ARTICLE_JSON_COLUMNS
-from crawler.items import ArticleRecord
+from crawler.records import ArticleRecord
 
 RECORD_FIELDS = tuple(f.name for f in dataclass_fields(ArticleRecord))
 

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from crawler.archive.snapshots import snapshot_fetch
 from crawler.archive.verdict import parse_fetches
-from crawler.items import ArticleRecord
+from crawler.records import ArticleRecord
 
 # Fields of the record the fixture test does not pin: they change with every parser release.
 UNPINNED = ("parser_version",)

@@ -20,8 +20,8 @@ from sqlite_utils import Database
 from crawler.archive.db import write_transaction
 from crawler.archive.instants import utc_now
 from crawler.archive.store import StoreOutcome, store_fetches
-from crawler.items import Fetch, NotArticle, PrintPage
 from crawler.paper_urls import page_url
+from crawler.records import Fetch, NotArticle, PrintPage
 
 
 @dataclass
@@ -128,7 +128,7 @@ def issue_complete(db: Database, day: str) -> bool:
 
 def missing_articles(db: Database, urls: list[str]) -> list[str]:
     """Those of `urls` (print article URLs: their keys) not archived, in order."""
-    from crawler.crawl.state import settled
+    from crawler.components.state import settled
 
     return [
         u

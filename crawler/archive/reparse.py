@@ -20,12 +20,12 @@ from crawler.archive.compress import BodyCorrupt, maybe_train
 from crawler.archive.db import write_transaction
 from crawler.archive.instants import utc_now
 from crawler.archive.runs import add_counts, finish_run, start_run
-from crawler.archive.search import unindex_article
+from crawler.archive.search.fts import unindex_article
 from crawler.archive.snapshots import snapshot_fetch
 from crawler.archive.store import record_failure, store_fetches
 from crawler.archive.verdict import NOT_REJUDGEABLE, ArticleParser
-from crawler.items import Fetch, NotArticle
 from crawler.pages import article
+from crawler.records import Fetch, NotArticle
 
 # Articles per transaction: small enough that a crawl's store waits a moment, not minutes.
 BATCH_KEYS = 50

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.archive.instants import InstantError, utc_instant
-from crawler.items import Fetch
+from crawler.records import Fetch
 
 
 class SavedPageError(ValueError):

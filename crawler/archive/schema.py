@@ -215,7 +215,8 @@ def _search_index(db: Database) -> None:
 @MIGRATIONS(name="004_crawl_state")
 def _crawl_state(db: Database) -> None:
     # The crawl frontier: every URL of the current crawl, pending until handled, so a crawl
-    # killed at any moment resumes without fetching or storing anything twice (crawler.crawl.state).
+    # killed at any moment resumes without fetching or storing anything twice
+    # (crawler.components.state).
     db["crawl_frontier"].create(
         {
             "url": str,  # the URL to fetch (page 1 for articles)
@@ -304,12 +305,12 @@ def _text_once_filter_index(db: Database) -> None:
     # The article text is stored once, in articles.body_text: the paragraphs column goes (the
     # paragraphs are body_text split at newlines) and the current version keeps in
     # versions.fields only what its articles row does not hold (crawler.archive.current).
-    # The search index is rebuilt with the source and filter tokens (crawler.archive.search).
+    # The search index is rebuilt with the source and filter tokens (crawler.archive.search.fts).
     # Space freed here returns to the disk at the next VACUUM (`cpc-archive compact`).
     import json
 
     from crawler.archive.current import current_fields, full_fields, row_fields
-    from crawler.archive.search import index_article
+    from crawler.archive.search.fts import index_article
 
     has_paragraphs = "paragraphs" in db["articles"].columns_dict
     keys = [r[0] for r in db.execute("SELECT key FROM articles ORDER BY doc_id")]

@@ -106,11 +106,11 @@ def article_keys(db: Database, query: str | None = None, **filters) -> list[str]
 
     With a query, every article that matches, not only the best-ranked ones `search` shows
     (search ranks within a window of recent matches; an export must not drop the rest).
-    Raises crawler.archive.search.QueryError for a query that cannot be run.
+    Raises crawler.archive.search.fts.QueryError for a query that cannot be run.
     """
     where, params = filter_sql(**filters)
     if query:
-        from crawler.archive.search import QueryError, parse_query
+        from crawler.archive.search.fts import QueryError, parse_query
 
         expr, _needles = parse_query(query)
         sql = (

@@ -8,7 +8,7 @@ from sqlite_utils import Database
 
 from crawler.archive.compress import get_body, put_body
 from crawler.archive.instants import stored_instant
-from crawler.items import Fetch
+from crawler.records import Fetch
 
 
 def insert_snapshot(

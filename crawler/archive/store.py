@@ -42,7 +42,7 @@ from crawler.archive.lookup import (
 from crawler.archive.runs import add_counts, finish_run, start_run, unfinished_runs
 from crawler.archive.same_as import link_same_as
 from crawler.archive.schema import ARTICLE_JSON_COLUMNS
-from crawler.archive.search import index_article, unindex_article
+from crawler.archive.search.fts import index_article, unindex_article
 from crawler.archive.snapshots import insert_snapshot
 from crawler.archive.verdict import (
     ArticleParser,
@@ -51,8 +51,8 @@ from crawler.archive.verdict import (
     judge,
     parse_fetches,
 )
-from crawler.items import ArticleRecord, Fetch, NotArticle
 from crawler.pages import article
+from crawler.records import ArticleRecord, Fetch, NotArticle
 from crawler.urls import canonical_url
 
 __all__ = [

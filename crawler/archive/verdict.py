@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from crawler.items import ArticleRecord, Fetch, NotArticle
 from crawler.pages import article
 from crawler.paper_urls import is_paper_pdf_url, parse_paper_url
+from crawler.records import ArticleRecord, Fetch, NotArticle
 from crawler.urls import (
     article_key,
     canonical_url,

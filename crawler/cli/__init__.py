@@ -13,9 +13,9 @@ def main() -> None:
 
 
 # Each module adds its commands to `main`; keep one import per line (sorted).
-from crawler.cli import archive  # noqa: E402, F401, I001
+from crawler.cli import maintenance  # noqa: E402, F401, I001
 from crawler.cli import browse  # noqa: E402, F401
-from crawler.cli import crawl  # noqa: E402, F401
+from crawler.cli import demo  # noqa: E402, F401
 from crawler.cli import distributed  # noqa: E402, F401
 from crawler.cli import export  # noqa: E402, F401
 from crawler.cli import extract  # noqa: E402, F401

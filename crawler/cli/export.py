@@ -71,7 +71,7 @@ def export(fmt, out, versions, query, filters, force, db_path, as_json):
       $ cpc-archive export --format jsonl --versions --query 妇联 --out exports/fulian.jsonl
       $ cpc-archive export --format jsonl --since 2024-08 --out - | jq .title
     """
-    from crawler.archive.search import QueryError
+    from crawler.archive.search.fts import QueryError
 
     out = output_target(out, force=force, archive=db_path, suffix="." + fmt)
     columns = VERSION_COLUMNS if versions else ARTICLE_COLUMNS

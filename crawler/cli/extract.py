@@ -8,8 +8,8 @@ import sys
 import click
 
 from crawler.cli import main
-from crawler.items import NotArticle
 from crawler.pages.article import parse_article
+from crawler.records import NotArticle
 
 
 @main.command()

@@ -103,7 +103,7 @@ def limit_option(default: int, help: str) -> Callable:
 
 @dataclass(frozen=True)
 class Filters:
-    """Which articles a command works on (the same meaning as crawler.archive.search)."""
+    """Which articles a command works on (the same meaning as crawler.archive.search.fts)."""
 
     since: str | None = None  # publication date, YYYY-MM-DD / YYYY-MM / YYYY, inclusive
     until: str | None = None

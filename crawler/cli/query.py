@@ -49,7 +49,7 @@ def search(query, filters, limit, db_path, as_json):
       $ cpc-archive search 妇联 --since 2024-01-01 --source 中国妇女报 --limit 5
       $ cpc-archive search '"全面深化改革" OR 改革开放' --json
     """
-    from crawler.archive.search import QueryError, search_results
+    from crawler.archive.search.fts import QueryError, search_results
 
     with open_db(db_path) as db:
         try:

@@ -8,7 +8,7 @@ import click
 
 from crawler.archive.outputs import open_output
 from crawler.archive.selection import article_keys
-from crawler.archive.warc_store import export_snapshot_ids, export_warc, import_warc
+from crawler.archive.warc.files import export_snapshot_ids, export_warc, import_warc
 from crawler.cli import main
 from crawler.cli.options import (
     TEXT,
@@ -44,7 +44,7 @@ def import_warc_command(files, db_path, as_json):
       $ cpc-archive import-warc --db data/archive.db captures/cpc-2024.warc.gz
     """
     from crawler.archive.db import DEFAULT_BUSY_TIMEOUT
-    from crawler.archive.warc import NotAWarc, check_warc
+    from crawler.archive.warc.records import NotAWarc, check_warc
 
     reports = []
     for path in files:  # every file checked before anything is recorded
@@ -113,7 +113,7 @@ def export_warc_command(out, query, filters, force, db_path, as_json):
     Example:
       $ cpc-archive export-warc --out exports/cpc-2024.warc.gz --since 2024-01-01
     """
-    from crawler.archive.search import QueryError
+    from crawler.archive.search.fts import QueryError
 
     out = output_target(out, force=force, archive=db_path)
     with open_db(db_path) as db:

@@ -16,8 +16,8 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 from twisted.internet.defer import Deferred
 
-from crawler.crawl.reach import UNREACHABLE
-from crawler.crawl.state import ArchiveLocked
+from crawler.components.reach import UNREACHABLE
+from crawler.components.state import ArchiveLocked
 
 
 class Command(ScrapyCrawl):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datasette import hookimpl
 from datasette.filters import FilterArguments
 
-from crawler.archive.search import QueryError, make_snippet, parse_query
+from crawler.archive.search.fts import QueryError, make_snippet, parse_query
 
 # Tables and views with a `key` column naming an article, searchable with ?_search=
 SEARCHABLE = ("articles", "article_list")

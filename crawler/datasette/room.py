@@ -23,13 +23,6 @@ from markupsafe import Markup, escape
 from sqlite_utils import Database
 from w3lib.encoding import html_to_unicode
 
-from crawler.archive.facets import (
-    FacetCounts,
-    Filters,
-    facet_counts,
-    matching_keys,
-    newest_matches,
-)
 from crawler.archive.history import (
     archived_snapshot_of,
     article_row,
@@ -40,7 +33,14 @@ from crawler.archive.history import (
 )
 from crawler.archive.lookup import article_record
 from crawler.archive.run_story import describe_failure, describe_run
-from crawler.archive.search import QueryError, search
+from crawler.archive.search.facets import (
+    FacetCounts,
+    Filters,
+    facet_counts,
+    matching_keys,
+    newest_matches,
+)
+from crawler.archive.search.fts import QueryError, search
 from crawler.archive.snapshots import snapshot_fetch
 from crawler.datasette.guard import run_trusted
 

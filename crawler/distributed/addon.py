@@ -18,8 +18,8 @@ class RedisMode:
         pipelines["crawler.pipelines.ArchivePipeline"] = None
         pipelines["crawler.distributed.pipeline.StreamPipeline"] = 300
         extensions = settings["EXTENSIONS"]
-        extensions["crawler.crawl.runlock.RunLock"] = None
-        extensions["crawler.crawl.ban.BanDetector"] = None
+        extensions["crawler.components.runlock.RunLock"] = None
+        extensions["crawler.components.ban.BanDetector"] = None
         extensions["crawler.distributed.ban.FleetBanDetector"] = 500
         middlewares = settings["DOWNLOADER_MIDDLEWARES"]
         # Last before the download itself: the fleet-wide per-host slot is taken as late as

@@ -23,8 +23,8 @@ from sqlite_utils import Database
 from crawler.archive.db import write_transaction
 from crawler.archive.runs import COUNTS, finish_run, start_run, unfinished_runs
 from crawler.archive.store import known_article, no_response, store_fetches
-from crawler.crawl import state
-from crawler.crawl.runlock import INTERRUPTED
+from crawler.components import state
+from crawler.components.runlock import INTERRUPTED
 from crawler.distributed.connection import connect
 from crawler.distributed.keys import GROUP, Keys
 

@@ -14,7 +14,7 @@ from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
-from crawler.crawl.ban import BAN_STATUSES, BANNED, BanDetector
+from crawler.components.ban import BAN_STATUSES, BANNED, BanDetector
 from crawler.distributed.frontier import RedisFrontier
 
 logger = logging.getLogger(__name__)

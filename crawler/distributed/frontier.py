@@ -1,6 +1,6 @@
 """The crawl frontier in Redis: what the spider asks of it, for all workers together.
 
-The same questions crawler.crawl.frontier.SqliteFrontier answers from the archive file, here
+The same questions crawler.components.frontier.SqliteFrontier answers from the archive file, here
 answered from Redis so that workers on other machines need no archive: which URLs this crawl
 has already admitted (the exact duplicate filter), which articles the archive holds and which
 URLs failed for good (published by the writer), and when the crawl is over.
@@ -19,7 +19,7 @@ import socket
 import time
 import uuid
 
-from crawler.crawl.state import Entry
+from crawler.components.state import Entry
 from crawler.distributed.connection import connect
 from crawler.distributed.keys import Keys
 from crawler.distributed.leases import LeaseStore

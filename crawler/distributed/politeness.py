@@ -15,7 +15,7 @@ import logging
 import uuid
 from urllib.parse import urlsplit
 
-from crawler.crawl.retry import retry_after_seconds
+from crawler.components.retry import retry_after_seconds
 from crawler.distributed.frontier import RedisFrontier
 
 logger = logging.getLogger(__name__)

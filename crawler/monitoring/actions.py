@@ -14,7 +14,7 @@ from spidermon.core.actions import Action
 from spidermon.exceptions import SkipAction
 
 from crawler.archive.checks import Check, save_checks
-from crawler.crawl.archive import open_crawl_archive
+from crawler.components.connection import open_crawl_archive
 from crawler.monitoring.monitors import RUN_ID_STAT
 
 

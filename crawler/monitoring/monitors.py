@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from spidermon import Monitor, monitors
 
-from crawler.crawl.archive import open_crawl_archive
+from crawler.components.connection import open_crawl_archive
 from crawler.monitoring import rules
 from crawler.monitoring.rules import Finding, Limits
 

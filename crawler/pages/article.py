@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from crawler.items import ArticleRecord, Image, NotArticle
 from crawler.pages import selectors as S
 from crawler.pages.body import absolute, fallback_body_root, read_body
 from crawler.pages.decode import Decoded, decode_html
@@ -27,6 +26,7 @@ from crawler.pages.normalize import (
     parse_print_edition,
     source_name,
 )
+from crawler.records import ArticleRecord, Image, NotArticle
 from crawler.urls import (
     ArticleUrl,
     canonical_url,

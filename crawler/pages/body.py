@@ -14,7 +14,6 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from crawler.items import Image, PrintEdition
 from crawler.pages import selectors as S
 from crawler.pages.document import css, text_of
 from crawler.pages.normalize import (
@@ -25,6 +24,7 @@ from crawler.pages.normalize import (
     editor_names,
     parse_print_edition,
 )
+from crawler.records import Image, PrintEdition
 
 # Text that is more than bullets and punctuation: "·<a>…</a>" is still a link-only line.
 _WORD_RE = re.compile(r"[^\W_]")

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 
-from crawler.items import PrintEdition
+from crawler.records import PrintEdition
 
 # --- text ----------------------------------------------------------------------------------
 

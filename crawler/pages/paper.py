@@ -15,11 +15,11 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
-from crawler.items import ArticleRecord, Image, NotArticle, PageLink, PrintEdition, PrintPage
 from crawler.pages import selectors as S
 from crawler.pages.decode import decode_html
 from crawler.pages.normalize import byline_names, clean_text
 from crawler.paper_urls import NEW, OLD, PAPER_NAME, parse_paper_url
+from crawler.records import ArticleRecord, Image, NotArticle, PageLink, PrintEdition, PrintPage
 from crawler.urls import canonical_url
 
 PARSER_VERSION = "paper-1.0.0"

@@ -23,15 +23,15 @@ from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.archive.instants import utc_now
-from crawler.crawl import state
-from crawler.crawl.frontier import SqliteFrontier
-from crawler.crawl.item import CrawledPage
-from crawler.crawl.reach import UNREACHABLE, give_up, hurry, is_connection_error
-from crawler.crawl.redirects import REDIRECT_LOOP
-from crawler.crawl.sizecap import TOO_LARGE
-from crawler.items import ArticleRecord, Fetch, NotArticle
+from crawler.components import state
+from crawler.components.frontier import SqliteFrontier
+from crawler.components.reach import UNREACHABLE, give_up, hurry, is_connection_error
+from crawler.components.redirects import REDIRECT_LOOP
+from crawler.components.sizecap import TOO_LARGE
+from crawler.items import CrawledPage
 from crawler.pages.article import merge_pages, parse_article
 from crawler.pages.listing import ListingError, parse_listing
+from crawler.records import ArticleRecord, Fetch, NotArticle
 from crawler.urls import (
     LISTING_RE,
     article_key,

@@ -2,7 +2,7 @@
 
 Crawl policy only. For each day: page 1's index page names every page of the issue; each
 page's index page lists its articles in order and links its PDF. Page meaning comes from
-crawler.pages.paper, storage from crawler.crawl.print_pipeline (crawler.archive.paper).
+crawler.pages.paper, storage from crawler.pipelines (crawler.archive.paper).
 
 What is left to fetch is read from the archive itself, so a rerun fetches nothing it already
 has and a killed backfill resumes by running the same command again: a day whose pages and
@@ -28,12 +28,11 @@ import scrapy
 
 from crawler.archive.instants import utc_now
 from crawler.archive.paper import archived_dates, issue_pages, missing_articles
-from crawler.crawl.archive import open_crawl_archive
-from crawler.crawl.item import CrawledPage
-from crawler.crawl.print_item import PrintPageItem
-from crawler.items import Fetch, NotArticle, PrintPage
+from crawler.components.connection import open_crawl_archive
+from crawler.items import CrawledPage, PrintPageItem
 from crawler.pages.paper import parse_paper_article, parse_paper_page
 from crawler.paper_urls import PAPER_HOST, page_url, parse_paper_url
+from crawler.records import Fetch, NotArticle, PrintPage
 from crawler.spiders.cpc import fetch_of, headers_of, parse_since
 
 logger = logging.getLogger(__name__)
@@ -56,7 +55,7 @@ class RmrbSpider(scrapy.Spider):
     custom_settings: ClassVar[dict] = {
         # Print pages and their PDFs are stored by the print pipeline (a subclass of the
         # archive pipeline: articles go through the same store_fetches).
-        "ITEM_PIPELINES": {"crawler.crawl.print_pipeline.PrintArchivePipeline": 300},
+        "ITEM_PIPELINES": {"crawler.pipelines.PrintArchivePipeline": 300},
     }
 
     def __init__(self, *args, date=None, since=None, until=None, **kwargs):

@@ -36,8 +36,8 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
 from warcio.warcwriter import WARCWriter
 
-from crawler.archive.warc_readers import QuietArchiveIterator, content_stream
-from crawler.items import Fetch
+from crawler.archive.warc.readers import QuietArchiveIterator, content_stream
+from crawler.records import Fetch
 from crawler.settings import DOWNLOAD_MAXSIZE
 from crawler.urls import is_asset_url
 

@@ -1,8 +1,8 @@
 """How many articles a search matches, in total and by facet (year, month, channel, source, editor,
 paper date, paper page), for the reading room's search page.
 
-The query is translated by crawler.archive.search.parse_query and the filters mean what they
-mean to crawler.archive.search.search (dates: the first characters of published_at; source: part
+The query is translated by crawler.archive.search.fts.parse_query and the filters mean what they
+mean to crawler.archive.search.fts.search (dates: the first characters of published_at; source: part
 of the 来源 name; editor: one name exactly; channel: the id), plus the print edition's date and
 page, which search() does not filter on, and a source named whole (a facet's value).
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from crawler.archive.search import Hit, QueryError, make_snippet, parse_query
+from crawler.archive.search.fts import Hit, QueryError, make_snippet, parse_query
 
 # The articles the search index matches (rowid = articles.doc_id).
 MATCH_CLAUSE = "a.doc_id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"

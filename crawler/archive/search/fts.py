@@ -1,9 +1,9 @@
 """Full-text search over article titles and bodies, for 2-character Chinese words and up.
 
 The index (`articles_fts`, FTS5, contentless: it holds no copy of the text) keeps the
-bigram-segmented title and body of each article (see crawler.archive.bigrams), the 来源 name
-segmented the same way, and a few filter tokens (crawler.archive.search_tags); rowid =
-articles.doc_id. Queries are rewritten the same way (crawler.archive.query_parse):
+bigram-segmented title and body of each article (see crawler.archive.search.bigrams), the 来源 name
+segmented the same way, and a few filter tokens (crawler.archive.search.tags); rowid =
+articles.doc_id. Queries are rewritten the same way (crawler.archive.search.query):
 
     改革             the 2-character word, anywhere in title or body
     改革开放         the 4 characters in sequence (a phrase of bigrams 改革 革开 开放)
@@ -36,10 +36,10 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from crawler.archive.bigrams import normalize, segment
 from crawler.archive.filters import FilterError, date_bound, filter_sql, filter_text
-from crawler.archive.query_parse import QueryError, fts_phrase, parse
-from crawler.archive.search_tags import (
+from crawler.archive.search.bigrams import normalize, segment
+from crawler.archive.search.query import QueryError, fts_phrase, parse
+from crawler.archive.search.tags import (
     TAG,
     channel_token,
     date_cover,

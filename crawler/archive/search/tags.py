@@ -20,7 +20,7 @@ import calendar
 import re
 from datetime import date, timedelta
 
-from crawler.archive.bigrams import segment
+from crawler.archive.search.bigrams import segment
 
 TAG = "\ue000"  # date and channel tokens
 SOURCE = "\ue001"  # source-name tokens

@@ -13,8 +13,8 @@ from scrapy import signals
 from twisted.internet import task
 
 from crawler.archive.runs import finish_run, start_run, unfinished_runs
-from crawler.crawl import state
-from crawler.crawl.archive import open_crawl_archive
+from crawler.components import state
+from crawler.components.connection import open_crawl_archive
 
 logger = logging.getLogger(__name__)
 

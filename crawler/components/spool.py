@@ -15,7 +15,7 @@ import pickle
 import time
 from pathlib import Path
 
-from crawler.crawl.item import CrawledPage
+from crawler.items import CrawledPage
 
 
 def spool_dir(db_path: str | Path) -> Path:

@@ -16,7 +16,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import load_object
 from scrapy.utils.response import response_status_message
 
-from crawler.crawl.reach import is_connection_error, site_never_answered
+from crawler.components.reach import is_connection_error, site_never_answered
 
 logger = logging.getLogger(__name__)
 

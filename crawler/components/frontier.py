@@ -1,4 +1,4 @@
-"""The spider's frontier on one machine: crawl state in the archive file (crawler.crawl.state).
+"""The spider's frontier on one machine: crawl state in the archive file (crawler.components.state).
 
 The spider asks its frontier what to fetch and what is known; this one answers from SQLite,
 crawler.distributed.frontier.RedisFrontier from Redis for a fleet of workers.
@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from crawler.archive.db import ArchiveBusyError, busy_errors
 from crawler.archive.instants import utc_instant
 from crawler.archive.store import articles_first_seen_since, known_article
-from crawler.crawl import spool, state
-from crawler.crawl.archive import open_crawl_archive
+from crawler.components import spool, state
+from crawler.components.connection import open_crawl_archive
 from crawler.urls import article_key, canonical_url
 
 logger = logging.getLogger(__name__)

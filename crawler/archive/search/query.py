@@ -1,4 +1,4 @@
-"""Search queries as FTS5 expressions over the bigram index (see crawler.archive.search).
+"""Search queries as FTS5 expressions over the bigram index (see crawler.archive.search.fts).
 
 The query language is small and every part of it is either understood or refused with a
 reason, never searched as a word by accident:
@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from crawler.archive.bigrams import CJK_RUN, TOKEN, normalize, phrase_tokens
+from crawler.archive.search.bigrams import CJK_RUN, TOKEN, normalize, phrase_tokens
 
 FIELDS = {"title": "title", "body": "body"}
 # Longest query accepted, in words (each side of an OR counts) and in characters.
@@ -44,7 +44,7 @@ class _Term:
 
     def expr(self) -> str:
         # No column filter for plain words: filter tokens share no word with the text
-        # (crawler.archive.search_tags), and a filter makes FTS5 read every position list.
+        # (crawler.archive.search.tags), and a filter makes FTS5 read every position list.
         if self.columns is None:
             return (
                 self.phrases[0]

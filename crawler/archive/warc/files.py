@@ -22,7 +22,7 @@ from crawler.archive.runs import add_counts, finish_run, start_run
 from crawler.archive.snapshots import insert_snapshot, snapshot_fetch
 from crawler.archive.store import record_failure, store_fetches
 from crawler.archive.verdict import NOT_REJUDGEABLE
-from crawler.archive.warc import (
+from crawler.archive.warc.records import (
     FetchError,
     JudgedFetch,
     WarcOut,
@@ -31,7 +31,7 @@ from crawler.archive.warc import (
     check_warc,
     read_warc,
 )
-from crawler.items import Fetch, NotArticle
+from crawler.records import Fetch, NotArticle
 from crawler.urls import canonical_url, parse_article_url
 
 # How many records a multi-page article's first page waits for its continuation pages.
