@@ -37,7 +37,7 @@ import re
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -222,8 +222,9 @@ class Hit:
 
     url: str
     status: int
-    at: float
+    at: float  # when the proxy answered (time.monotonic), after its delay
     user_agent: str = ""
+    arrived: float = 0.0  # when the request came in: it was at the proxy from then to `at`
 
 
 @dataclass
@@ -233,6 +234,9 @@ class Replay:
     source: object
     faults: Mapping[str, dict | None] = field(default_factory=dict)
     delay: float = 0.0  # seconds before each answer: a slower site, for tests that interrupt
+    # Called before each answer, before the delay: a test holds the site until what it
+    # arranges (e.g. a fleet of workers each holding work) is in place.
+    hold: Callable[[], object] | None = None
     hits: list[Hit] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -249,9 +253,9 @@ class Replay:
             self.counts[url] = self.counts.get(url, 0) + 1
             return self.counts[url]
 
-    def record(self, url: str, status: int, agent: str) -> None:
+    def record(self, url: str, status: int, agent: str, arrived: float) -> None:
         with self.lock:
-            self.hits.append(Hit(url, status, time.monotonic(), agent))
+            self.hits.append(Hit(url, status, time.monotonic(), agent, arrived))
 
 
 class ProxyHandler(BaseHTTPRequestHandler):
@@ -278,8 +282,11 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.serve(head=False)
 
     def serve(self, head: bool) -> None:
+        arrived = time.monotonic()
         url = self.requested_url()
         replay = self.replay
+        if replay.hold is not None:
+            replay.hold()
         if replay.delay:
             time.sleep(replay.delay)
         recorded = replay.source.get(url)
@@ -289,11 +296,11 @@ class ProxyHandler(BaseHTTPRequestHandler):
         if fault and fault.get("times") and n > fault["times"]:
             fault = None
         if recorded is None and (fault is None or fault.get("kind") != "status"):
-            replay.record(url, 404, agent)
+            replay.record(url, 404, agent, arrived)
             self.respond(404, {"Content-Type": "text/plain"}, b"not recorded\n", head)
             return
         status = fault.get("status", 200) if fault else recorded.status
-        replay.record(url, status if not fault or fault["kind"] != "timeout" else 0, agent)
+        replay.record(url, status if not fault or fault["kind"] != "timeout" else 0, agent, arrived)
         if not fault:
             self.respond(recorded.status, recorded.headers, recorded.body, head)
             return
@@ -392,11 +399,13 @@ class ReplayServer:
         port: int = 0,
         faults: Mapping[str, dict | None] | None = None,
         delay: float = 0.0,
+        hold: Callable[[], object] | None = None,
     ):
-        """`faults` override the manifest's by URL (None: no fault); "*" applies to all."""
+        """`faults` override the manifest's by URL (None: no fault); "*" applies to all.
+        `hold` is called before each answer (see Replay.hold)."""
         if isinstance(source, str | Path):
             source = open_source(source)
-        self.replay = Replay(source, dict(faults or {}), delay)
+        self.replay = Replay(source, dict(faults or {}), delay, hold=hold)
         handler = type("Handler", (ProxyHandler,), {"replay": self.replay})
         self.httpd = ReplayHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
