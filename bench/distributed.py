@@ -136,6 +136,8 @@ def article_request(i: int) -> bytes:
 
 def redis_frontier_us(url: str, n: int) -> float:
     frontier = RedisFrontier(url, "bench-frontier:cpc", "bench", 60.0)
+    frontier.server.set(frontier.keys.ready, "1")
+    frontier.start([])  # a queue takes requests for its crawl under way only
     store = frontier.store
     data = [article_request(i) for i in range(n)]
     began = time.perf_counter()

@@ -7,11 +7,16 @@ import time
 
 from crawler.distributed.frontier import RedisFrontier, fingerprint
 from crawler.distributed.keys import GROUP
+from crawler.distributed.leases import CRAWL_OVER, QUEUED
 from tests.redis_helpers import REDIS_URL, redis_prefix  # noqa: F401
 
 
 def frontier(prefix: str, worker: str = "w", ttl: float = 30.0) -> RedisFrontier:
-    return RedisFrontier(REDIS_URL, f"{prefix}:cpc", worker, ttl)
+    """A worker in the crawl under way (the first one begins it)."""
+    f = RedisFrontier(REDIS_URL, f"{prefix}:cpc", worker, ttl)
+    f.server.set(f.keys.ready, "1")
+    f.start([])
+    return f
 
 
 def test_a_pop_leases_and_an_expired_lease_returns_to_the_queue(redis_prefix):  # noqa: F811
@@ -97,9 +102,6 @@ def test_kinds_names_the_urls_this_crawl_admitted(redis_prefix):  # noqa: F811
 
 def test_the_crawl_ends_once_and_only_when_nothing_is_queued_or_leased(redis_prefix):  # noqa: F811
     f, g = frontier(redis_prefix, "w1"), frontier(redis_prefix, "w2")
-    f.server.set(f.keys.ready, "1")
-    f.start([])
-    g.start([])
     assert f.crawl_id == g.crawl_id
     f.store.push(b"page", 0)
     f.close("finished")
@@ -126,6 +128,28 @@ def test_a_worker_started_just_after_the_crawl_ended_begins_no_other(redis_prefi
     f.server.delete(f.keys.finished)  # the pause is over
     assert late.start(["seed"]) == ["seed"]
     assert f.server.exists(f.keys.crawl)
+
+
+def test_a_worker_of_an_ended_crawl_queues_nothing_and_takes_no_other_crawls_work(redis_prefix):  # noqa: F811
+    late = frontier(redis_prefix, "late")
+    frontier(redis_prefix, "first").close("finished")  # the crawl late joined ends
+    assert late.crawl_over()
+    assert late.store.push(b"seed", 0, fingerprint("seed")) == CRAWL_OVER
+    following = frontier(redis_prefix, "next")  # the next crawl (no pause between crawls)
+    assert following.crawl_id != late.crawl_id
+    assert following.store.push(b"page", 0) == QUEUED
+    assert late.store.pop(30) is None
+    assert following.store.pop(30)[1] == b"page"
+
+
+def test_a_joining_worker_reads_the_arguments_its_crawl_began_with(redis_prefix):  # noqa: F811
+    first = RedisFrontier(REDIS_URL, f"{redis_prefix}:cpc", "w1", 30.0)
+    first.server.set(first.keys.ready, "1")
+    first.start([], {"since": "2024-08-01"})
+    second = RedisFrontier(REDIS_URL, f"{redis_prefix}:cpc", "w2", 30.0)
+    second.start([], {"since": "2030-01-01"})
+    assert second.crawl_id == first.crawl_id
+    assert second.args == first.args == {"since": "2024-08-01"}
 
 
 def test_a_second_writer_claims_what_a_killed_one_left_pending(redis_prefix, tmp_path):  # noqa: F811
@@ -185,17 +209,77 @@ def test_leases_given_back_return_to_the_queue_at_once(redis_prefix):  # noqa: F
 
 def test_a_page_set_aside_waits_for_the_next_start(redis_prefix):  # noqa: F811
     f = frontier(redis_prefix)
-    f.server.set(f.keys.ready, "1")
-    f.start([])
     f.store.push(b"page-a", -20)
     lease, _ = f.store.pop(ttl=30)
     assert f.store.set_aside([lease]) == 1
     assert f.store.queued() == 0
     assert f.store.leased() == 0
-    w2 = frontier(redis_prefix, "w2")
-    w2.start([])  # a worker joining a live fleet: not yet
+    w2 = frontier(redis_prefix, "w2")  # a worker joining a live fleet: not yet
     assert f.store.queued() == 0
     f.close("shutdown")
     w2.close("shutdown")
-    frontier(redis_prefix, "w3").start([])  # w2 gone too: w3 resumes a stopped fleet
+    frontier(redis_prefix, "w3")  # w2 gone too: w3 resumes a stopped fleet
     assert f.store.pop(30)[1] == b"page-a"
+
+
+SEEDS = ["http://cpc.people.com.cn/", "http://cpc.people.com.cn/GB/164113/index.html"]
+
+
+def worker(prefix: str, name: str) -> RedisFrontier:
+    return RedisFrontier(REDIS_URL, f"{prefix}:cpc", name, 30.0, recrawl_after=3600)
+
+
+def start_and_queue(f: RedisFrontier) -> None:
+    """What a worker does as it starts: join or begin the crawl, then queue its seeds (the
+    scheduler's admission)."""
+    for url in f.start(SEEDS):
+        f.store.push(url.encode(), 0, fingerprint(url))
+
+
+def short_crawl(prefix: str) -> RedisFrontier:
+    """The first worker: it begins a crawl and fetches and stores its seeds; nothing is left."""
+    a = worker(prefix, "a")
+    a.server.set(a.keys.ready, "1")
+    start_and_queue(a)
+    while (got := a.store.pop(30)) is not None:
+        a.held[got[1].decode()] = got[0]
+        a.mark_done(got[1].decode())
+    return a
+
+
+class Commands:
+    """Counts the commands a frontier sends to Redis; runs `then` once, right after the n-th."""
+
+    def __init__(self, f: RedisFrontier, n: int = 0, then=None):
+        self.sent = 0
+        send = f.server.execute_command
+
+        def counted(*args, **options):
+            result = send(*args, **options)
+            self.sent += 1
+            if self.sent == n:
+                then()
+            return result
+
+        f.server.execute_command = counted
+
+
+def test_workers_started_together_make_one_crawl_wherever_the_first_ends(redis_prefix):  # noqa: F811
+    """The first worker's very short crawl ends at each point of a second worker's start in
+    turn (driven one Redis command at a time): the second never begins another crawl nor
+    queues the seeds again, and the crawl ends once."""
+    short_crawl(f"{redis_prefix}:probe")
+    b = worker(f"{redis_prefix}:probe", "b")
+    steps = Commands(b)
+    start_and_queue(b)  # undisturbed: it joins the crawl under way
+    assert steps.sent >= 4
+    for n in range(1, steps.sent + 1):
+        a = short_crawl(f"{redis_prefix}:{n}")
+        b = worker(f"{redis_prefix}:{n}", "b")
+        Commands(b, n, lambda a=a: a.close("finished"))
+        start_and_queue(b)
+        b.close("finished")
+        finishes = [e for _, e in a.server.xrange(a.keys.stream) if b"finish" in e]
+        assert len(finishes) == 1, n
+        assert not a.server.exists(a.keys.crawl), f"a second crawl began after command {n}"
+        assert a.store.queued() == 0, f"the seeds were queued again after command {n}"

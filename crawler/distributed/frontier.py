@@ -43,6 +43,22 @@ return 1
 """
 
 
+# KEYS: crawl, args, finished. ARGV: a new crawl id, its arguments (JSON).
+# Join the crawl under way, or begin one unless the fleet ended one less than
+# ARCHIVE_REDIS_RECRAWL_AFTER ago (`finished` holds its id until then), decided in one step:
+# no worker can find no crawl under way as another ends one, and begin a second.
+# Returns {how, crawl id, its arguments}: how is join, begin or ended.
+_START = """
+local crawl = redis.call('GET', KEYS[1])
+if crawl then return {'join', crawl, redis.call('GET', KEYS[2]) or '{}'} end
+local ended = redis.call('GET', KEYS[3])
+if ended then return {'ended', ended} end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+return {'begin', ARGV[1], ARGV[2]}
+"""
+
+
 def fingerprint(url: str) -> bytes:
     """The exact fingerprint of a frontier URL (already canonical): 20 raw bytes of SHA-1."""
     return hashlib.sha1(url.encode("utf-8")).digest()
@@ -66,6 +82,7 @@ class RedisFrontier:
         self.held: dict[str, str] = {}  # frontier URL -> lease id, this worker's
         self.crawl_id: str | None = None
         self.args: dict = {}
+        self._start = self.server.register_script(_START)
         self._finish = self.server.register_script(_FINISH)
 
     @classmethod
@@ -90,36 +107,42 @@ class RedisFrontier:
         """Join the crawl under way, or begin one; the seeds to request (the duplicate filter
         drops those a running crawl already has)."""
         self._wait_for_writer()
-        crawl = None
-        while crawl is None:  # a crawl ending between the two commands: begin the next one
-            if not self.server.exists(self.keys.crawl) and self.server.exists(self.keys.finished):
-                # The fleet's crawl ended moments ago: a worker started late joins nothing.
-                logger.info(
-                    "The fleet finished a crawl less than ARCHIVE_REDIS_RECRAWL_AFTER (%ds) "
-                    "ago: nothing to do",
-                    self.recrawl_after,
-                )
-                return []
-            fresh = self.server.set(self.keys.crawl, uuid.uuid4().hex, nx=True)
-            if fresh:
-                self.server.set(self.keys.args, json.dumps(args or {}, ensure_ascii=False))
-            crawl = self.server.get(self.keys.crawl)
-        self.crawl_id = crawl.decode()
+        fresh = uuid.uuid4().hex
+        got = self._start(
+            keys=[self.keys.crawl, self.keys.args, self.keys.finished],
+            args=[fresh, json.dumps(args or {}, ensure_ascii=False)],
+        )
+        how, crawl = got[0].decode(), got[1].decode()
+        if how == "ended":
+            logger.info(
+                "The fleet finished crawl %s less than ARCHIVE_REDIS_RECRAWL_AFTER (%ds) ago: "
+                "nothing to do",
+                crawl,
+                self.recrawl_after,
+            )
+            return []
+        self.crawl_id = self.store.crawl = crawl
+        self.args = json.loads(got[2])
         others = self.live_workers()
         self.beat()
         if not others and not self.server.exists(self.keys.stop):
             # The first worker of a fleet that had stopped (a ban, a shutdown): a resumed crawl.
             self._ask_refused_again()
-        self.args = json.loads(self.server.get(self.keys.args) or b"{}")
         logger.info(
             "%s distributed crawl %s as worker %s (%d requests queued, %d leased)",
-            "Starting" if fresh else "Joining",
+            "Starting" if how == "begin" else "Joining",
             self.crawl_id,
             self.worker,
             self.store.queued(),
             self.store.leased(),
         )
         return seeds
+
+    def crawl_over(self) -> bool:
+        """The crawl this worker joined has ended (another worker found nothing left): what
+        the queue holds now, if anything, is another crawl's."""
+        crawl = self.server.get(self.keys.crawl)
+        return self.crawl_id is not None and (crawl is None or crawl.decode() != self.crawl_id)
 
     def _now_ms(self) -> int:
         seconds, micros = self.server.time()
@@ -141,12 +164,8 @@ class RedisFrontier:
     def _ask_refused_again(self) -> None:
         """Requests the site refused go back in the queue: the resumed crawl is their next run
         (an interrupted single-machine crawl asks its pending URLs again likewise)."""
-        pipe = self.server.pipeline()  # MULTI: no request is in both sets or in neither
-        pipe.zunionstore(self.keys.requests, [self.keys.requests, self.keys.refused], "MIN")
-        pipe.zcard(self.keys.refused)
-        pipe.delete(self.keys.refused)
-        again = pipe.execute()[1]
-        if again:
+        again = self.store.ask_refused_again()
+        if again > 0:
             logger.info("%d requests the site refused earlier are queued again", again)
 
     def _wait_for_writer(self) -> None:

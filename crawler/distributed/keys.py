@@ -21,7 +21,7 @@ class Keys:
         return self._k("crawl")
 
     @property
-    def finished(self) -> str:  # set for ARCHIVE_REDIS_RECRAWL_AFTER seconds after a crawl ends
+    def finished(self) -> str:  # the ended crawl's id, for ARCHIVE_REDIS_RECRAWL_AFTER seconds
         return self._k("finished")
 
     @property

@@ -22,29 +22,56 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# KEYS: requests, dupefilter. ARGV: score, data, fingerprint ('' : no dedup).
-# The fingerprint is admitted and the request queued in one step: no worker can see the
-# fingerprint taken and the queue empty in between (and end the crawl early).
-_PUSH = """
-if ARGV[3] ~= '' then
-  if redis.call('SADD', KEYS[2], ARGV[3]) == 0 then return 0 end
-end
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-return 1
+# The next three act for one crawl: ARGV[1] is its id, and a crawl that has ended (or
+# another that began since) takes nothing from it. A worker that joined a crawl just before it
+# ended cannot queue its seeds again (a second crawl under the first one's name) nor take
+# another crawl's work.
+_CURRENT = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 """
 
-# KEYS: requests, leases, leased, lease_score, lease_seq. ARGV: ttl ms.
-_POP = (
-    _NOW
+# KEYS: crawl, requests, dupefilter. ARGV: crawl id, score, data, fingerprint ('': no dedup).
+# The fingerprint is admitted and the request queued in one step: no worker can see the
+# fingerprint taken and the queue empty in between (and end the crawl early).
+# 1 queued, 0 already admitted, -1 the crawl is over.
+_PUSH = (
+    _CURRENT
     + """
-local item = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if ARGV[4] ~= '' then
+  if redis.call('SADD', KEYS[3], ARGV[4]) == 0 then return 0 end
+end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+)
+
+# KEYS: crawl, requests, leases, leased, lease_score, lease_seq. ARGV: crawl id, ttl ms.
+_POP = (
+    _CURRENT
+    + _NOW
+    + """
+local item = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 if #item == 0 then return false end
-redis.call('ZREM', KEYS[1], item[1])
-local id = tostring(redis.call('INCR', KEYS[5]))
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[1]), id)
-redis.call('HSET', KEYS[3], id, item[1])
-redis.call('HSET', KEYS[4], id, item[2])
+redis.call('ZREM', KEYS[2], item[1])
+local id = tostring(redis.call('INCR', KEYS[6]))
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), id)
+redis.call('HSET', KEYS[4], id, item[1])
+redis.call('HSET', KEYS[5], id, item[2])
 return {id, item[1]}
+"""
+)
+
+# KEYS: crawl, requests, refused. ARGV: crawl id. The refused requests go back in the queue
+# in one step (none is in both sets or in neither); how many.
+_REFUSED_AGAIN = (
+    _CURRENT
+    + """
+local n = redis.call('ZCARD', KEYS[3])
+if n > 0 then
+  redis.call('ZUNIONSTORE', KEYS[2], 2, KEYS[2], KEYS[3], 'AGGREGATE', 'MIN')
+  redis.call('DEL', KEYS[3])
+end
+return n
 """
 )
 
@@ -125,12 +152,18 @@ return n
 """
 
 
+# What a push did.
+QUEUED, SEEN, CRAWL_OVER = 1, 0, -1
+
+
 class LeaseStore:
     """The queue and its leases in Redis, for one crawl (one key prefix)."""
 
     def __init__(self, server: redis.Redis, keys: Keys):
         self.server = server
         self.keys = keys
+        self.crawl = ""  # the crawl this worker joined (RedisFrontier.start): pushes and pops
+        # act for it alone
         self._push = server.register_script(_PUSH)
         self._pop = server.register_script(_POP)
         self._reclaim = server.register_script(_RECLAIM)
@@ -138,20 +171,25 @@ class LeaseStore:
         self._handoff = server.register_script(_HANDOFF)
         self._deliver = server.register_script(_DELIVER)
         self._give_up = server.register_script(_GIVE_UP)
+        self._refused_again = server.register_script(_REFUSED_AGAIN)
 
-    def push(self, data: bytes, score: float, fingerprint: bytes = b"") -> bool:
-        """Queue `data`; with a fingerprint, only if the crawl has not admitted it before."""
+    def push(self, data: bytes, score: float, fingerprint: bytes = b"") -> int:
+        """Queue `data`; with a fingerprint, only if the crawl has not admitted it before.
+        QUEUED, SEEN (admitted before) or CRAWL_OVER."""
         k = self.keys
-        return bool(self._push(keys=[k.requests, k.dupefilter], args=[score, data, fingerprint]))
+        return self._push(
+            keys=[k.crawl, k.requests, k.dupefilter], args=[self.crawl, score, data, fingerprint]
+        )
 
     def pop(self, ttl: float) -> tuple[str, bytes] | None:
-        """Lease the first request for `ttl` seconds: (lease id, data), or None if empty."""
+        """Lease the first request for `ttl` seconds: (lease id, data); None if the queue is
+        empty or the crawl over."""
         k = self.keys
         got = self._pop(
-            keys=[k.requests, k.leases, k.leased, k.lease_score, k.lease_seq],
-            args=[int(ttl * 1000)],
+            keys=[k.crawl, k.requests, k.leases, k.leased, k.lease_score, k.lease_seq],
+            args=[self.crawl, int(ttl * 1000)],
         )
-        return (got[0].decode(), got[1]) if got else None
+        return (got[0].decode(), got[1]) if got and got != -1 else None
 
     def reclaim(self) -> int:
         """Return expired leases' requests to the queue; how many."""
@@ -186,6 +224,12 @@ class LeaseStore:
         """Keep leased requests for the crawl's next start (with the refused ones)."""
         k = self.keys
         return self._give_up(keys=[k.refused, k.leases, k.leased, k.lease_score], args=leases)
+
+    def ask_refused_again(self) -> int:
+        """Queue the requests set aside (refused by the site, or their callback failed) again;
+        how many (-1: the crawl is over)."""
+        k = self.keys
+        return self._refused_again(keys=[k.crawl, k.requests, k.refused], args=[self.crawl])
 
     def ack(self, lease: str) -> None:
         """The request is finished for good: forget it."""

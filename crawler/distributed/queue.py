@@ -31,8 +31,9 @@ class LeasedPriorityQueue(PriorityQueue):
     def __len__(self) -> int:
         return self.store.queued()
 
-    def push(self, request, fingerprint: bytes = b"") -> bool:
-        """Queue `request`; given its fingerprint, only if this crawl never admitted it."""
+    def push(self, request, fingerprint: bytes = b"") -> int:
+        """Queue `request`; given its fingerprint, only if this crawl never admitted it
+        (leases.QUEUED, SEEN or CRAWL_OVER)."""
         return self.store.push(self._encode_request(request), -request.priority, fingerprint)
 
     def handoff(self, lease: str, request) -> bool:

@@ -15,6 +15,7 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
 from crawler.distributed.frontier import RedisFrontier
+from crawler.distributed.leases import CRAWL_OVER, SEEN
 from crawler.distributed.queue import frontier_url, is_follow_up
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,11 @@ class LeasedScheduler(Scheduler):
             logger.warning("Lease on %s expired: its follow-up %s is dropped", url, request.url)
             return False
         fp = b"" if request.dont_filter else self.df.request_fingerprint(request)
-        if not self.queue.push(request, fp):
+        pushed = self.queue.push(request, fp)
+        if pushed == CRAWL_OVER:
+            logger.info("Distributed crawl %s is over: %s not queued", self.frontier.crawl_id, url)
+            return False
+        if pushed == SEEN:
             self.df.log(request, self.spider)
             return False
         self.stats.inc_value("scheduler/enqueued/redis")
@@ -110,4 +115,8 @@ class LeasedScheduler(Scheduler):
         store = self.frontier.store
         # A stopped fleet is not a finished crawl: wait for the stop poll to close with its
         # reason rather than close as "finished".
-        return store.queued() > 0 or store.leased() > 0 or store.stopped()
+        if store.stopped():
+            return True
+        if self.frontier.crawl_over():  # what is queued now is another crawl's
+            return False
+        return store.queued() > 0 or store.leased() > 0
