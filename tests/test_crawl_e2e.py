@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from crawler.archive.db import open_archive
-from crawler.archive.store import article_record
+from crawler.archive.lookup import article_record
 from crawler.cli.demo import ROOT, crawl_command, crawl_env
 from crawler.pages.article import parse_article
 from crawler.replay import ReplayServer

@@ -21,8 +21,9 @@ import redis
 from sqlite_utils import Database
 
 from crawler.archive.db import write_transaction
+from crawler.archive.lookup import known_article
 from crawler.archive.runs import COUNTS, finish_run, start_run, unfinished_runs
-from crawler.archive.store import known_article, no_response, store_fetches
+from crawler.archive.store import no_response, store_fetches
 from crawler.components import state
 from crawler.components.runlock import INTERRUPTED
 from crawler.distributed.connection import connect
