@@ -22,8 +22,9 @@ from crawler.archive.db import ArchiveBusyError, open_archive
 from crawler.components import spool, state
 from crawler.components.connection import ArchiveClosedError, CrawlArchive
 from crawler.components.frontier import SqliteFrontier
-from crawler.items import CrawledPage
-from crawler.records import NotArticle
+from crawler.items import CrawledPage, PrintPageItem
+from crawler.paper_urls import NEW
+from crawler.records import NotArticle, PrintPage
 from tests.archive_helpers import fetch
 
 BUSY_TIMEOUT = 30.0
@@ -255,3 +256,28 @@ def test_one_connection_per_crawl_closed_when_the_engine_stops(tmp_path):
         archive.db  # noqa: B018
     with pytest.raises(sqlite3.ProgrammingError):
         db.execute("SELECT 1")
+
+
+def test_a_print_page_waits_in_the_spool_whole_and_is_stored_once(tmp_path, attempts):
+    db = tmp_path / "archive.db"
+    crawler = crawler_for(db)
+    pipeline = pipelines.PrintArchivePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    index = "http://paper.people.com.cn/rmrb/pc/layout/202412/01/node_01.html"
+    pdf = "http://paper.people.com.cn/rmrb/pc/attachement/202412/01/p01.pdf"
+    parsed = PrintPage(index, "人民日报", "2024-12-01", "01", "第01版：要闻", pdf, NEW)
+    item = PrintPageItem(fetch(index), parsed, fetch(pdf, b"%PDF-1.4 page"))
+    other = hold_lock(db)
+    pipeline.process_item(item)
+    assert len(spool.pending(spool.spool_dir(db))) == 1
+    other.rollback()
+    other.close()
+    assert stored(db) == []  # none of the page's rows: it waits whole in the spool
+    ManualLoop.last.clock.advance(RETRY)
+    assert spool.pending(spool.spool_dir(db)) == []
+    assert stored(db) == [index, pdf]
+    archive = open_archive(db)
+    assert archive.execute("SELECT count(*) FROM print_pages").fetchone() == (1,)
+    archive.close()
+    assert crawler.stats.get_value("print/pages") == 1
+    assert crawler.stats.get_value("print/issues") == 1
