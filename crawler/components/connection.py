@@ -34,7 +34,6 @@ class ArchiveClosedError(RuntimeError):
 class CrawlArchive:
     def __init__(self, crawler):
         self.settings = crawler.settings
-        self.busy_timeout = self.settings.getfloat("ARCHIVE_BUSY_TIMEOUT")
         self._db: Database | None = None
         self.closed = False
         self.signals = crawler.signals
