@@ -14,7 +14,7 @@ from twisted.internet import task
 
 from crawler.archive.runs import finish_run, start_run, unfinished_runs
 from crawler.components import state
-from crawler.components.connection import open_crawl_archive
+from crawler.components.connection import CrawlArchive
 
 logger = logging.getLogger(__name__)
 
@@ -34,14 +34,14 @@ class RunLock:
     def from_crawler(cls, crawler):
         settings = crawler.settings
         path = settings.get("ARCHIVE_DB")
-        db = open_crawl_archive(settings)
+        db = CrawlArchive.of(crawler).db
         try:
             stale = state.acquire_lock(db, settings.getfloat("ARCHIVE_LOCK_STALE_AFTER"))
         except state.ArchiveLocked as exc:
             logger.critical("Archive %s is locked: %s", path, exc)
             # A scheduled run that could not start leaves its trace in `runs` too.
             finish_run(db, start_run(db, "crawl", {"refused": str(exc)}), LOCKED)
-            db.close()
+            CrawlArchive.of(crawler).close()
             raise
         if stale:
             logger.warning(
@@ -66,4 +66,3 @@ class RunLock:
         if self.beat and self.beat.running:
             self.beat.stop()
         state.release_lock(self.db)
-        self.db.close()
