@@ -38,7 +38,8 @@ from sqlite_utils import Database
 
 from crawler.archive.filters import FilterError, date_bound, filter_sql, filter_text
 from crawler.archive.search.bigrams import normalize, segment
-from crawler.archive.search.query import QueryError, fts_phrase, parse
+from crawler.archive.search.query import Parsed, QueryError, fts_phrase, parse
+from crawler.archive.search.rank import ScoredTerm, idf, score_window
 from crawler.archive.search.tags import (
     TAG,
     channel_token,
@@ -51,6 +52,11 @@ from crawler.archive.search.tags import (
 __all__ = ["Hit", "QueryError", "Results", "parse_query", "search", "search_results"]
 
 RANK_WINDOW = 2000
+# FTS5's bm25 reads every match of every word of the query before it ranks anything (to
+# weigh the words); reading the window's own text instead costs about what bm25 spends on
+# this many matches per article of the window (bench/archive.py, 200,000 and 1,000,000
+# articles). Past it the window is ranked from its text (crawler.archive.search.rank).
+TEXT_RANK_RATIO = 200
 SNIPPET_CHARS = 80
 # A query is stopped after this many seconds of work, with a QueryError saying so.
 QUERY_SECONDS = 10.0
@@ -198,7 +204,7 @@ def search_results(
             total = db.execute(
                 "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [expr]
             ).fetchone()[0]
-        rows = _ranked(db, expr, parsed.phrase, ids, limit, where) if ids else []
+        rows = _ranked(db, parsed, expr, ids, total, limit, where) if ids else []
     hits = []
     for key, title, url, published_at, src, channel_id, body, score in rows:
         snippet, spans = make_snippet(title or "", body or "", parsed.needles)
@@ -303,6 +309,70 @@ def _window(db: Database, expr: str, where: Sequence[str], params: Sequence) -> 
 
 
 def _ranked(
+    db: Database,
+    parsed: Parsed,
+    expr: str,
+    ids: list[int],
+    total: int,
+    limit: int,
+    where: Sequence[str],
+) -> list[tuple]:
+    """The best `limit` of the window `ids` (newest first), ranked by bm25 in the index or
+    from the text, whichever reads less, as article rows."""
+    holding = _holding(db, parsed.terms, expr, ids, total, where)
+    if sum(holding) > TEXT_RANK_RATIO * len(ids):
+        return _ranked_by_text(db, parsed.terms, ids, holding, limit)
+    return _ranked_by_index(db, expr, parsed.phrase, ids, limit, where)
+
+
+def _holding(
+    db: Database,
+    terms: Sequence[ScoredTerm],
+    expr: str,
+    ids: list[int],
+    total: int,
+    where: Sequence[str],
+) -> list[int]:
+    """How many articles hold each word of the query, exact or estimated from how far back
+    its newest RANK_WINDOW matches reach (what bm25 in the index would read for it)."""
+    if len(terms) == 1 and terms[0].expr == expr and not where:
+        return [total]  # the query is the word alone: its total is the count
+    top = db.execute("SELECT max(doc_id) FROM articles").fetchone()[0] or 0
+    holding = []
+    for term in terms:
+        row = db.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
+            "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+            [term.expr, RANK_WINDOW - 1],
+        ).fetchone()
+        if row is None:  # fewer than RANK_WINDOW: counted exactly, cheaply
+            holding.append(
+                db.execute(
+                    "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [term.expr]
+                ).fetchone()[0]
+            )
+        else:
+            holding.append(RANK_WINDOW * top // max(1, top - row[0] + 1))
+    return holding
+
+
+def _ranked_by_text(
+    db: Database, terms: Sequence[ScoredTerm], ids: list[int], holding: list[int], limit: int
+) -> list[tuple]:
+    placeholders = ",".join("?" * len(ids))
+    texts = db.execute(
+        "SELECT doc_id, CAST(coalesce(title, '') AS BLOB), CAST(coalesce(body_text, '') AS BLOB) "
+        f"FROM articles WHERE doc_id IN ({placeholders})",
+        ids,
+    ).fetchall()
+    articles = db.execute("SELECT max(doc_id) FROM articles").fetchone()[0] or 0
+    scores = score_window(texts, terms, [idf(max(articles, n), n) for n in holding])
+    newest = {doc: i for i, doc in enumerate(ids)}
+    best = sorted(scores, key=lambda doc: (scores[doc], newest[doc]))[:limit]
+    return _article_rows(db, [(doc, scores[doc]) for doc in best])
+
+
+def _ranked_by_index(
     db: Database,
     expr: str,
     phrase: list[str] | None,
