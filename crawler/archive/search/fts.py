@@ -22,6 +22,10 @@ only the most recently archived `RANK_WINDOW` of them are ranked. A common phras
 tokens is ranked by its rarest token over that window (see _rank_within): bm25 of the phrase
 itself would first check positions in every article that holds it. Filters apply before the
 window: the window is the newest RANK_WINDOW matches that pass them.
+bm25 in the index first reads every match of every word and filter token of the query (to
+weigh them), however small the window: when that is more than TEXT_RANK_RATIO times the
+window, the window is ranked by the same formula counted in its own stored text instead
+(crawler.archive.search.rank), a cost that does not grow with the archive.
 Snippets are cut from the stored text itself, never from the segmented index.
 """
 
