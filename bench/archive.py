@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from crawler.archive import compress  # noqa: E402
 from crawler.archive.db import open_archive, write_transaction  # noqa: E402
+from crawler.archive.search import fts as fts_module  # noqa: E402
 from crawler.archive.search.bigrams import segment  # noqa: E402
 from crawler.archive.search.fts import QueryError, search_results  # noqa: E402
 from crawler.archive.search.tags import source_tokens, tags  # noqa: E402
@@ -379,11 +380,18 @@ def bench_search(
                 except QueryError as e:  # the query time bound: say so, measure the rest
                     print(f"      {name:24s} {e}")
                     continue
-                fts = _latencies(lambda w=word, f=filters, db=db: search_results(db, w, **f), runs)
-                note = ""
+                fts, index_only = _paired_latencies(
+                    lambda w=word, f=filters, db=db: search_results(db, w, **f),
+                    lambda w=word, f=filters, db=db: _ranked_in_index(db, w, f),
+                    runs,
+                )
+                note = (
+                    f" | bm25 in the index only: p50 {index_only[0]:6.1f} ms p95 "
+                    f"{index_only[1]:6.1f} ms, p50 x{fts[0] / index_only[0]:.2f}"
+                )
                 if not fname and like is not None:
                     ratio = fts[1] / like[0]
-                    note = f" | LIKE scan p50 {like[0]:8.1f} ms: search p95 = {ratio:.4f} of LIKE"
+                    note += f" | LIKE scan p50 {like[0]:8.1f} ms: search p95 = {ratio:.4f} of LIKE"
                 print(
                     f"      {name:24s} {total:>8} match; "
                     f"p50 {fts[0]:6.1f} ms p95 {fts[1]:6.1f} ms{note}"
@@ -508,6 +516,33 @@ def _insert_articles(db, doc_ids, rng, pool, segmented, titles) -> None:
     db.conn.executemany(
         "INSERT INTO articles_fts (rowid, title, body, source, tags) VALUES (?, ?, ?, ?, ?)", index
     )
+
+
+def _ranked_in_index(db, word: str, filters: dict):
+    """The same search with every window ranked by FTS5's bm25 (the baseline)."""
+    saved = fts_module.TEXT_RANK_RATIO
+    fts_module.TEXT_RANK_RATIO = math.inf
+    try:
+        return search_results(db, word, **filters)
+    finally:
+        fts_module.TEXT_RANK_RATIO = saved
+
+
+def _paired_latencies(fn, baseline, runs: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """p50/p95 of `fn` and of `baseline`, run in turn so both see the same machine."""
+    fn(), baseline()  # warm the page cache once
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for f, out in ((fn, times[0]), (baseline, times[1])):
+            t0 = time.perf_counter()
+            f()
+            out.append((time.perf_counter() - t0) * 1000)
+    return _p50_p95(times[0]), _p50_p95(times[1])
+
+
+def _p50_p95(times: list[float]) -> tuple[float, float]:
+    times = sorted(times)
+    return statistics.median(times), times[max(0, math.ceil(len(times) * 0.95) - 1)]
 
 
 def _latencies(fn, runs: int) -> tuple[float, float]:
