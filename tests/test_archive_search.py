@@ -321,7 +321,22 @@ def test_a_query_past_its_time_is_stopped_with_a_query_error(db, monkeypatch):
     assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 3
 
 
-def test_total_is_exact_past_the_ranking_window(db, monkeypatch):
+@pytest.mark.parametrize("read_ahead", [1, 5])  # counted by a second pass, or by the first read
+def test_total_is_exact_past_the_ranking_window(db, monkeypatch, read_ahead):
     monkeypatch.setattr(search_mod, "RANK_WINDOW", 1)
+    monkeypatch.setattr(search_mod, "READ_AHEAD", read_ahead)
     assert search_mod.search_results(db, "改革").total == 2  # counted, not the window's 1
     assert search_mod.search_results(db, "改革", editor="王珂园").total == 2  # a row filter too
+
+
+def test_total_read_on_past_a_window_of_sparse_matches_is_exact(monkeypatch):
+    db = open_archive(":memory:")
+    run = start_run(db, "test")
+    for cid in range(1, 7):
+        add(db, run, cid, f"标题{cid}", ["改革。" if cid <= 3 else "开放。"])
+    monkeypatch.setattr(search_mod, "RANK_WINDOW", 1)
+    # the newest match (3 of 6) reaches half the archive back: read on, or count, exactly
+    for read_ahead in (1, 2, 3, 10):
+        monkeypatch.setattr(search_mod, "READ_AHEAD", read_ahead)
+        assert search_mod.search_results(db, "改革").total == 3
+        assert search_mod.search_results(db, "改革", editor="王珂园").total == 3

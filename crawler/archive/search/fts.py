@@ -61,6 +61,10 @@ RANK_WINDOW = 2000
 # this many matches per article of the window (bench/archive.py, 200,000 and 1,000,000
 # articles). Past it the window is ranked from its text (crawler.archive.search.rank).
 TEXT_RANK_RATIO = 200
+# When the window reaches far enough back that the query should match fewer than this many
+# times RANK_WINDOW articles, the read goes on past it and counts them: a filtered query whose
+# few matches are spread over the whole archive is then read once, not twice.
+READ_AHEAD = 5
 SNIPPET_CHARS = 80
 # A query is stopped after this many seconds of work, with a QueryError saying so.
 QUERY_SECONDS = 10.0
@@ -194,20 +198,8 @@ def search_results(
     if paper != "1":  # the print edition's date and page: conditions on the article row
         where, params = [*where, paper], [*params, *paper_params]
     with _bounded(db), _query_errors():
-        ids = _window(db, expr, where, params)
-        if len(ids) < RANK_WINDOW:
-            total = len(ids)  # the window holds every match: no second pass to count them
-        elif where:
-            total = db.execute(
-                "SELECT count(*) FROM articles_fts "
-                "JOIN articles a ON a.doc_id = articles_fts.rowid "
-                f"WHERE articles_fts MATCH ? AND {' AND '.join(where)}",
-                [expr, *params],
-            ).fetchone()[0]
-        else:
-            total = db.execute(
-                "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [expr]
-            ).fetchone()[0]
+        ids = _window(db, expr, where, params, RANK_WINDOW)
+        total = _total(db, expr, where, params, ids)
         rows = _ranked(db, parsed, expr, ids, total, limit, where) if ids else []
     hits = []
     for key, title, url, published_at, src, channel_id, body, score in rows:
@@ -292,24 +284,57 @@ def _query_errors() -> Iterator[None]:
         raise
 
 
-def _window(db: Database, expr: str, where: Sequence[str], params: Sequence) -> list[int]:
-    """The newest RANK_WINDOW matches (passing the filters), newest first: a cheap pass in
-    index order, no ranking."""
+def _window(
+    db: Database,
+    expr: str,
+    where: Sequence[str],
+    params: Sequence,
+    limit: int,
+    before: int | None = None,
+) -> list[int]:
+    """The newest `limit` matches (passing the filters; older than `before`), newest first: a
+    pass in index order, no ranking."""
+    older = "" if before is None else f"AND articles_fts.rowid < {int(before)} "
     if where:
         sql = (
             "SELECT articles_fts.rowid FROM articles_fts "
             "JOIN articles a ON a.doc_id = articles_fts.rowid "
-            f"WHERE articles_fts MATCH ? AND {' AND '.join(where)} "
+            f"WHERE articles_fts MATCH ? {older}AND {' AND '.join(where)} "
             "ORDER BY articles_fts.rowid DESC LIMIT ?"
         )
-        return [r[0] for r in db.execute(sql, [expr, *params, RANK_WINDOW])]
+        return [r[0] for r in db.execute(sql, [expr, *params, limit])]
     return [
         r[0]
         for r in db.execute(
-            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-            [expr, RANK_WINDOW],
+            f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? {older}"
+            "ORDER BY rowid DESC LIMIT ?",
+            [expr, limit],
         )
     ]
+
+
+def _total(db: Database, expr: str, where: Sequence[str], params: Sequence, ids: list[int]) -> int:
+    """The exact number of matches, the window `ids` being the newest of them."""
+    if len(ids) < RANK_WINDOW:
+        return len(ids)  # the window holds every match: no second pass to count them
+    top = db.execute("SELECT max(doc_id) FROM articles").fetchone()[0] or 0
+    if RANK_WINDOW * top < RANK_WINDOW * READ_AHEAD * (top - ids[-1] + 1):
+        # sparse matches (the window reaches far back): read on past it rather than count
+        # them all again from the start
+        rest = RANK_WINDOW * (READ_AHEAD - 1)
+        more = _window(db, expr, where, params, rest, before=ids[-1])
+        if len(more) < rest:
+            return len(ids) + len(more)
+    if where:
+        return db.execute(
+            "SELECT count(*) FROM articles_fts "
+            "JOIN articles a ON a.doc_id = articles_fts.rowid "
+            f"WHERE articles_fts MATCH ? AND {' AND '.join(where)}",
+            [expr, *params],
+        ).fetchone()[0]
+    return db.execute(
+        "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [expr]
+    ).fetchone()[0]
 
 
 def _ranked(
