@@ -57,9 +57,9 @@ __all__ = ["Hit", "QueryError", "Results", "parse_query", "search", "search_resu
 
 RANK_WINDOW = 2000
 # FTS5's bm25 reads every match of every word of the query before it ranks anything (to
-# weigh the words); reading the window's own text instead costs about what bm25 spends on
-# this many matches per article of the window (bench/archive.py, 200,000 and 1,000,000
-# articles). Past it the window is ranked from its text (crawler.archive.search.rank).
+# weigh the words); reading the window's own text instead costs roughly what bm25 spends on
+# this many matches per article of the window (docs/archive.md, "Ranking"). Past it the
+# window is ranked from its text (crawler.archive.search.rank).
 TEXT_RANK_RATIO = 200
 # When the window reaches far enough back that the query should match fewer than this many
 # times RANK_WINDOW articles, the read goes on past it and counts them: a filtered query whose
