@@ -15,11 +15,13 @@ import logging
 from scrapy import signals
 from twisted.internet import task
 
+from crawler.archive import crawl_state
 from crawler.archive.db import ArchiveBusyError
 from crawler.archive.paper import store_print_page
 from crawler.archive.store import finish_run, start_run, store_fetches
-from crawler.components import spool, state
+from crawler.components import spool
 from crawler.components.connection import open_crawl_archive
+from crawler.components.runlock import refused
 from crawler.items import PrintPageItem
 from crawler.monitoring.monitors import RUN_ID_STAT
 
@@ -48,6 +50,8 @@ class ArchivePipeline:
         return pipeline
 
     def open_spider(self):
+        if refused(self.crawler):
+            return  # another crawl holds the archive: no run, and its spool is its own
         self.db = open_crawl_archive(self.crawler.settings)
         spider = self.crawler.spider
         self.run_id = start_run(self.db, "crawl", args=getattr(spider, "run_args", None))
@@ -87,11 +91,13 @@ class ArchivePipeline:
             if item.done:
                 # Busy: it stays pending, and a resumed run finds the page stored.
                 with contextlib.suppress(ArchiveBusyError):
-                    state.mark_done(self.db, item.frontier_url)
+                    crawl_state.mark_done(self.db, item.frontier_url)
             self.crawler.stats.inc_value("archive/unspooled")
         return 0
 
     def close_spider(self):
+        if self.db is None:
+            return
         # Before spider_closed: the spider then knows whether pages are left unstored.
         if self.retry_loop is not None and self.retry_loop.running:
             self.retry_loop.stop()

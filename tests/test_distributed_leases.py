@@ -137,8 +137,10 @@ def test_a_second_writer_claims_what_a_killed_one_left_pending(redis_prefix, tmp
     first = Archiver(db, REDIS_URL, f"{redis_prefix}:cpc", consumer="a", claim_idle=0.1)
     first.open()
     f.server.xadd(f.keys.stream, {"crawl": "c1", "worker": "w", "finish": "finished"})
-    # The first writer reads the entry and dies before acknowledging it.
+    # The first writer reads the entry and dies before acknowledging it: the kernel drops its
+    # run lock with its process.
     assert len(f.server.xreadgroup(GROUP, "a", {f.keys.stream: ">"})[0][1]) == 1
+    first.lock.release()
     time.sleep(0.2)
     second = Archiver(db, REDIS_URL, f"{redis_prefix}:cpc", consumer="b", claim_idle=0.1)
     second.open()
@@ -171,6 +173,7 @@ def test_an_entry_delivered_again_after_its_commit_is_not_stored_twice(redis_pre
     writer.handle(b"1-0", fields)
     assert db.execute("SELECT count(*) FROM snapshots").fetchone() == (1,)
     assert db.execute("SELECT worker, fetched FROM run_workers").fetchall() == [("w1", 1)]
+    writer.close()
     db.close()
 
 

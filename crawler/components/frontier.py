@@ -1,4 +1,4 @@
-"""The spider's frontier on one machine: crawl state in the archive file (crawler.components.state).
+"""The spider's frontier on one machine, kept in the archive (crawler.archive.crawl_state).
 
 The spider asks its frontier what to fetch and what is known; this one answers from SQLite,
 crawler.distributed.frontier.RedisFrontier from Redis for a fleet of workers.
@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from crawler.archive import crawl_state as state
 from crawler.archive.db import ArchiveBusyError, busy_errors
 from crawler.archive.instants import utc_instant
 from crawler.archive.store import articles_first_seen_since, known_article
-from crawler.components import spool, state
+from crawler.components import spool
 from crawler.components.connection import open_crawl_archive
 from crawler.urls import article_key, canonical_url
 
@@ -32,6 +33,7 @@ class SqliteFrontier:
         self.undone: set[str] = set()
         self.busy_timeout = settings.getfloat("ARCHIVE_BUSY_TIMEOUT")
         self.write_wait = settings.getfloat("ARCHIVE_FRONTIER_WAIT")
+        self.started = False
 
     def _wait(self, seconds: float) -> None:
         """How long this connection's writes wait for another writer's lock."""
@@ -43,6 +45,7 @@ class SqliteFrontier:
         Before any fetch, this waits the full ARCHIVE_BUSY_TIMEOUT; the writes during the
         crawl then wait ARCHIVE_FRONTIER_WAIT only (reads never wait: the archive is WAL).
         """
+        self.started = True
         try:
             return self._start(seeds)
         finally:
@@ -129,6 +132,9 @@ class SqliteFrontier:
         self.undone.clear()
 
     def close(self, reason: str) -> None:
+        if not self.started:  # closed before its first request: the run lock refused it
+            self.db.close()
+            return
         self._wait(self.busy_timeout)  # nothing left to stall: wait as any other writer
         if self.undone:
             try:
