@@ -150,6 +150,24 @@ def test_a_second_writer_claims_what_a_killed_one_left_pending(redis_prefix, tmp
     db.close()
 
 
+def test_the_writer_is_refused_while_another_process_holds_the_archive(redis_prefix, tmp_path):  # noqa: F811
+    import pytest
+
+    from crawler.archive import lockfile
+    from crawler.archive.db import open_archive
+    from crawler.distributed.archiver import Archiver
+
+    db = open_archive(tmp_path / "archive.db")
+    crawl = lockfile.acquire(tmp_path / "archive.db")  # a single-machine crawl, say
+    writer = Archiver(db, REDIS_URL, f"{redis_prefix}:cpc")
+    with pytest.raises(lockfile.ArchiveLocked, match=r"archive\.db\.lock"):
+        writer.open()
+    crawl.release()
+    writer.open()
+    writer.close()
+    db.close()
+
+
 def test_an_entry_delivered_again_after_its_commit_is_not_stored_twice(redis_prefix, tmp_path):  # noqa: F811
     """A writer killed between the commit and the acknowledgement: the entry comes again."""
     import pickle
