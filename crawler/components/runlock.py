@@ -2,9 +2,9 @@
 
 A second `scrapy crawl` on an archive a live crawl holds is refused: one CRITICAL line naming
 the lock file and the holder's PID, a `runs` row with finish reason `locked`, and the crawl
-closes with that reason before its first request (the crawl command exits 1 on it). The
-archive pipeline and the frontier leave the archive alone in a refused crawl (`refused`): no
-run started, no spooled page stored, no frontier written.
+closes with that reason before its first request (the crawl command exits 1 on it). Nothing
+else of it touches the archive: the archive pipeline asks `refused` and starts no run nor
+stores the holder's spooled pages, and the spider's frontier, never started, writes nothing.
 
 The lock is the kernel's, so a killed crawl's lock is free at once; the crawl that takes it
 next closes the killed crawl's run, still open, as `interrupted`.
