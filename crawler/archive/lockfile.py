@@ -35,7 +35,7 @@ def archive_file(db: Database) -> str:
     return next(row[2] for row in db.execute("PRAGMA database_list") if row[1] == "main")
 
 
-class RunLock:
+class HeldLock:
     """The held lock of one archive; `release()` (or the process's end) lets it go."""
 
     def __init__(self, path: Path, handle: IO[str]):
@@ -51,7 +51,7 @@ class RunLock:
         self.handle = None
 
 
-def acquire(db_path: str | Path) -> RunLock:
+def acquire(db_path: str | Path) -> HeldLock:
     """Take the run lock of the archive at `db_path`, or raise ArchiveLocked naming its holder."""
     path = lock_path(db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +71,7 @@ def acquire(db_path: str | Path) -> RunLock:
     note = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": utc_now()}
     handle.write(json.dumps(note))
     handle.flush()
-    return RunLock(path, handle)
+    return HeldLock(path, handle)
 
 
 def _holder(note: str) -> str:

@@ -30,7 +30,7 @@ LOCKED = "locked"
 
 
 class RunLock:
-    def __init__(self, lock: lockfile.RunLock | None):
+    def __init__(self, lock: lockfile.HeldLock | None):
         self.lock = lock
 
     @property

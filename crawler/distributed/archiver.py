@@ -64,7 +64,7 @@ class Archiver:
         self.keys = Keys(prefix)
         self.consumer = consumer
         self.claim_idle_ms = int(claim_idle * 1000)
-        self.lock: lockfile.RunLock | None = None
+        self.lock: lockfile.HeldLock | None = None
         self.stopping = False
         self.finished: list[int] = []  # runs finished by this process
         self._runs: dict[str, int] = {}
