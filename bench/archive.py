@@ -50,10 +50,11 @@ sys.path.insert(0, str(ROOT))
 
 from crawler.archive import compress  # noqa: E402
 from crawler.archive.db import open_archive, write_transaction  # noqa: E402
+from crawler.archive.runs import start_run  # noqa: E402
 from crawler.archive.search.bigrams import segment  # noqa: E402
 from crawler.archive.search.fts import QueryError, search_results  # noqa: E402
 from crawler.archive.search.tags import source_tokens, tags  # noqa: E402
-from crawler.archive.store import start_run, store_fetches  # noqa: E402
+from crawler.archive.store import store_fetches  # noqa: E402
 from crawler.pages.article import parse_article  # noqa: E402
 from crawler.records import Fetch  # noqa: E402
 

@@ -18,7 +18,8 @@ from twisted.internet import task
 from crawler.archive import crawl_state
 from crawler.archive.db import ArchiveBusyError
 from crawler.archive.paper import store_print_page
-from crawler.archive.store import finish_run, start_run, store_fetches
+from crawler.archive.runs import finish_run, start_run
+from crawler.archive.store import store_fetches
 from crawler.components import spool
 from crawler.components.connection import open_crawl_archive
 from crawler.components.runlock import refused

@@ -4,6 +4,8 @@ Our own settings are prefixed ARCHIVE_. Politeness is on by default; tests and t
 it with `-s` on the command line, never here.
 """
 
+from crawler.archive.db import DEFAULT_BUSY_TIMEOUT, DEFAULT_DB
+
 BOT_NAME = "cpc-archive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -12,9 +14,9 @@ NEWSPIDER_MODULE = "crawler.spiders"
 COMMANDS_MODULE = "crawler.commands"
 
 # The embedded archive every component writes to unless told otherwise.
-ARCHIVE_DB = "data/archive.db"
+ARCHIVE_DB = DEFAULT_DB
 # Seconds a write waits for another writer (a reparse, an ingest) before the crawl gives up.
-ARCHIVE_BUSY_TIMEOUT = 30.0
+ARCHIVE_BUSY_TIMEOUT = DEFAULT_BUSY_TIMEOUT
 
 # --- a busy archive -------------------------------------------------------------------------
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from crawler.archive.db import open_archive
+from crawler.archive.runs import start_run
 from crawler.archive.search import fts as search_mod
 from crawler.archive.search.bigrams import segment
 from crawler.archive.search.fts import QueryError, parse_query, search
-from crawler.archive.store import start_run, store_fetches
+from crawler.archive.store import store_fetches
 from tests.archive_helpers import fetch, page, record
 
 BASE = "http://cpc.people.com.cn/n1/2024/{mmdd}/c{ch}-{cid}.html"

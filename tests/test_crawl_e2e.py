@@ -20,7 +20,7 @@ import pytest
 
 from crawler.archive import lockfile
 from crawler.archive.db import open_archive
-from crawler.archive.store import article_record
+from crawler.archive.lookup import article_record
 from crawler.cli.demo import ROOT
 from crawler.components import spool
 from crawler.items import CrawledPage

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from crawler.archive.db import DEFAULT_DB
 from crawler.cli import main
 
 
@@ -16,7 +17,7 @@ from crawler.cli import main
 @click.option(
     "--db",
     "db_path",
-    default="data/archive.db",
+    default=DEFAULT_DB,
     show_default=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="The archive to write.",

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from crawler.archive import crawl_state as state
 from crawler.archive.db import ArchiveBusyError, busy_errors
 from crawler.archive.instants import utc_instant
-from crawler.archive.store import articles_first_seen_since, known_article
+from crawler.archive.lookup import articles_first_seen_since, known_article
 from crawler.components import spool
 from crawler.components.connection import open_crawl_archive
 from crawler.urls import article_key, canonical_url

@@ -22,8 +22,9 @@ from sqlite_utils import Database
 
 from crawler.archive import crawl_state, lockfile
 from crawler.archive.db import write_transaction
+from crawler.archive.lookup import known_article
 from crawler.archive.runs import COUNTS, finish_run, start_run, unfinished_runs
-from crawler.archive.store import known_article, no_response, store_fetches
+from crawler.archive.store import no_response, store_fetches
 from crawler.components.runlock import INTERRUPTED
 from crawler.distributed.connection import connect
 from crawler.distributed.keys import GROUP, Keys
