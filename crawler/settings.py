@@ -15,20 +15,18 @@ COMMANDS_MODULE = "crawler.commands"
 
 # The embedded archive every component writes to unless told otherwise.
 ARCHIVE_DB = DEFAULT_DB
-# Seconds a write waits for another writer (a reparse, an ingest) before the crawl gives up.
+# Seconds the crawl's start and end wait for another writer (a reparse, an ingest) to let go
+# of the archive's lock before they give up (the pages left then wait in the spool).
 ARCHIVE_BUSY_TIMEOUT = DEFAULT_BUSY_TIMEOUT
 
 # --- a busy archive -------------------------------------------------------------------------
 
-# Seconds a page's store waits for another writer before it is spooled to disk: the crawl
-# is not held up longer than this by a long transaction elsewhere.
-ARCHIVE_STORE_WAIT = 1.0
+# While the crawl runs, no write waits for another writer's lock (a reparse, an ingest): the
+# writes run on the reactor, and a wait there stalls fetching. A page the archive cannot take
+# at once is spooled to disk, links and pages done are kept in memory, all written later;
+# only the start and the end of a crawl wait ARCHIVE_BUSY_TIMEOUT.
 # Seconds between attempts to store the spooled pages while the crawl runs.
 ARCHIVE_SPOOL_RETRY = 2.0
-# Seconds the spider's own frontier writes (links found, pages done) wait for another writer
-# before they are kept in memory and tried again later: they run on the reactor, which a
-# longer wait would stall, and fetching with it.
-ARCHIVE_FRONTIER_WAIT = 0.1
 
 # Where the crawl starts: the home page and the channel list pages it is known to have.
 # Overridable per run with `-a start_urls=URL,URL`.

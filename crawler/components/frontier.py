@@ -14,15 +14,21 @@ from crawler.archive.db import ArchiveBusyError, busy_errors
 from crawler.archive.instants import utc_instant
 from crawler.archive.lookup import articles_first_seen_since, known_article
 from crawler.components import spool
-from crawler.components.connection import open_crawl_archive
+from crawler.components.connection import CrawlArchive
 from crawler.urls import article_key, canonical_url
 
 logger = logging.getLogger(__name__)
 
 
 class SqliteFrontier:
-    def __init__(self, settings):
-        self.db = open_crawl_archive(settings)
+    """Its writes while the crawl runs (links found, pages done) never wait for another
+    writer's lock: they run on the reactor, and a wait there stalls fetching. What the archive
+    cannot take at once is kept in memory and written later (enqueue, mark_done); the start
+    and the end of the crawl wait ARCHIVE_BUSY_TIMEOUT, as any other writer would."""
+
+    def __init__(self, archive: CrawlArchive, settings):
+        self.archive = archive
+        self.db = archive.db
         # Pages fetched while the archive was busy wait here (ArchivePipeline stores them).
         self.spool = spool.spool_dir(settings.get("ARCHIVE_DB"))
         # Links found while the archive was too busy to write them down (enqueue), and those
@@ -32,26 +38,18 @@ class SqliteFrontier:
         # Pages stored (or done for good) not yet marked done: the archive was busy.
         self.undone: set[str] = set()
         self.busy_timeout = settings.getfloat("ARCHIVE_BUSY_TIMEOUT")
-        self.write_wait = settings.getfloat("ARCHIVE_FRONTIER_WAIT")
         self.started = False
 
-    def _wait(self, seconds: float) -> None:
-        """How long this connection's writes wait for another writer's lock."""
-        self.db.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+    @classmethod
+    def from_crawler(cls, crawler) -> SqliteFrontier:
+        return cls(CrawlArchive.of(crawler), crawler.settings)
 
     def start(self, seeds: list[state.Entry], args: dict | None = None) -> list[state.Entry]:
         """The pending URLs of an interrupted crawl, else the seeds of a fresh one.
 
-        Before any fetch, this waits the full ARCHIVE_BUSY_TIMEOUT; the writes during the
-        crawl then wait ARCHIVE_FRONTIER_WAIT only (reads never wait: the archive is WAL).
+        Before any fetch: this waits the full ARCHIVE_BUSY_TIMEOUT for the lock.
         """
         self.started = True
-        try:
-            return self._start(seeds)
-        finally:
-            self._wait(self.write_wait)
-
-    def _start(self, seeds: list[state.Entry]) -> list[state.Entry]:
         resumed = state.pending(self.db)
         if resumed:
             logger.info("Resuming an interrupted crawl: %d URLs pending", len(resumed))
@@ -83,7 +81,7 @@ class SqliteFrontier:
     def enqueue(self, found: list[state.Entry]) -> list[state.Entry]:
         """Write found links to the frontier; the entries to fetch now.
 
-        An archive busy past ARCHIVE_BUSY_TIMEOUT does not cost the links: they are fetched
+        A busy archive does not cost the links (nor waits): they are fetched
         all the same, kept in memory (deduplicated there) and written with the next page's
         links, or at the end of the crawl; a run that ends with links unwritten keeps its
         frontier and does not end `finished`.
@@ -91,7 +89,7 @@ class SqliteFrontier:
         self._flush_done()
         entries = [*self.unwritten, *found]
         try:
-            with busy_errors(self.write_wait):
+            with self.archive.attempt():
                 added = state.enqueue(self.db, entries)
         except ArchiveBusyError as busy:
             n = len(entries)
@@ -124,7 +122,7 @@ class SqliteFrontier:
         if not self.undone:
             return
         try:
-            with busy_errors(self.write_wait):
+            with self.archive.attempt():
                 state.mark_done(self.db, *sorted(self.undone))
         except ArchiveBusyError:
             logger.debug("Archive busy; %d pages wait to be marked done", len(self.undone))
@@ -133,9 +131,8 @@ class SqliteFrontier:
 
     def close(self, reason: str) -> None:
         if not self.started:  # closed before its first request: the run lock refused it
-            self.db.close()
             return
-        self._wait(self.busy_timeout)  # nothing left to stall: wait as any other writer
+        # Nothing left to stall: the connection waits ARCHIVE_BUSY_TIMEOUT, as any other writer.
         if self.undone:
             try:
                 with busy_errors(self.busy_timeout):
@@ -161,4 +158,3 @@ class SqliteFrontier:
         else:
             left = len(state.pending(self.db))
             logger.info("Crawl stopped (%s): %d URLs pending for the next run", reason, left)
-        self.db.close()

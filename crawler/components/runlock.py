@@ -19,7 +19,7 @@ from scrapy.exceptions import CloseSpider
 
 from crawler.archive import lockfile
 from crawler.archive.runs import finish_run, start_run, unfinished_runs
-from crawler.components.connection import open_crawl_archive
+from crawler.components.connection import CrawlArchive
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +30,9 @@ LOCKED = "locked"
 
 
 class RunLock:
-    def __init__(self, lock: lockfile.HeldLock | None):
+    def __init__(self, lock: lockfile.HeldLock | None, signals):
         self.lock = lock
+        self.signals = signals
 
     @property
     def refused(self) -> bool:
@@ -41,7 +42,7 @@ class RunLock:
     def from_crawler(cls, crawler):
         settings = crawler.settings
         path = settings.get("ARCHIVE_DB")
-        db = open_crawl_archive(settings)
+        db = CrawlArchive.of(crawler).db
         try:
             lock = lockfile.acquire(path)
         except lockfile.ArchiveLocked as exc:
@@ -49,25 +50,29 @@ class RunLock:
             # A scheduled run that could not start leaves its trace in `runs` too.
             args = getattr(crawler.spider, "run_args", None) or {}
             finish_run(db, start_run(db, "crawl", {**args, "refused": str(exc)}), LOCKED)
+            # Nothing else of a refused crawl may touch the archive.
+            CrawlArchive.of(crawler).close()
             lock = None
         else:
             # Holding the lock, any crawl run still open was killed: say so in its row.
             for run_id in unfinished_runs(db, "crawl"):
                 finish_run(db, run_id, INTERRUPTED)
                 logger.warning("Crawl run %d never finished: recorded as %r", run_id, INTERRUPTED)
-        finally:
-            db.close()
-        ext = cls(lock)
+        ext = cls(lock, crawler.signals)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
-        # Let go once everything is written (the pipeline closes the run at spider_closed).
-        crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
+        crawler.signals.connect(ext.engine_started, signal=signals.engine_started)
         return ext
 
     def spider_opened(self):
         if self.refused:
             raise CloseSpider(LOCKED)
 
-    def engine_stopped(self):
+    def engine_started(self):
+        # Connected once the engine runs, after CrawlArchive connected its own close: the lock
+        # goes once the crawl's connection is closed, everything written.
+        self.signals.connect(self.release, signal=signals.engine_stopped)
+
+    def release(self):
         if self.lock is not None:
             self.lock.release()
 

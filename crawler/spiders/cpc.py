@@ -394,4 +394,4 @@ def frontier_for(crawler):
         from crawler.distributed.frontier import RedisFrontier
 
         return RedisFrontier.of(crawler)
-    return SqliteFrontier(crawler.settings)
+    return SqliteFrontier.from_crawler(crawler)
