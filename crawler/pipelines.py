@@ -25,6 +25,7 @@ from crawler.archive.runs import finish_run, start_run
 from crawler.archive.store import StoreOutcome, store_fetches
 from crawler.components import spool
 from crawler.components.connection import CrawlArchive
+from crawler.components.runlock import refused
 from crawler.items import PrintPageItem
 from crawler.monitoring.monitors import RUN_ID_STAT
 
@@ -54,6 +55,8 @@ class ArchivePipeline:
         return pipeline
 
     def open_spider(self):
+        if refused(self.crawler):
+            return  # another crawl holds the archive: no run, and its spool is its own
         self.db = self.archive.db
         spider = self.crawler.spider
         # Before the first request: waiting for the lock (ARCHIVE_BUSY_TIMEOUT) stalls nothing.
@@ -116,6 +119,8 @@ class ArchivePipeline:
         return self.backlog
 
     def close_spider(self):
+        if self.db is None:
+            return
         # Before spider_closed: the spider then knows whether pages are left unstored.
         if self.retry_loop is not None and self.retry_loop.running:
             self.retry_loop.stop()

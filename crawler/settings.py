@@ -119,7 +119,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.components.redirects.RecordedMetaRefreshLoops": 580,
 }
 EXTENSIONS = {
-    # One crawl per archive at a time; a killed crawl's stale lock is taken over.
+    # One crawl per archive at a time (a flock on <ARCHIVE_DB>.lock, gone with its process).
     "crawler.components.runlock.RunLock": 100,
     "crawler.components.ban.BanDetector": 500,
     # Runs the monitors (SPIDERMON_SPIDER_CLOSE_MONITORS) when a spider closes.
@@ -145,9 +145,6 @@ DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 
 # Every status reaches the spider: a 404 or a final 500 is evidence (removal, failure row).
 HTTPERROR_ALLOW_ALL = True
-# How often the run lock's heartbeat is written, and when a silent lock counts as stale.
-ARCHIVE_LOCK_HEARTBEAT = 30.0
-ARCHIVE_LOCK_STALE_AFTER = 600.0
 
 # --- the print edition (scrapy crawl rmrb) --------------------------------------------------
 

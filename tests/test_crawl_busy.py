@@ -15,8 +15,9 @@ import time
 
 from crawler.components.spool import pending, spool_dir
 from crawler.replay import ReplayServer
+from tests.crawl_helpers import crawl, query, wait_for
 from tests.site_paths import SITE, manifest
-from tests.test_crawl_e2e import CPC, crawl, query, wait_for
+from tests.test_crawl_e2e import CPC
 
 QUICK_STORE = ["-s", "ARCHIVE_SPOOL_RETRY=0.5"]
 NO_FAULTS = {u: None for u, e in manifest()["pages"].items() if e.get("fault")}
@@ -162,9 +163,6 @@ def test_the_crawl_keeps_fetching_while_another_writer_holds_the_lock(tmp_path):
     db = tmp_path / "archive.db"
     started = threading.Event()
     args = [*QUICK_STORE, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "DOWNLOAD_DELAY=0"]
-    # The run lock's heartbeat is its one write that still waits ARCHIVE_BUSY_TIMEOUT: kept
-    # out of the hold.
-    args += ["-s", "ARCHIVE_LOCK_HEARTBEAT=3600"]
     # One request per host in flight (six hosts): eight per half are more than were in
     # flight when the lock was taken.
     per_half = 8

@@ -1,13 +1,9 @@
-"""The crawl frontier and the run lock, on in-memory archives."""
-
-import subprocess
-import sys
-from datetime import UTC, datetime, timedelta
+"""The crawl frontier and what a crawl asks of earlier runs, on in-memory archives."""
 
 import pytest
 
+from crawler.archive import crawl_state as state
 from crawler.archive.db import open_archive
-from crawler.components import state
 
 
 @pytest.fixture
@@ -65,46 +61,6 @@ def test_frontier_survives_reopening_the_archive(tmp_path):
     db = open_archive(path)
     assert state.pending(db) == [state.Entry("u1", "article", "64094", 3)]
     db.close()
-
-
-def test_second_live_crawl_is_refused_with_the_holder_named(db):
-    state.acquire_lock(db, stale_after=600)
-    # Our own parent process: certainly alive, and not us.
-    import os
-
-    with pytest.raises(state.ArchiveLocked, match=rf"pid {os.getpid()}"):
-        state.acquire_lock(db, stale_after=600, pid=os.getppid())
-
-
-def test_lock_of_a_killed_process_is_taken_over(db):
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    state.acquire_lock(db, stale_after=600, pid=child.pid)
-    child.kill()
-    child.wait()
-    stale = state.acquire_lock(db, stale_after=600)
-    assert stale["pid"] == child.pid
-    assert state.lock_holder(db)["pid"] != child.pid
-
-
-def test_lock_with_an_old_heartbeat_is_stale_even_if_the_pid_exists(db):
-    import os
-
-    state.acquire_lock(db, stale_after=600, pid=os.getppid())
-    old = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="seconds")
-    db.execute("UPDATE crawl_lock SET heartbeat_at = ?", [old])
-    db.conn.commit()
-    assert state.acquire_lock(db, stale_after=600)["pid"] == os.getppid()
-
-
-def test_heartbeat_keeps_the_lock_fresh_and_release_frees_it(db):
-    state.acquire_lock(db, stale_after=600)
-    old = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="seconds")
-    db.execute("UPDATE crawl_lock SET heartbeat_at = ?", [old])
-    db.conn.commit()
-    state.heartbeat(db)
-    assert state.lock_holder(db)["heartbeat_at"] > old
-    state.release_lock(db)
-    assert state.lock_holder(db) is None
 
 
 def test_gone_pages_are_settled_transient_failures_are_not(db):

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 from crawler.distributed.localfleet import start_worker, start_writer
 from crawler.replay import Hit, ReplayServer
+from tests.crawl_helpers import FAST
 from tests.redis_helpers import REDIS_URL, gate, plain_client, redis_prefix  # noqa: F401
 from tests.site_paths import SITE
-from tests.test_crawl_e2e import FAST
 
 # Seconds the proxy holds each answer: long enough for requests to overlap if allowed to.
 HOLD = 0.15

@@ -18,8 +18,9 @@ from scrapy.utils.test import get_crawler
 from twisted.internet import task
 
 from crawler import pipelines
+from crawler.archive import crawl_state as state
 from crawler.archive.db import ArchiveBusyError, open_archive
-from crawler.components import spool, state
+from crawler.components import spool
 from crawler.components.connection import ArchiveClosedError, CrawlArchive
 from crawler.components.frontier import SqliteFrontier
 from crawler.items import CrawledPage, PrintPageItem

@@ -44,7 +44,7 @@ def archiver(redis_url, db_path, prefix, spider, name, claim_idle, until_finishe
         $ cpc-archive archiver --redis redis://10.0.0.5:6379/0 --db data/archive.db
     """
     from crawler.archive.db import open_archive
-    from crawler.components.state import ArchiveLocked
+    from crawler.archive.lockfile import ArchiveLocked
     from crawler.distributed.archiver import Archiver
 
     logging.basicConfig(

@@ -1,4 +1,4 @@
-"""The spider's frontier on one machine: crawl state in the archive file (crawler.components.state).
+"""The spider's frontier on one machine, kept in the archive (crawler.archive.crawl_state).
 
 The spider asks its frontier what to fetch and what is known; this one answers from SQLite,
 crawler.distributed.frontier.RedisFrontier from Redis for a fleet of workers.
@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from crawler.archive import crawl_state as state
 from crawler.archive.db import ArchiveBusyError, busy_errors
 from crawler.archive.instants import utc_instant
 from crawler.archive.lookup import articles_first_seen_since, known_article
-from crawler.components import spool, state
+from crawler.components import spool
 from crawler.components.connection import CrawlArchive
 from crawler.urls import article_key, canonical_url
 
@@ -37,6 +38,7 @@ class SqliteFrontier:
         # Pages stored (or done for good) not yet marked done: the archive was busy.
         self.undone: set[str] = set()
         self.busy_timeout = settings.getfloat("ARCHIVE_BUSY_TIMEOUT")
+        self.started = False
 
     @classmethod
     def from_crawler(cls, crawler) -> SqliteFrontier:
@@ -47,6 +49,7 @@ class SqliteFrontier:
 
         Before any fetch: this waits the full ARCHIVE_BUSY_TIMEOUT for the lock.
         """
+        self.started = True
         resumed = state.pending(self.db)
         if resumed:
             logger.info("Resuming an interrupted crawl: %d URLs pending", len(resumed))
@@ -127,6 +130,8 @@ class SqliteFrontier:
         self.undone.clear()
 
     def close(self, reason: str) -> None:
+        if not self.started:  # closed before its first request: the run lock refused it
+            return
         # Nothing left to stall: the connection waits ARCHIVE_BUSY_TIMEOUT, as any other writer.
         if self.undone:
             try:
