@@ -2,7 +2,7 @@
 
 import pytest
 
-from crawler.archive import crawl_state as state
+from crawler.archive import crawl_state
 from crawler.archive.db import open_archive
 
 
@@ -14,52 +14,58 @@ def db():
 
 
 def test_enqueue_adds_each_url_once(db):
-    first = state.enqueue(
-        db, [state.Entry("http://a/1", "home"), state.Entry("http://a/2", "article")]
+    first = crawl_state.enqueue(
+        db, [crawl_state.Entry("http://a/1", "home"), crawl_state.Entry("http://a/2", "article")]
     )
-    again = state.enqueue(
-        db, [state.Entry("http://a/1", "home"), state.Entry("http://a/3", "article")]
+    again = crawl_state.enqueue(
+        db, [crawl_state.Entry("http://a/1", "home"), crawl_state.Entry("http://a/3", "article")]
     )
     assert [e.url for e in first] == ["http://a/1", "http://a/2"]
     assert [e.url for e in again] == ["http://a/3"]
 
 
 def test_pending_lists_what_is_not_done_in_discovery_order(db):
-    state.enqueue(db, [state.Entry("u1", "home"), state.Entry("u2", "listing", "64387", 1)])
-    state.enqueue(db, [state.Entry("u3", "article", "64387", 2)])
-    state.mark_done(db, "u1")
-    assert state.pending(db) == [
-        state.Entry("u2", "listing", "64387", 1),
-        state.Entry("u3", "article", "64387", 2),
+    crawl_state.enqueue(
+        db, [crawl_state.Entry("u1", "home"), crawl_state.Entry("u2", "listing", "64387", 1)]
+    )
+    crawl_state.enqueue(db, [crawl_state.Entry("u3", "article", "64387", 2)])
+    crawl_state.mark_done(db, "u1")
+    assert crawl_state.pending(db) == [
+        crawl_state.Entry("u2", "listing", "64387", 1),
+        crawl_state.Entry("u3", "article", "64387", 2),
     ]
 
 
 def test_done_urls_are_not_enqueued_again(db):
-    state.enqueue(db, [state.Entry("u1", "article")])
-    state.mark_done(db, "u1")
-    assert state.enqueue(db, [state.Entry("u1", "article")]) == []
-    assert state.pending(db) == []
+    crawl_state.enqueue(db, [crawl_state.Entry("u1", "article")])
+    crawl_state.mark_done(db, "u1")
+    assert crawl_state.enqueue(db, [crawl_state.Entry("u1", "article")]) == []
+    assert crawl_state.pending(db) == []
 
 
 def test_kinds_names_urls_already_in_this_crawl(db):
-    state.enqueue(db, [state.Entry("u1", "article"), state.Entry("u2", "recheck")])
-    assert state.kinds(db, ["u1", "u2", "u3"]) == {"u1": "article", "u2": "recheck"}
+    crawl_state.enqueue(
+        db, [crawl_state.Entry("u1", "article"), crawl_state.Entry("u2", "recheck")]
+    )
+    assert crawl_state.kinds(db, ["u1", "u2", "u3"]) == {"u1": "article", "u2": "recheck"}
 
 
 def test_clear_forgets_the_crawl(db):
-    state.enqueue(db, [state.Entry("u1", "article")])
-    state.clear(db)
-    assert state.pending(db) == []
-    assert state.enqueue(db, [state.Entry("u1", "article")]) == [state.Entry("u1", "article")]
+    crawl_state.enqueue(db, [crawl_state.Entry("u1", "article")])
+    crawl_state.clear(db)
+    assert crawl_state.pending(db) == []
+    assert crawl_state.enqueue(db, [crawl_state.Entry("u1", "article")]) == [
+        crawl_state.Entry("u1", "article")
+    ]
 
 
 def test_frontier_survives_reopening_the_archive(tmp_path):
     path = tmp_path / "a.db"
     db = open_archive(path)
-    state.enqueue(db, [state.Entry("u1", "article", "64094", 3)])
+    crawl_state.enqueue(db, [crawl_state.Entry("u1", "article", "64094", 3)])
     db.close()
     db = open_archive(path)
-    assert state.pending(db) == [state.Entry("u1", "article", "64094", 3)]
+    assert crawl_state.pending(db) == [crawl_state.Entry("u1", "article", "64094", 3)]
     db.close()
 
 
@@ -73,7 +79,7 @@ def test_gone_pages_are_settled_transient_failures_are_not(db):
     store_fetches(db, run, [Fetch(gone, b"not found", 404)])
     store_fetches(db, run, [Fetch(slow, b"", 0)], NotArticle(slow, "fetch_error", "timeout"))
     store_fetches(db, run, [Fetch(err, b"oops", 503)])
-    assert state.settled(db, gone)
-    assert not state.settled(db, slow)
-    assert not state.settled(db, err)
-    assert not state.settled(db, "http://cpc.people.com.cn/never-seen.html")
+    assert crawl_state.settled(db, gone)
+    assert not crawl_state.settled(db, slow)
+    assert not crawl_state.settled(db, err)
+    assert not crawl_state.settled(db, "http://cpc.people.com.cn/never-seen.html")

@@ -18,7 +18,7 @@ from scrapy.utils.test import get_crawler
 from twisted.internet import task
 
 from crawler import pipelines
-from crawler.archive import crawl_state as state
+from crawler.archive import crawl_state
 from crawler.archive.db import ArchiveBusyError, open_archive
 from crawler.components import spool
 from crawler.components.connection import ArchiveClosedError, CrawlArchive
@@ -211,20 +211,20 @@ def test_the_frontier_keeps_what_a_busy_archive_cannot_take_without_waiting(tmp_
     db = tmp_path / "archive.db"
     crawler = crawler_for(db)
     frontier = SqliteFrontier.from_crawler(crawler)
-    seeds = [state.Entry(LIST.format(0), "listing")]
+    seeds = [crawl_state.Entry(LIST.format(0), "listing")]
     assert frontier.start(seeds) == seeds
     waits: list[int] = []
     for name in ("enqueue", "mark_done"):
-        real = getattr(state, name)
+        real = getattr(crawl_state, name)
 
         def spy(db, *args, real=real, **kwargs):
             waits.append(db.execute("PRAGMA busy_timeout").fetchone()[0])
             return real(db, *args, **kwargs)
 
-        monkeypatch.setattr(state, name, spy)
+        monkeypatch.setattr(crawl_state, name, spy)
     other = hold_lock(db)
     frontier.mark_done(LIST.format(0))
-    found = [state.Entry(LIST.format(1), "listing")]
+    found = [crawl_state.Entry(LIST.format(1), "listing")]
     assert frontier.enqueue(found) == found  # fetched all the same
     assert waits and set(waits) == {0}
     assert frontier.undone == {LIST.format(0)}
