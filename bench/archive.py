@@ -8,13 +8,16 @@
     component (snapshots: bodies + dictionaries + snapshot rows; articles: text and fields in
     articles + versions; index: the full-text index; the rest), against the raw bytes, gzip -9
     of each body on its own, and a .warc.gz of the same fetches written by warcio (request +
-    response record per fetch, each record gzipped: what a crawler's WARC holds);
+    response record per fetch, each record gzipped: what a crawler's WARC holds); then what the
+    index would take with other FTS5 options (detail=column, detail=none, columnsize=0);
 (b) ingest: pages/s through store_fetches (parse + snapshot + article + index, one transaction
     per page, on disk), against parse_article alone on the same pages;
 (c) search: p50/p95 latency of a 2-character and a 4-character word, unfiltered and filtered by
     source, channel, a date range and all three, exact totals included, at growing archive
-    sizes, beside a LIKE scan of the same text; then how each query's p50 grew from the first
-    size to the last against how the archive grew.
+    sizes, beside a LIKE scan of the same text and, for the 4-character word, the exact total an
+    index without positions would need (its bigrams, then a check of every such article's
+    text); then how each query's p50 grew from the first size to the last against how the
+    archive grew.
 
 Only five real article pages exist in shared/fixtures/people/raw, so the pages measured here are
 generated from them: each page keeps one real page's bytes around its article body (templates,
@@ -39,6 +42,7 @@ import math
 import random
 import re
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -50,10 +54,12 @@ sys.path.insert(0, str(ROOT))
 
 from crawler.archive import compress  # noqa: E402
 from crawler.archive.db import open_archive, write_transaction  # noqa: E402
+from crawler.archive.runs import start_run  # noqa: E402
+from crawler.archive.search import fts as fts_module  # noqa: E402
 from crawler.archive.search.bigrams import segment  # noqa: E402
 from crawler.archive.search.fts import QueryError, search_results  # noqa: E402
 from crawler.archive.search.tags import source_tokens, tags  # noqa: E402
-from crawler.archive.store import start_run, store_fetches  # noqa: E402
+from crawler.archive.store import store_fetches  # noqa: E402
 from crawler.pages.article import parse_article  # noqa: E402
 from crawler.records import Fetch  # noqa: E402
 
@@ -183,6 +189,49 @@ def components(db, file_bytes: int) -> dict[str, int]:
     return out
 
 
+# What the index would take without positions (no phrase queries: a phrase would have to be
+# confirmed in the text of every article holding its bigrams) or without column sizes.
+INDEX_VARIANTS = {
+    "detail=full (as kept)": "detail=full",
+    "detail=full columnsize=0": "detail=full, columnsize=0",
+    "detail=column": "detail=column",
+    "detail=none": "detail=none",
+}
+
+
+def index_variants(db, path: Path) -> dict[str, int]:
+    """Bytes of the archive's index rebuilt, merged and vacuumed with other FTS5 options."""
+    from crawler.archive.search.fts import _index_values
+
+    rows = [
+        (doc, *_index_values(title or "", body or "", source, published, channel))
+        for doc, title, body, source, published, channel in db.execute(
+            "SELECT doc_id, title, body_text, source, published_at, channel_id FROM articles"
+        )
+    ]
+    out = {}
+    for name, options in INDEX_VARIANTS.items():
+        path.unlink(missing_ok=True)
+        other = sqlite3.connect(path)
+        other.execute(
+            "CREATE VIRTUAL TABLE articles_fts USING fts5(body, title, source, tags, "
+            f"content='', tokenize='ascii', {options})"
+        )
+        other.executemany(
+            "INSERT INTO articles_fts (rowid, title, body, source, tags) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+        other.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+        other.commit()
+        other.execute("VACUUM")
+        out[name] = other.execute(
+            "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'articles_fts%'"
+        ).fetchone()[0]
+        other.close()
+    path.unlink(missing_ok=True)
+    return out
+
+
 def warc_gz_bytes(pages: list[Fetch]) -> int:
     """A .warc.gz of the fetches written by warcio itself, as a crawler would write it."""
     import io
@@ -239,6 +288,7 @@ def bench_store(pages: list[Fetch], mode: str, workdir: Path) -> None:
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     total = db_bytes(path)
     parts = components(db, total)
+    variants = index_variants(db, workdir / f"variants-{mode}.db")
     db.close()
     n = len(pages)
     print(f"\n(a) archive file, {n} generated pages ({mode} bodies), after compact")
@@ -251,6 +301,11 @@ def bench_store(pages: list[Fetch], mode: str, workdir: Path) -> None:
         print(
             f"    {name:37s} {size / n:8.0f} B = {size / raw:.3f} of raw = "
             f"{size / gz:.3f} of gzip = {size / warc:.3f} of the .warc.gz"
+        )
+    for name, size in variants.items():
+        print(
+            f"    index as FTS5 {name:23s} {size / n:8.0f} B = {size / raw:.3f} of raw "
+            f"(whole file {(total - parts['index'] + size) / raw:.3f})"
         )
     print(
         f"(b) ingest: {n / t_store:6.1f} pages/s through store_fetches vs {n / t_parse:6.1f} "
@@ -326,17 +381,32 @@ def bench_search(
                 except QueryError as e:  # the query time bound: say so, measure the rest
                     print(f"      {name:24s} {e}")
                     continue
-                fts = _latencies(lambda w=word, f=filters, db=db: search_results(db, w, **f), runs)
-                note = ""
+                fts, index_only = _paired_latencies(
+                    lambda w=word, f=filters, db=db: search_results(db, w, **f),
+                    lambda w=word, f=filters, db=db: _ranked_in_index(db, w, f),
+                    runs,
+                )
+                note = (
+                    f" | bm25 in the index only: p50 {index_only[0]:6.1f} ms p95 "
+                    f"{index_only[1]:6.1f} ms, p50 x{fts[0] / index_only[0]:.2f}"
+                )
                 if not fname and like is not None:
                     ratio = fts[1] / like[0]
-                    note = f" | LIKE scan p50 {like[0]:8.1f} ms: search p95 = {ratio:.4f} of LIKE"
+                    note += f" | LIKE scan p50 {like[0]:8.1f} ms: search p95 = {ratio:.4f} of LIKE"
                 print(
                     f"      {name:24s} {total:>8} match; "
                     f"p50 {fts[0]:6.1f} ms p95 {fts[1]:6.1f} ms{note}"
                 )
                 firsts.setdefault(name, (size, fts[0]))
                 lasts[name] = (size, fts[0])
+            if like is not None and len(word) > 2:
+                # the same exact total from an index without positions (FTS5 detail=none or
+                # column): every article holding the word's bigrams confirmed in its text
+                checked = _latencies(lambda w=word, db=db: _checked_total(db, w), 2)
+                print(
+                    f"      {label + ' ' + word + ' total':24s} by bigrams + a check of the text "
+                    f"(no positions): p50 {checked[0]:8.1f} ms"
+                )
         db.close()
     if len(sizes) > 1:
         grew = sizes[-1] / sizes[0]
@@ -384,6 +454,16 @@ def _build_search_archive(path, previous, size, seed, pool, segmented, titles) -
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     return f"{size - have} written in {build:6.1f}s, index merged in {optimize:5.1f}s"
+
+
+def _checked_total(db, word: str) -> int:
+    bigrams = " AND ".join(f'"{word[i : i + 2]}"' for i in range(len(word) - 1))
+    return db.execute(
+        "SELECT count(*) FROM articles WHERE doc_id IN "
+        "(SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?) "
+        "AND (instr(body_text, ?) OR instr(title, ?))",
+        [bigrams, word, word],
+    ).fetchone()[0]
 
 
 def _like(db, word: str) -> None:
@@ -437,6 +517,33 @@ def _insert_articles(db, doc_ids, rng, pool, segmented, titles) -> None:
     db.conn.executemany(
         "INSERT INTO articles_fts (rowid, title, body, source, tags) VALUES (?, ?, ?, ?, ?)", index
     )
+
+
+def _ranked_in_index(db, word: str, filters: dict):
+    """The same search with every window ranked by FTS5's bm25 (the baseline)."""
+    saved = fts_module.TEXT_RANK_RATIO
+    fts_module.TEXT_RANK_RATIO = math.inf
+    try:
+        return search_results(db, word, **filters)
+    finally:
+        fts_module.TEXT_RANK_RATIO = saved
+
+
+def _paired_latencies(fn, baseline, runs: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """p50/p95 of `fn` and of `baseline`, run in turn so both see the same machine."""
+    fn(), baseline()  # warm the page cache once
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for f, out in ((fn, times[0]), (baseline, times[1])):
+            t0 = time.perf_counter()
+            f()
+            out.append((time.perf_counter() - t0) * 1000)
+    return _p50_p95(times[0]), _p50_p95(times[1])
+
+
+def _p50_p95(times: list[float]) -> tuple[float, float]:
+    times = sorted(times)
+    return statistics.median(times), times[max(0, math.ceil(len(times) * 0.95) - 1)]
 
 
 def _latencies(fn, runs: int) -> tuple[float, float]:

@@ -9,7 +9,7 @@
    and the ratio to the single machine. The writer's share: its seconds spent storing over
    the fleet's wall time.
 2. Frontier overhead per request: what the crawl does to its frontier for one request, timed
-   on its own. SQLite (crawler/components/state.py, an archive on disk): the INSERT with its list
+   on its own. SQLite (crawler/archive/crawl_state.py, an archive on disk): the INSERT with its list
    page's 20 links, the UPDATE when done. Redis (crawler/distributed/leases.py): admit and
    queue (exact dedup), lease, deliver, acknowledge.
 3. Redis memory (INFO used_memory) per million fingerprints and per 100,000 queued requests
@@ -35,9 +35,9 @@ from scrapy import Request
 from scrapy_redis import picklecompat
 
 from bench.sitegen import large_site
+from crawler.archive import crawl_state as state
 from crawler.archive.db import open_archive
 from crawler.cli.demo import ROOT, crawl_command, crawl_env
-from crawler.components import state
 from crawler.distributed.frontier import RedisFrontier, fingerprint
 from crawler.distributed.localfleet import start_worker, start_writer
 from crawler.replay import ReplayServer

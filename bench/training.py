@@ -24,7 +24,8 @@ from pathlib import Path
 from bench.archive import make_pages
 from crawler.archive import compress, store
 from crawler.archive.db import open_archive
-from crawler.archive.store import start_run, store_fetches
+from crawler.archive.runs import start_run
+from crawler.archive.store import store_fetches
 
 
 def run(pages: int, mode: str, workdir: Path, train_at: int) -> None:

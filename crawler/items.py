@@ -48,6 +48,11 @@ class PrintPageItem:
     pdf: Fetch | None = None
     pdf_result: NotArticle | None = None  # why a PDF fetch got no response at all
 
+    @property
+    def frontier_url(self) -> str:
+        """The URL this item completes (names its file in the spool)."""
+        return self.index.url
+
     def __repr__(self) -> str:
         pdf = f", pdf {self.pdf.status} ({len(self.pdf.body)} bytes)" if self.pdf else ""
         what = type(self.page).__name__ if self.page is not None else "None"

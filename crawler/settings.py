@@ -4,6 +4,8 @@ Our own settings are prefixed ARCHIVE_. Politeness is on by default; tests and t
 it with `-s` on the command line, never here.
 """
 
+from crawler.archive.db import DEFAULT_BUSY_TIMEOUT, DEFAULT_DB
+
 BOT_NAME = "cpc-archive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -12,21 +14,19 @@ NEWSPIDER_MODULE = "crawler.spiders"
 COMMANDS_MODULE = "crawler.commands"
 
 # The embedded archive every component writes to unless told otherwise.
-ARCHIVE_DB = "data/archive.db"
-# Seconds a write waits for another writer (a reparse, an ingest) before the crawl gives up.
-ARCHIVE_BUSY_TIMEOUT = 30.0
+ARCHIVE_DB = DEFAULT_DB
+# Seconds the crawl's start and end wait for another writer (a reparse, an ingest) to let go
+# of the archive's lock before they give up (the pages left then wait in the spool).
+ARCHIVE_BUSY_TIMEOUT = DEFAULT_BUSY_TIMEOUT
 
 # --- a busy archive -------------------------------------------------------------------------
 
-# Seconds a page's store waits for another writer before it is spooled to disk: the crawl
-# is not held up longer than this by a long transaction elsewhere.
-ARCHIVE_STORE_WAIT = 1.0
+# While the crawl runs, no write waits for another writer's lock (a reparse, an ingest): the
+# writes run on the reactor, and a wait there stalls fetching. A page the archive cannot take
+# at once is spooled to disk, links and pages done are kept in memory, all written later;
+# only the start and the end of a crawl wait ARCHIVE_BUSY_TIMEOUT.
 # Seconds between attempts to store the spooled pages while the crawl runs.
 ARCHIVE_SPOOL_RETRY = 2.0
-# Seconds the spider's own frontier writes (links found, pages done) wait for another writer
-# before they are kept in memory and tried again later: they run on the reactor, which a
-# longer wait would stall, and fetching with it.
-ARCHIVE_FRONTIER_WAIT = 0.1
 
 # Where the crawl starts: the home page and the channel list pages it is known to have.
 # Overridable per run with `-a start_urls=URL,URL`.
@@ -119,7 +119,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.components.redirects.RecordedMetaRefreshLoops": 580,
 }
 EXTENSIONS = {
-    # One crawl per archive at a time; a killed crawl's stale lock is taken over.
+    # One crawl per archive at a time (a flock on <ARCHIVE_DB>.lock, gone with its process).
     "crawler.components.runlock.RunLock": 100,
     "crawler.components.ban.BanDetector": 500,
     # Runs the monitors (SPIDERMON_SPIDER_CLOSE_MONITORS) when a spider closes.
@@ -145,9 +145,6 @@ DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
 
 # Every status reaches the spider: a 404 or a final 500 is evidence (removal, failure row).
 HTTPERROR_ALLOW_ALL = True
-# How often the run lock's heartbeat is written, and when a silent lock counts as stale.
-ARCHIVE_LOCK_HEARTBEAT = 30.0
-ARCHIVE_LOCK_STALE_AFTER = 600.0
 
 # --- the print edition (scrapy crawl rmrb) --------------------------------------------------
 

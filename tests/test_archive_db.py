@@ -86,11 +86,13 @@ def test_open_existing_opens_an_archive(tmp_path):
 
 
 def test_the_instant_migration_rewrites_plus_zero_as_z(tmp_path):
+    from sqlite_utils import Database
+
     from crawler.archive.schema import MIGRATIONS
 
     path = tmp_path / "old.db"
-    db = open_archive(path)
-    db.execute("DELETE FROM _sqlite_migrations WHERE name = '013_instants_in_utc_z'")
+    db = Database(path)
+    MIGRATIONS.apply(db, stop_before="013_instants_in_utc_z")  # an archive of before 013
     db.execute(
         "INSERT INTO runs (id, kind, started_at) VALUES (1, 'crawl', '2024-08-07T01:00:00Z')"
     )

@@ -10,10 +10,12 @@ from click.testing import CliRunner
 
 from crawler.archive.compress import sha256
 from crawler.archive.db import open_archive
+from crawler.archive.lookup import article_record
 from crawler.archive.reparse import reparse
+from crawler.archive.runs import start_run
 from crawler.archive.search.fts import search
 from crawler.archive.snapshots import snapshot_body
-from crawler.archive.store import article_record, start_run, store_fetches
+from crawler.archive.store import store_fetches
 from crawler.cli import main
 from crawler.pages.article import PARSER_VERSION
 from crawler.records import Fetch

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from crawler.archive.db import open_archive
+from crawler.archive.lookup import article_record
 from crawler.archive.paper import issue_complete, issue_pages, store_print_page
 from crawler.archive.reparse import reparse
+from crawler.archive.runs import start_run
 from crawler.archive.same_as import same_as
-from crawler.archive.store import article_record, start_run, store_fetches
+from crawler.archive.store import store_fetches
 from crawler.pages.paper import parse_paper_page
 from crawler.records import Fetch, PrintEdition
 from tests.archive_helpers import record

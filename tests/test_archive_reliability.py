@@ -15,10 +15,11 @@ from sqlite_utils import Database
 
 from crawler.archive.compress import sha256
 from crawler.archive.db import ArchiveBusyError, open_archive
+from crawler.archive.runs import start_run
 from crawler.archive.schema import pending_migrations
 from crawler.archive.search.fts import search
 from crawler.archive.snapshots import snapshot_body
-from crawler.archive.store import start_run, store_fetches
+from crawler.archive.store import store_fetches
 from crawler.cli import main
 from tests.archive_helpers import fetch, record
 
@@ -29,7 +30,8 @@ STATE_TABLES = ("articles", "versions", "article_urls", "failures", "snapshots")
 WRITER = """
 import sys
 from crawler.archive.db import open_archive
-from crawler.archive.store import start_run, store_fetches
+from crawler.archive.runs import start_run
+from crawler.archive.store import store_fetches
 from tests.archive_helpers import fetch, page, record
 
 path, prefix, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -246,7 +248,7 @@ REPARSER = """
 import sys
 from crawler.archive.db import open_archive
 from crawler.archive.reparse import reparse
-from crawler.archive.store import start_run
+from crawler.archive.runs import start_run
 
 db = open_archive(sys.argv[1])
 run = start_run(db, "reparse")

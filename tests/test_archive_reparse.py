@@ -11,8 +11,9 @@ from crawler.archive import compress
 from crawler.archive.compress import BodyCorrupt, get_body, maybe_train, sha256
 from crawler.archive.db import open_archive
 from crawler.archive.reparse import reparse
+from crawler.archive.runs import start_run
 from crawler.archive.search.fts import search
-from crawler.archive.store import start_run, store_fetches
+from crawler.archive.store import store_fetches
 from tests.archive_fakeparser import make_parser
 from tests.archive_helpers import URL, fetch, page
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from crawler.archive.db import open_archive
+from crawler.archive.runs import start_run
 from crawler.archive.search import fts as search_mod
 from crawler.archive.search.bigrams import segment
 from crawler.archive.search.fts import QueryError, parse_query, search
-from crawler.archive.store import start_run, store_fetches
+from crawler.archive.store import store_fetches
 from tests.archive_helpers import fetch, page, record
 
 BASE = "http://cpc.people.com.cn/n1/2024/{mmdd}/c{ch}-{cid}.html"
@@ -187,6 +188,60 @@ def test_phrase_matches_beyond_what_the_proxy_ranks_still_come_back_unranked(mon
     assert [(h.key, h.score) for h in hits] == [("people:2", None), ("people:1", None)]
 
 
+# Ranking reads the index (bm25) or the window's text, whichever costs less: both must agree.
+BOTH_RANKINGS = pytest.mark.parametrize("ratio", [0, 10**9], ids=["text", "index"])
+
+
+@BOTH_RANKINGS
+def test_either_ranking_puts_more_occurrences_of_a_phrase_first(monkeypatch, ratio):
+    monkeypatch.setattr(search_mod, "TEXT_RANK_RATIO", ratio)
+    db = open_archive(":memory:")
+    run = start_run(db, "test")
+    add(db, run, 1, "标题一", ["改革开放，改革开放。"])
+    add(db, run, 2, "标题二", ["改革开放。改革。开放。革开。改革。开放。"])
+    add(db, run, 3, "标题三", ["改革。开放。革开。"])  # every token, not the phrase
+    found = search_mod.search_results(db, "改革开放")
+    assert found.total == 2
+    assert [h.key for h in found.hits] == ["people:1", "people:2"]
+    assert all(h.score is not None for h in found.hits)
+
+
+@BOTH_RANKINGS
+def test_either_ranking_weighs_the_title_and_folds_like_the_index(monkeypatch, ratio):
+    monkeypatch.setattr(search_mod, "TEXT_RANK_RATIO", ratio)
+    db = open_archive(":memory:")
+    run = start_run(db, "test")
+    add(db, run, 1, "标题一", ["ＣＨＩＮＡ 与 China 与 china。"])
+    add(db, run, 2, "China 标题", ["正文。"])
+    add(db, run, 3, "标题三", ["china。"])
+    found = search_mod.search_results(db, "china")
+    assert found.total == 3
+    # a title match counts 4x; three folded body matches beat one
+    assert [h.key for h in found.hits] == ["people:2", "people:1", "people:3"]
+    assert [h.key for h in search(db, "title:china")] == ["people:2"]
+    assert [h.key for h in search(db, "body:china -title:china")] == ["people:1", "people:3"]
+
+
+@BOTH_RANKINGS
+def test_either_ranking_weighs_a_rare_word_above_a_common_one(monkeypatch, ratio):
+    monkeypatch.setattr(search_mod, "TEXT_RANK_RATIO", ratio)
+    db = open_archive(":memory:")
+    run = start_run(db, "test")
+    for cid in range(1, 9):
+        add(db, run, cid, f"标题{cid}", ["改革。" * 3 + ("妇联。" if cid == 2 else "")])
+    add(db, run, 9, "标题九", ["改革。妇联。妇联。"])
+    hits = search(db, "改革 OR 妇联")
+    assert [h.key for h in hits][:2] == ["people:9", "people:2"]
+
+
+def test_text_ranking_is_used_past_its_ratio(db, monkeypatch):
+    calls = []
+    monkeypatch.setattr(search_mod, "TEXT_RANK_RATIO", 0)
+    monkeypatch.setattr(search_mod, "score_window", lambda *a: calls.append(a) or {})
+    search(db, "改革")
+    assert calls
+
+
 def test_total_counts_every_match_not_the_hits_shown(db):
     found = search_mod.search_results(db, "改革", limit=1)
     assert (found.total, len(found.hits), found.more) == (2, 1, True)
@@ -267,7 +322,22 @@ def test_a_query_past_its_time_is_stopped_with_a_query_error(db, monkeypatch):
     assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 3
 
 
-def test_total_is_exact_past_the_ranking_window(db, monkeypatch):
+@pytest.mark.parametrize("read_ahead", [1, 5])  # counted by a second pass, or by the first read
+def test_total_is_exact_past_the_ranking_window(db, monkeypatch, read_ahead):
     monkeypatch.setattr(search_mod, "RANK_WINDOW", 1)
+    monkeypatch.setattr(search_mod, "READ_AHEAD", read_ahead)
     assert search_mod.search_results(db, "改革").total == 2  # counted, not the window's 1
     assert search_mod.search_results(db, "改革", editor="王珂园").total == 2  # a row filter too
+
+
+def test_total_read_on_past_a_window_of_sparse_matches_is_exact(monkeypatch):
+    db = open_archive(":memory:")
+    run = start_run(db, "test")
+    for cid in range(1, 7):
+        add(db, run, cid, f"标题{cid}", ["改革。" if cid <= 3 else "开放。"])
+    monkeypatch.setattr(search_mod, "RANK_WINDOW", 1)
+    # the newest match (3 of 6) reaches half the archive back: read on, or count, exactly
+    for read_ahead in (1, 2, 3, 10):
+        monkeypatch.setattr(search_mod, "READ_AHEAD", read_ahead)
+        assert search_mod.search_results(db, "改革").total == 3
+        assert search_mod.search_results(db, "改革", editor="王珂园").total == 3

@@ -8,18 +8,17 @@ import pytest
 
 from crawler.archive.compress import sha256
 from crawler.archive.db import open_archive
-from crawler.archive.snapshots import snapshot_body, snapshot_fetch
-from crawler.archive.store import (
+from crawler.archive.diff import paragraph_diff
+from crawler.archive.lookup import (
     article_record,
     articles_first_seen_since,
     fetched_urls,
-    finish_run,
     known_article,
     known_urls,
-    paragraph_diff,
-    start_run,
-    store_fetches,
 )
+from crawler.archive.runs import finish_run, start_run
+from crawler.archive.snapshots import snapshot_body, snapshot_fetch
+from crawler.archive.store import store_fetches
 from crawler.records import NotArticle
 from tests.archive_helpers import URL, fetch, page, record
 

@@ -8,9 +8,10 @@ from sqlite_utils import Database
 
 from crawler.archive.current import article_record, full_fields
 from crawler.archive.db import open_archive
+from crawler.archive.runs import start_run
 from crawler.archive.schema import MIGRATIONS
 from crawler.archive.search.fts import search_results
-from crawler.archive.store import start_run, store_fetches
+from crawler.archive.store import store_fetches
 from tests.archive_helpers import URL, fetch, page, record
 
 KEY = "people:40294553"

@@ -7,7 +7,8 @@ import pytest
 from crawler.archive import compress
 from crawler.archive.compress import get_body, sha256
 from crawler.archive.db import open_archive
-from crawler.archive.store import start_run, store_fetches
+from crawler.archive.runs import start_run
+from crawler.archive.store import store_fetches
 from tests.archive_helpers import URL, fetch, page, record
 
 TRAIN_AT = 40

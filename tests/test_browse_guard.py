@@ -94,7 +94,6 @@ def test_internal_tables_cannot_be_queried(ds_sql, table):
         "bodies": "data",
         "dictionaries": "data",
         "crawl_frontier": "url",
-        "crawl_lock": "pid",
         "_sqlite_migrations": "name",
     }[table]
     response = sql(ds_sql, f"select {columns} from {table}")

@@ -10,9 +10,10 @@ from click.testing import CliRunner
 
 from crawler.archive.db import open_archive
 from crawler.archive.paper import store_print_page
+from crawler.archive.runs import start_run
 from crawler.archive.search.fts import search
 from crawler.archive.selection import article_keys
-from crawler.archive.store import start_run, store_fetches
+from crawler.archive.store import store_fetches
 from crawler.cli import main
 from crawler.pages.paper import parse_paper_page
 from crawler.records import Fetch, NotArticle, PrintEdition

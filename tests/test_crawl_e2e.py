@@ -11,29 +11,30 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
-import sqlite3
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
+from crawler.archive import lockfile
 from crawler.archive.db import open_archive
-from crawler.archive.store import article_record
-from crawler.cli.demo import ROOT, crawl_command, crawl_env
+from crawler.archive.lookup import article_record
+from crawler.cli.demo import ROOT
+from crawler.components import spool
+from crawler.items import CrawledPage
 from crawler.pages.article import parse_article
+from crawler.records import Fetch, NotArticle
 from crawler.replay import ReplayServer
 from crawler.urls import is_article_url
+from tests.crawl_helpers import crawl, peek, query, wait_for
 from tests.site_paths import SITE, manifest
 
 pytestmark = pytest.mark.e2e
 
 FIXTURES = ROOT / "tests" / "fixtures"
 CPC = "http://cpc.people.com.cn"
-# Loopback-fast: a held connection counts as a timeout after one second.
-FAST = ["-s", "DOWNLOAD_TIMEOUT=1", "-s", "LOG_LEVEL=INFO"]
 
 MULTIPAGE = f"{CPC}/n1/2024/0806/c64387-40293310.html"
 FAULTS = {
@@ -61,51 +62,6 @@ FAULTS = {
     "http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html": ("flagged", "-2.html"),
 }
 MALFORMED = f"{CPC}/n1/2024/0730/c64387-40295009.html"
-
-
-def crawl(db: Path, server: ReplayServer, *args: str, wait: bool = True):
-    cmd = [*crawl_command(db, FAST), *args]
-    proc = subprocess.Popen(
-        cmd,
-        env=crawl_env(server.url),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    if not wait:
-        return proc
-    out, _ = proc.communicate(timeout=120)
-    return proc.returncode, out
-
-
-def query(db: Path, sql: str, params=()):
-    archive = open_archive(db)
-    try:
-        return archive.execute(sql, params).fetchall()
-    finally:
-        archive.close()
-
-
-def peek(db: Path, sql: str) -> int:
-    """A count read while a crawl may be creating the file: read-only, 0 until it exists."""
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-        try:
-            return conn.execute(sql).fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.OperationalError:
-        return 0
-
-
-def wait_for(db: Path, sql: str, at_least: int = 1, seconds: float = 60) -> int:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if (n := peek(db, sql)) >= at_least:
-            return n
-        time.sleep(0.05)
-    raise AssertionError(f"{sql!r} never reached {at_least}")
 
 
 def clean_record(url: str):
@@ -319,43 +275,73 @@ def test_kill_and_resume_loses_nothing_and_stores_nothing_twice(tmp_path):
     assert runs == [("interrupted",), ("finished",)]
 
 
+# Lines the crawl logs as errors (Scrapy's format: "... [logger] LEVEL: message").
+ERRORS = re.compile(r"^.*\] (?:ERROR|CRITICAL): .*$", re.M)
+
+
 def test_second_crawl_on_a_locked_archive_exits_at_once(tmp_path):
     db = tmp_path / "archive.db"
-    # Every page hangs: the first crawl sits on its first requests, holding the lock.
+    # Every page hangs: the first crawl sits on its first requests, holding the lock. Its
+    # spool retry loop is off, so a page spooled below waits for a crawl to drain it.
     hang = {"*": {"kind": "timeout", "seconds": 30}}
     with ReplayServer(SITE, faults=hang) as server:
-        first = crawl(db, server, "-s", "DOWNLOAD_TIMEOUT=30", wait=False)
+        first = crawl(
+            db, server, "-s", "DOWNLOAD_TIMEOUT=30", "-s", "ARCHIVE_SPOOL_RETRY=3600", wait=False
+        )
         try:
-            wait_for(db, "SELECT count(*) FROM crawl_lock")
+            wait_for(db, "SELECT count(*) FROM runs")  # the first crawl holds the lock
+            url = f"{CPC}/GB/164113/index.html"
+            spooled = spool.put(
+                spool.spool_dir(db),
+                CrawledPage(
+                    url,
+                    [Fetch(url, b"<html></html>", 200, fetched_at="2024-08-07T00:00:00Z")],
+                    NotArticle(url, "listing", "listing page, crawled"),
+                ),
+            )
+            frontier = query(db, "SELECT * FROM crawl_frontier ORDER BY url")
             code, out = crawl(db, server)
+            frontier_after = query(db, "SELECT * FROM crawl_frontier ORDER BY url")
         finally:
             first.kill()
             first.communicate()
-    assert code == 1
-    assert "is locked" in out
-    assert f"pid {first.pid}" in out
-    # The CRITICAL line says it all: no asyncio "never retrieved" bootstrap traceback.
+    assert code == 1, out
+    # One line says it all, naming the lock file and its holder: no traceback, no other error.
+    (line,) = ERRORS.findall(out)
+    assert "CRITICAL" in line
+    assert f"Archive {db} is locked" in line
+    assert f"pid {first.pid}" in line
+    assert f"{db}.lock" in line
     assert "Traceback" not in out
-    assert "Task exception was never retrieved" not in out
-    # The first crawl's run is still open; the refused one is recorded as such.
+    # The first crawl's run is still open; the refused one is recorded as such, and started
+    # no run of its own.
     rows = query(db, "SELECT finish_reason, fetched, args FROM runs ORDER BY id")
     assert [r[:2] for r in rows] == [(None, 0), ("locked", 0)]
     assert f"pid {first.pid}" in json.loads(rows[1][2])["refused"]
+    # Nothing else touched: the spooled page still waits, the frontier is as it was.
+    assert spooled.exists()
+    assert query(db, "SELECT count(*) FROM snapshots") == [(0,)]
+    assert frontier_after == frontier
 
 
-def test_stale_lock_of_a_killed_crawl_does_not_block(tmp_path):
+def test_a_killed_crawls_lock_is_free_at_once_and_its_run_closed_interrupted(tmp_path):
     db = tmp_path / "archive.db"
     hang = {"*": {"kind": "timeout", "seconds": 30}}
     with ReplayServer(SITE, faults=hang) as server:
         first = crawl(db, server, "-s", "DOWNLOAD_TIMEOUT=30", wait=False)
-        wait_for(db, "SELECT count(*) FROM crawl_lock")
+        wait_for(db, "SELECT count(*) FROM runs")
         os.kill(first.pid, signal.SIGKILL)
         first.communicate()
+    # At once: no staleness to wait out, the kernel let go of the lock with the process.
     with ReplayServer(SITE, faults={u: None for u in manifest()["pages"]}) as server:
         code, out = crawl(db, server)
     assert code == 0, out
-    assert "Took over the lock of a crawl that is gone" in out
-    assert query(db, "SELECT count(*) FROM crawl_lock") == [(0,)]
+    assert "is locked" not in out
+    assert "Crawl run 1 never finished: recorded as 'interrupted'" in out
+    runs = query(db, "SELECT id, finish_reason FROM runs ORDER BY id")
+    assert runs == [(1, "interrupted"), (2, "finished")]
+    # The finished crawl let go of it too.
+    lockfile.acquire(db).release()
 
 
 def test_ban_detection_stops_the_crawl_with_its_reason(tmp_path):

@@ -14,9 +14,10 @@ import pytest
 
 from crawler.cli.demo import ROOT, crawl_command, crawl_env
 from crawler.replay import ReplayServer, bomb, with_base
+from tests.crawl_helpers import FAST, crawl, query
 from tests.peak_rss import run_measured
 from tests.site_paths import SITE, manifest_entry
-from tests.test_crawl_e2e import CPC, FAST, MULTIPAGE, crawl, query
+from tests.test_crawl_e2e import CPC, MULTIPAGE
 
 CAP = 2_000_000
 BOMB_SIZE = 256 << 20  # inflated fully, the bomb alone would take the process past this

@@ -1,13 +1,9 @@
-"""The crawl frontier and the run lock, on in-memory archives."""
-
-import subprocess
-import sys
-from datetime import UTC, datetime, timedelta
+"""The crawl frontier and what a crawl asks of earlier runs, on in-memory archives."""
 
 import pytest
 
+from crawler.archive import crawl_state
 from crawler.archive.db import open_archive
-from crawler.components import state
 
 
 @pytest.fixture
@@ -18,93 +14,59 @@ def db():
 
 
 def test_enqueue_adds_each_url_once(db):
-    first = state.enqueue(
-        db, [state.Entry("http://a/1", "home"), state.Entry("http://a/2", "article")]
+    first = crawl_state.enqueue(
+        db, [crawl_state.Entry("http://a/1", "home"), crawl_state.Entry("http://a/2", "article")]
     )
-    again = state.enqueue(
-        db, [state.Entry("http://a/1", "home"), state.Entry("http://a/3", "article")]
+    again = crawl_state.enqueue(
+        db, [crawl_state.Entry("http://a/1", "home"), crawl_state.Entry("http://a/3", "article")]
     )
     assert [e.url for e in first] == ["http://a/1", "http://a/2"]
     assert [e.url for e in again] == ["http://a/3"]
 
 
 def test_pending_lists_what_is_not_done_in_discovery_order(db):
-    state.enqueue(db, [state.Entry("u1", "home"), state.Entry("u2", "listing", "64387", 1)])
-    state.enqueue(db, [state.Entry("u3", "article", "64387", 2)])
-    state.mark_done(db, "u1")
-    assert state.pending(db) == [
-        state.Entry("u2", "listing", "64387", 1),
-        state.Entry("u3", "article", "64387", 2),
+    crawl_state.enqueue(
+        db, [crawl_state.Entry("u1", "home"), crawl_state.Entry("u2", "listing", "64387", 1)]
+    )
+    crawl_state.enqueue(db, [crawl_state.Entry("u3", "article", "64387", 2)])
+    crawl_state.mark_done(db, "u1")
+    assert crawl_state.pending(db) == [
+        crawl_state.Entry("u2", "listing", "64387", 1),
+        crawl_state.Entry("u3", "article", "64387", 2),
     ]
 
 
 def test_done_urls_are_not_enqueued_again(db):
-    state.enqueue(db, [state.Entry("u1", "article")])
-    state.mark_done(db, "u1")
-    assert state.enqueue(db, [state.Entry("u1", "article")]) == []
-    assert state.pending(db) == []
+    crawl_state.enqueue(db, [crawl_state.Entry("u1", "article")])
+    crawl_state.mark_done(db, "u1")
+    assert crawl_state.enqueue(db, [crawl_state.Entry("u1", "article")]) == []
+    assert crawl_state.pending(db) == []
 
 
 def test_kinds_names_urls_already_in_this_crawl(db):
-    state.enqueue(db, [state.Entry("u1", "article"), state.Entry("u2", "recheck")])
-    assert state.kinds(db, ["u1", "u2", "u3"]) == {"u1": "article", "u2": "recheck"}
+    crawl_state.enqueue(
+        db, [crawl_state.Entry("u1", "article"), crawl_state.Entry("u2", "recheck")]
+    )
+    assert crawl_state.kinds(db, ["u1", "u2", "u3"]) == {"u1": "article", "u2": "recheck"}
 
 
 def test_clear_forgets_the_crawl(db):
-    state.enqueue(db, [state.Entry("u1", "article")])
-    state.clear(db)
-    assert state.pending(db) == []
-    assert state.enqueue(db, [state.Entry("u1", "article")]) == [state.Entry("u1", "article")]
+    crawl_state.enqueue(db, [crawl_state.Entry("u1", "article")])
+    crawl_state.clear(db)
+    assert crawl_state.pending(db) == []
+    assert crawl_state.enqueue(db, [crawl_state.Entry("u1", "article")]) == [
+        crawl_state.Entry("u1", "article")
+    ]
 
 
 def test_frontier_survives_reopening_the_archive(tmp_path):
     path = tmp_path / "a.db"
     db = open_archive(path)
-    state.enqueue(db, [state.Entry("u1", "article", "64094", 3)])
+    crawl_state.enqueue(db, [crawl_state.Entry("u1", "article", "64094", 3)])
     db.close()
     db = open_archive(path)
-    assert state.pending(db) == [state.Entry("u1", "article", "64094", 3)]
+    assert crawl_state.pending(db) == [crawl_state.Entry("u1", "article", "64094", 3)]
     db.close()
-
-
-def test_second_live_crawl_is_refused_with_the_holder_named(db):
-    state.acquire_lock(db, stale_after=600)
-    # Our own parent process: certainly alive, and not us.
-    import os
-
-    with pytest.raises(state.ArchiveLocked, match=rf"pid {os.getpid()}"):
-        state.acquire_lock(db, stale_after=600, pid=os.getppid())
-
-
-def test_lock_of_a_killed_process_is_taken_over(db):
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    state.acquire_lock(db, stale_after=600, pid=child.pid)
-    child.kill()
-    child.wait()
-    stale = state.acquire_lock(db, stale_after=600)
-    assert stale["pid"] == child.pid
-    assert state.lock_holder(db)["pid"] != child.pid
-
-
-def test_lock_with_an_old_heartbeat_is_stale_even_if_the_pid_exists(db):
-    import os
-
-    state.acquire_lock(db, stale_after=600, pid=os.getppid())
-    old = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="seconds")
-    db.execute("UPDATE crawl_lock SET heartbeat_at = ?", [old])
-    db.conn.commit()
-    assert state.acquire_lock(db, stale_after=600)["pid"] == os.getppid()
-
-
-def test_heartbeat_keeps_the_lock_fresh_and_release_frees_it(db):
-    state.acquire_lock(db, stale_after=600)
-    old = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="seconds")
-    db.execute("UPDATE crawl_lock SET heartbeat_at = ?", [old])
-    db.conn.commit()
-    state.heartbeat(db)
-    assert state.lock_holder(db)["heartbeat_at"] > old
-    state.release_lock(db)
-    assert state.lock_holder(db) is None
 
 
 def test_gone_pages_are_settled_transient_failures_are_not(db):
@@ -117,7 +79,7 @@ def test_gone_pages_are_settled_transient_failures_are_not(db):
     store_fetches(db, run, [Fetch(gone, b"not found", 404)])
     store_fetches(db, run, [Fetch(slow, b"", 0)], NotArticle(slow, "fetch_error", "timeout"))
     store_fetches(db, run, [Fetch(err, b"oops", 503)])
-    assert state.settled(db, gone)
-    assert not state.settled(db, slow)
-    assert not state.settled(db, err)
-    assert not state.settled(db, "http://cpc.people.com.cn/never-seen.html")
+    assert crawl_state.settled(db, gone)
+    assert not crawl_state.settled(db, slow)
+    assert not crawl_state.settled(db, err)
+    assert not crawl_state.settled(db, "http://cpc.people.com.cn/never-seen.html")

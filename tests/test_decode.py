@@ -137,3 +137,12 @@ def test_scrapy_style_bytes_headers() -> None:
     assert d.declared == "gb2312"
     assert d.declared_by == "header"
     assert "李喆" in d.text
+
+
+def test_body_is_utf8_only_when_the_bytes_are_the_texts_utf8() -> None:
+    utf8 = _page("李喆").encode("utf-8")
+    assert decode_html(utf8).body_is_utf8
+    assert decode_html(utf8).text.encode("utf-8") == utf8
+    assert not decode_html(b"\xef\xbb\xbf" + utf8).body_is_utf8  # the mark is not text
+    assert not decode_html(utf8[:-1] + "喆".encode()[:2]).body_is_utf8  # truncated
+    assert not decode_html(_page("李喆").encode("gbk"), GB_HEADER).body_is_utf8

@@ -15,9 +15,10 @@ from crawler.cli import main
 from crawler.distributed.localfleet import start_worker, start_writer
 from crawler.replay import ReplayServer
 from crawler.urls import is_article_url
+from tests.crawl_helpers import FAST, crawl
 from tests.redis_helpers import REDIS_URL, gate, module_redis_prefix, plain_client  # noqa: F401
 from tests.site_paths import SITE
-from tests.test_crawl_e2e import CPC, FAST, crawl
+from tests.test_crawl_e2e import CPC
 
 WORKERS = 3
 

@@ -13,9 +13,9 @@ import pytest
 
 from crawler.distributed.localfleet import start_worker, start_writer
 from crawler.replay import ReplayServer
+from tests.crawl_helpers import FAST, wait_for
 from tests.redis_helpers import REDIS_URL, gate, redis_prefix  # noqa: F401
 from tests.site_paths import SITE
-from tests.test_crawl_e2e import FAST, wait_for
 from tests.test_distributed_e2e import archive_state, integrity, single_machine  # noqa: F401
 
 # Short leases: a killed worker's requests come back within seconds.

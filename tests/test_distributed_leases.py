@@ -161,14 +161,34 @@ def test_a_second_writer_claims_what_a_killed_one_left_pending(redis_prefix, tmp
     first = Archiver(db, REDIS_URL, f"{redis_prefix}:cpc", consumer="a", claim_idle=0.1)
     first.open()
     f.server.xadd(f.keys.stream, {"crawl": "c1", "worker": "w", "finish": "finished"})
-    # The first writer reads the entry and dies before acknowledging it.
+    # The first writer reads the entry and dies before acknowledging it: the kernel drops its
+    # run lock with its process.
     assert len(f.server.xreadgroup(GROUP, "a", {f.keys.stream: ">"})[0][1]) == 1
+    first.lock.release()
     time.sleep(0.2)
     second = Archiver(db, REDIS_URL, f"{redis_prefix}:cpc", consumer="b", claim_idle=0.1)
     second.open()
     second.run(until_finished=True)
     assert second.finished == [1]
     assert f.server.xpending(f.keys.stream, GROUP)["pending"] == 0
+    db.close()
+
+
+def test_the_writer_is_refused_while_another_process_holds_the_archive(redis_prefix, tmp_path):  # noqa: F811
+    import pytest
+
+    from crawler.archive import lockfile
+    from crawler.archive.db import open_archive
+    from crawler.distributed.archiver import Archiver
+
+    db = open_archive(tmp_path / "archive.db")
+    crawl = lockfile.acquire(tmp_path / "archive.db")  # a single-machine crawl, say
+    writer = Archiver(db, REDIS_URL, f"{redis_prefix}:cpc")
+    with pytest.raises(lockfile.ArchiveLocked, match=r"archive\.db\.lock"):
+        writer.open()
+    crawl.release()
+    writer.open()
+    writer.close()
     db.close()
 
 
@@ -195,6 +215,7 @@ def test_an_entry_delivered_again_after_its_commit_is_not_stored_twice(redis_pre
     writer.handle(b"1-0", fields)
     assert db.execute("SELECT count(*) FROM snapshots").fetchone() == (1,)
     assert db.execute("SELECT worker, fetched FROM run_workers").fetchall() == [("w1", 1)]
+    writer.close()
     db.close()
 
 

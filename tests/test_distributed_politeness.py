@@ -14,9 +14,9 @@ from crawler import settings
 from crawler.distributed.keys import Keys
 from crawler.distributed.localfleet import start_worker, start_writer
 from crawler.replay import Hit, ReplayServer
+from tests.crawl_helpers import FAST
 from tests.redis_helpers import REDIS_URL, gate, plain_client, redis_prefix  # noqa: F401
 from tests.site_paths import SITE, manifest
-from tests.test_crawl_e2e import CPC, FAST
 
 # Seconds the proxy holds each answer: long enough for requests to overlap if allowed to.
 HOLD = 0.15
@@ -24,8 +24,12 @@ WORKERS = 3
 # Long enough for any wait at FleetHoldsWork: a download that timed out there would end before
 # the site answered, and its worker could lease a second request.
 WAIT = 60
-# The site's 20 s timeout fault would hold the host's one slot for 20 s at this timeout.
-NO_TIMEOUT_FAULT = {f"{CPC}/n1/2024/0730/c64387-40295004.html": None}
+# The site's timeout fault (20 s without an answer) would hold the host's one slot that long.
+NO_TIMEOUT_FAULT = {
+    url: None
+    for url, entry in manifest()["pages"].items()
+    if (entry.get("fault") or {}).get("kind") == "timeout"
+}
 
 
 def agent(n: int) -> str:

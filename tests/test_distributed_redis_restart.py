@@ -18,8 +18,8 @@ import redis
 
 from crawler.distributed.localfleet import start_worker, start_writer
 from crawler.replay import ReplayServer
+from tests.crawl_helpers import crawl, wait_for
 from tests.site_paths import SITE, manifest
-from tests.test_crawl_e2e import crawl, wait_for
 from tests.test_distributed_e2e import archive_state, integrity
 
 NO_FAULTS = {u: None for u, e in manifest()["pages"].items() if e.get("fault")}

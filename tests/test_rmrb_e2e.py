@@ -9,22 +9,18 @@ and a PDF that always answers 500 (2024-12-01 page 02).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import signal
-import sqlite3
-import subprocess
-import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from bench.papergen import PaperSite
-from crawler.archive.db import open_archive
-from crawler.cli.demo import ROOT, crawl_command, crawl_env
 from crawler.replay import ReplayServer
+from tests.crawl_helpers import crawl, query, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -39,55 +35,17 @@ FAULTY_PAGE = "http://paper.people.com.cn/rmrb/pc/layout/202412/01/node_02.html"
 WEEK = ["-a", f"since={FIRST}", "-a", f"until={LAST}"]
 
 
+# The print spider, with crawl_command's timeout (2 s) rather than FAST's.
+rmrb = functools.partial(crawl, spider="rmrb", settings=["-s", "LOG_LEVEL=INFO"])
+
+
 def site() -> PaperSite:
     return PaperSite(FIRST, LAST, missing=dict(MISSING), empty_pages=frozenset({EMPTY}))
-
-
-def crawl(db: Path, server: ReplayServer, *args: str, wait: bool = True):
-    cmd = crawl_command(db, ["-s", "LOG_LEVEL=INFO", *args])
-    cmd[cmd.index("cpc")] = "rmrb"
-    proc = subprocess.Popen(
-        cmd,
-        env=crawl_env(server.url),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    if not wait:
-        return proc
-    out, _ = proc.communicate(timeout=120)
-    return proc.returncode, out
-
-
-def query(db: Path, sql: str, params=()):
-    archive = open_archive(db)
-    try:
-        return archive.execute(sql, params).fetchall()
-    finally:
-        archive.close()
 
 
 def stat(out: str, name: str) -> int | None:
     m = re.search(rf"'{re.escape(name)}': (\d+)", out)
     return int(m[1]) if m else None
-
-
-def wait_for_articles(db: Path, at_least: int, seconds: float = 60) -> None:
-    """Read-only polling while the crawl may still be creating the archive."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-            try:
-                if conn.execute("SELECT count(*) FROM articles").fetchone()[0] >= at_least:
-                    return
-            finally:
-                conn.close()
-        except sqlite3.OperationalError:  # not created yet
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"fewer than {at_least} articles after {seconds}s")
 
 
 FAULTS = {FAULTY_PDF: {"kind": "status", "status": 500}}
@@ -97,10 +55,10 @@ FAULTS = {FAULTY_PDF: {"kind": "status", "status": 500}}
 def week(tmp_path_factory):
     db = tmp_path_factory.mktemp("rmrb") / "archive.db"
     with ReplayServer(site(), faults=FAULTS) as server:
-        code, out = crawl(db, server, *WEEK)
+        code, out = rmrb(db, server, *WEEK)
         first = [h.url for h in server.hits]
         del server.hits[:]
-        code2, out2 = crawl(db, server, *WEEK)
+        code2, out2 = rmrb(db, server, *WEEK)
         second = [h.url for h in server.hits]
     assert code == 0, out
     assert code2 == 0, out2
@@ -206,11 +164,11 @@ def test_rerun_fetches_only_what_it_lacks(week):
 def test_no_argument_first_run_takes_today(tmp_path):
     db = tmp_path / "archive.db"
     with ReplayServer(site()) as server:
-        code, out = crawl(db, server, "-s", "ARCHIVE_PRINT_TODAY=2024-12-04")
+        code, out = rmrb(db, server, "-s", "ARCHIVE_PRINT_TODAY=2024-12-04")
         dates = query(db, "SELECT DISTINCT date FROM print_pages")
         del server.hits[:]
         # The next day: from the last archived issue (complete: nothing to fetch) to today.
-        code2, out2 = crawl(db, server, "-s", "ARCHIVE_PRINT_TODAY=2024-12-05")
+        code2, out2 = rmrb(db, server, "-s", "ARCHIVE_PRINT_TODAY=2024-12-05")
         hits = {h.url for h in server.hits} - {"http://paper.people.com.cn/robots.txt"}
     assert code == 0, out
     assert code2 == 0, out2
@@ -221,12 +179,12 @@ def test_no_argument_first_run_takes_today(tmp_path):
 def test_killed_backfill_resumes_with_nothing_lost_or_doubled(tmp_path):
     db = tmp_path / "archive.db"
     with ReplayServer(site(), delay=0.03) as server:
-        proc = crawl(db, server, *WEEK, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", wait=False)
-        wait_for_articles(db, 15)
+        proc = rmrb(db, server, *WEEK, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", wait=False)
+        wait_for(db, "SELECT count(*) FROM articles", 15)
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
         killed_at = query(db, "SELECT count(*) FROM articles")[0][0]
-        code, out = crawl(db, server, *WEEK)
+        code, out = rmrb(db, server, *WEEK)
     assert code == 0, out
     assert 15 <= killed_at < ARTICLES
     assert query(db, "SELECT count(*) FROM articles") == [(ARTICLES,)]
@@ -259,7 +217,7 @@ def test_the_archive_replays_pages_and_pdfs(week):
 def test_date_argument_crawls_that_issue_only(tmp_path):
     db = tmp_path / "archive.db"
     with ReplayServer(site()) as server:
-        code, out = crawl(db, server, "-a", "date=2024-11-29", "-s", "ARCHIVE_PRINT_PDFS=False")
+        code, out = rmrb(db, server, "-a", "date=2024-11-29", "-s", "ARCHIVE_PRINT_PDFS=False")
         kinds = {h.url.rsplit(".", 1)[-1] for h in server.hits} - {"txt"}
     assert code == 0, out
     assert query(db, "SELECT DISTINCT date FROM print_pages") == [("2024-11-29",)]

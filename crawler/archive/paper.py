@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from crawler.archive.crawl_state import settled
 from crawler.archive.db import write_transaction
 from crawler.archive.instants import utc_now
 from crawler.archive.store import StoreOutcome, store_fetches
@@ -128,8 +129,6 @@ def issue_complete(db: Database, day: str) -> bool:
 
 def missing_articles(db: Database, urls: list[str]) -> list[str]:
     """Those of `urls` (print article URLs: their keys) not archived, in order."""
-    from crawler.components.state import settled
-
     return [
         u
         for u in urls

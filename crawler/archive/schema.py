@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from crawler.archive import crawl_state
+
 MIGRATION_SET = "cpc-archive"
 MIGRATIONS = Migrations(MIGRATION_SET)
 # Where sqlite-utils records applied migrations: its presence marks a file as an archive.
@@ -212,30 +214,8 @@ def _search_index(db: Database) -> None:
     db.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('rank', 'bm25(4.0, 1.0)')")
 
 
-@MIGRATIONS(name="004_crawl_state")
-def _crawl_state(db: Database) -> None:
-    # The crawl frontier: every URL of the current crawl, pending until handled, so a crawl
-    # killed at any moment resumes without fetching or storing anything twice
-    # (crawler.components.state).
-    db["crawl_frontier"].create(
-        {
-            "url": str,  # the URL to fetch (page 1 for articles)
-            "kind": str,  # "home", "listing", "article" or "recheck"
-            "channel": str,  # the channel list the URL was found on, "" when none
-            "depth": int,  # link depth from the start URLs
-            "state": str,  # "pending" or "done"
-            "added_at": str,
-            "done_at": str,
-        },
-        pk="url",
-        not_null={"kind", "state"},
-        defaults={"channel": "", "depth": 0, "state": "pending"},
-    )
-    db["crawl_frontier"].create_index(["state"])
-    # The run lock: the one process crawling into this archive, and its last sign of life.
-    db["crawl_lock"].create(
-        {"id": int, "pid": int, "host": str, "started_at": str, "heartbeat_at": str}, pk="id"
-    )
+# The crawl frontier's table lives beside the functions over it (crawler.archive.crawl_state).
+MIGRATIONS(name="004_crawl_state")(crawl_state.create_tables)
 
 
 @MIGRATIONS(name="005_browse_views")
@@ -447,7 +427,7 @@ INSTANT_COLUMNS = {
     "versions": ("seen_from", "seen_to"),
     "failures": ("at",),
     "crawl_frontier": ("added_at", "done_at"),
-    "crawl_lock": ("started_at", "heartbeat_at"),
+    "crawl_lock": ("started_at", "heartbeat_at"),  # dropped after this, by 014b
 }
 
 
@@ -461,6 +441,10 @@ def _instants_in_utc_z(db: Database) -> None:
                 f"UPDATE [{table}] SET [{column}] = substr([{column}], 1, "
                 f"length([{column}]) - 6) || 'Z' WHERE [{column}] LIKE '%+00:00'"
             )
+
+
+# The run lock is a file beside the archive now (crawler.archive.lockfile), not a table.
+MIGRATIONS(name="014b_drop_crawl_lock")(crawl_state.drop_lock_table)
 
 
 def apply_migrations(db: Database) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from crawler.archive.filters import filter_sql
-from crawler.archive.store import article_record
+from crawler.archive.lookup import article_record
 
 # One row per article: its current state.
 ARTICLE_COLUMNS = (

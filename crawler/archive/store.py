@@ -30,16 +30,8 @@ from sqlite_utils import Database
 from crawler.archive.compress import maybe_train, sha256
 from crawler.archive.current import current_fields, full_fields, materialize
 from crawler.archive.db import ArchiveBusyError, write_transaction
-from crawler.archive.diff import paragraph_diff
 from crawler.archive.instants import stored_instant, utc_now
-from crawler.archive.lookup import (
-    article_record,
-    articles_first_seen_since,
-    fetched_urls,
-    known_article,
-    known_urls,
-)
-from crawler.archive.runs import add_counts, finish_run, start_run, unfinished_runs
+from crawler.archive.runs import add_counts
 from crawler.archive.same_as import link_same_as
 from crawler.archive.schema import ARTICLE_JSON_COLUMNS
 from crawler.archive.search.fts import index_article, unindex_article
@@ -58,18 +50,10 @@ from crawler.urls import canonical_url
 __all__ = [
     "EDIT_FIELDS",
     "StoreOutcome",
-    "article_record",
-    "articles_first_seen_since",
-    "fetched_urls",
-    "finish_run",
-    "known_article",
-    "known_urls",
-    "paragraph_diff",
+    "no_response",
     "parse_fetches",
     "record_failure",
-    "start_run",
     "store_fetches",
-    "unfinished_runs",
 ]
 
 # What an edit changes. Fields outside this list (the URL it was fetched under, template,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from crawler.archive.db import DEFAULT_DB
 from crawler.cli import main
 
 
@@ -16,7 +17,7 @@ from crawler.cli import main
 @click.option(
     "--db",
     "db_path",
-    default="data/archive.db",
+    default=DEFAULT_DB,
     show_default=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="The archive to write.",
@@ -43,7 +44,7 @@ def archiver(redis_url, db_path, prefix, spider, name, claim_idle, until_finishe
         $ cpc-archive archiver --redis redis://10.0.0.5:6379/0 --db data/archive.db
     """
     from crawler.archive.db import open_archive
-    from crawler.components.state import ArchiveLocked
+    from crawler.archive.lockfile import ArchiveLocked
     from crawler.distributed.archiver import Archiver
 
     logging.basicConfig(

@@ -9,8 +9,9 @@ import click
 from crawler.archive.compact import compact_archive
 from crawler.archive.db import DEFAULT_BUSY_TIMEOUT, DEFAULT_DB
 from crawler.archive.reparse import reparse_run
+from crawler.archive.runs import finish_run, start_run
 from crawler.archive.saved_pages import SavedPageError, saved_page_fetches
-from crawler.archive.store import finish_run, start_run, store_fetches
+from crawler.archive.store import store_fetches
 from crawler.cli import main
 from crawler.cli.options import TEXT, open_db
 

@@ -28,7 +28,8 @@ from rich.progress import (
 from rich.table import Table
 from sqlite_utils import Database
 
-DEFAULT_DB = "data/archive.db"
+from crawler.archive.db import DEFAULT_DB
+
 # Read commands wait this long for a writer's lock, then say so instead of hanging.
 READ_BUSY_TIMEOUT = 5.0
 

@@ -1,4 +1,4 @@
-"""The spider's frontier on one machine: crawl state in the archive file (crawler.components.state).
+"""The spider's frontier on one machine, kept in the archive (crawler.archive.crawl_state).
 
 The spider asks its frontier what to fetch and what is known; this one answers from SQLite,
 crawler.distributed.frontier.RedisFrontier from Redis for a fleet of workers.
@@ -9,78 +9,82 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from crawler.archive import crawl_state
 from crawler.archive.db import ArchiveBusyError, busy_errors
 from crawler.archive.instants import utc_instant
-from crawler.archive.store import articles_first_seen_since, known_article
-from crawler.components import spool, state
-from crawler.components.connection import open_crawl_archive
+from crawler.archive.lookup import articles_first_seen_since, known_article
+from crawler.components import spool
+from crawler.components.connection import CrawlArchive
 from crawler.urls import article_key, canonical_url
 
 logger = logging.getLogger(__name__)
 
 
 class SqliteFrontier:
-    def __init__(self, settings):
-        self.db = open_crawl_archive(settings)
+    """Its writes while the crawl runs (links found, pages done) never wait for another
+    writer's lock: they run on the reactor, and a wait there stalls fetching. What the archive
+    cannot take at once is kept in memory and written later (enqueue, mark_done); the start
+    and the end of the crawl wait ARCHIVE_BUSY_TIMEOUT, as any other writer would."""
+
+    def __init__(self, archive: CrawlArchive, settings):
+        self.archive = archive
+        self.db = archive.db
         # Pages fetched while the archive was busy wait here (ArchivePipeline stores them).
         self.spool = spool.spool_dir(settings.get("ARCHIVE_DB"))
         # Links found while the archive was too busy to write them down (enqueue), and those
         # of them already requested.
-        self.unwritten: list[state.Entry] = []
+        self.unwritten: list[crawl_state.Entry] = []
         self.fetched_unwritten: set[str] = set()
         # Pages stored (or done for good) not yet marked done: the archive was busy.
         self.undone: set[str] = set()
         self.busy_timeout = settings.getfloat("ARCHIVE_BUSY_TIMEOUT")
-        self.write_wait = settings.getfloat("ARCHIVE_FRONTIER_WAIT")
+        self.started = False
 
-    def _wait(self, seconds: float) -> None:
-        """How long this connection's writes wait for another writer's lock."""
-        self.db.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+    @classmethod
+    def from_crawler(cls, crawler) -> SqliteFrontier:
+        return cls(CrawlArchive.of(crawler), crawler.settings)
 
-    def start(self, seeds: list[state.Entry], args: dict | None = None) -> list[state.Entry]:
+    def start(
+        self, seeds: list[crawl_state.Entry], args: dict | None = None
+    ) -> list[crawl_state.Entry]:
         """The pending URLs of an interrupted crawl, else the seeds of a fresh one.
 
-        Before any fetch, this waits the full ARCHIVE_BUSY_TIMEOUT; the writes during the
-        crawl then wait ARCHIVE_FRONTIER_WAIT only (reads never wait: the archive is WAL).
+        Before any fetch: this waits the full ARCHIVE_BUSY_TIMEOUT for the lock.
         """
-        try:
-            return self._start(seeds)
-        finally:
-            self._wait(self.write_wait)
-
-    def _start(self, seeds: list[state.Entry]) -> list[state.Entry]:
-        resumed = state.pending(self.db)
+        self.started = True
+        resumed = crawl_state.pending(self.db)
         if resumed:
             logger.info("Resuming an interrupted crawl: %d URLs pending", len(resumed))
             out = []
             for entry in resumed:
                 if entry.kind == "article" and known_article(self.db, article_key(entry.url)):
                     # Stored before the kill, not yet marked done: nothing to fetch.
-                    state.mark_done(self.db, entry.url)
+                    crawl_state.mark_done(self.db, entry.url)
                     continue
                 if spool.has(self.spool, entry.url):
                     continue  # fetched, waiting in the spool: the pipeline stores it
                 out.append(entry)
             return out
         # A fresh crawl: forget what a stopped one left done (banned, or capped by a limit).
-        state.clear(self.db)
-        return state.enqueue(self.db, seeds)
+        crawl_state.clear(self.db)
+        return crawl_state.enqueue(self.db, seeds)
 
-    def recheck(self, days: int) -> list[state.Entry]:
+    def recheck(self, days: int) -> list[crawl_state.Entry]:
         since = datetime.now(UTC) - timedelta(days=days)
         recent = articles_first_seen_since(self.db, utc_instant(since.isoformat()))
-        return [state.Entry(canonical_url(url), "recheck") for _key, url in recent]
+        return [crawl_state.Entry(canonical_url(url), "recheck") for _key, url in recent]
 
-    def incomplete_to_retry(self) -> list[state.Entry]:
+    def incomplete_to_retry(self) -> list[crawl_state.Entry]:
         """Articles stored incomplete for a transient cause: asked again until whole."""
         return [
-            state.Entry(canonical_url(u), "article") for u in state.incomplete_to_retry(self.db)
+            crawl_state.Entry(canonical_url(u), "article")
+            for u in crawl_state.incomplete_to_retry(self.db)
         ]
 
-    def enqueue(self, found: list[state.Entry]) -> list[state.Entry]:
+    def enqueue(self, found: list[crawl_state.Entry]) -> list[crawl_state.Entry]:
         """Write found links to the frontier; the entries to fetch now.
 
-        An archive busy past ARCHIVE_BUSY_TIMEOUT does not cost the links: they are fetched
+        A busy archive does not cost the links (nor waits): they are fetched
         all the same, kept in memory (deduplicated there) and written with the next page's
         links, or at the end of the crawl; a run that ends with links unwritten keeps its
         frontier and does not end `finished`.
@@ -88,14 +92,14 @@ class SqliteFrontier:
         self._flush_done()
         entries = [*self.unwritten, *found]
         try:
-            with busy_errors(self.write_wait):
-                added = state.enqueue(self.db, entries)
+            with self.archive.attempt():
+                added = crawl_state.enqueue(self.db, entries)
         except ArchiveBusyError as busy:
             n = len(entries)
             logger.warning("Archive busy; %d links kept in memory until it is free: %s", n, busy)
             self.unwritten = entries
             fresh = {e.url: e for e in found if e.url not in self.fetched_unwritten}
-            known = state.kinds(self.db, list(fresh))  # in the frontier already: requested
+            known = crawl_state.kinds(self.db, list(fresh))  # in the frontier already: requested
             fresh = {u: e for u, e in fresh.items() if u not in known}
             self.fetched_unwritten.update(fresh)
             return list(fresh.values())
@@ -103,13 +107,13 @@ class SqliteFrontier:
         return [e for e in added if e.url not in self.fetched_unwritten]
 
     def kinds(self, urls):
-        return state.kinds(self.db, urls)
+        return crawl_state.kinds(self.db, urls)
 
     def known_article(self, key: str) -> bool:
         return known_article(self.db, key)
 
     def settled(self, url: str) -> bool:
-        return state.settled(self.db, url)
+        return crawl_state.settled(self.db, url)
 
     def mark_done(self, url: str) -> None:
         """Mark `url` done, or keep it in memory while the archive is busy: written with the
@@ -121,26 +125,28 @@ class SqliteFrontier:
         if not self.undone:
             return
         try:
-            with busy_errors(self.write_wait):
-                state.mark_done(self.db, *sorted(self.undone))
+            with self.archive.attempt():
+                crawl_state.mark_done(self.db, *sorted(self.undone))
         except ArchiveBusyError:
             logger.debug("Archive busy; %d pages wait to be marked done", len(self.undone))
             return
         self.undone.clear()
 
     def close(self, reason: str) -> None:
-        self._wait(self.busy_timeout)  # nothing left to stall: wait as any other writer
+        if not self.started:  # closed before its first request: the run lock refused it
+            return
+        # Nothing left to stall: the connection waits ARCHIVE_BUSY_TIMEOUT, as any other writer.
         if self.undone:
             try:
                 with busy_errors(self.busy_timeout):
-                    state.mark_done(self.db, *sorted(self.undone))
+                    crawl_state.mark_done(self.db, *sorted(self.undone))
                 self.undone.clear()
             except ArchiveBusyError:
                 logger.error("%d pages could not be marked done in the frontier", len(self.undone))
         if self.unwritten:
             try:
                 with busy_errors():
-                    state.enqueue(self.db, self.unwritten)
+                    crawl_state.enqueue(self.db, self.unwritten)
                 self.unwritten = []
             except ArchiveBusyError:
                 logger.error("%d links could not be written to the frontier", len(self.unwritten))
@@ -151,8 +157,7 @@ class SqliteFrontier:
             # Pages fetched but not yet stored: their URLs stay pending for the next run.
             logger.warning("%d fetched pages wait in the spool for the archive", len(unstored))
         elif reason == "finished":
-            state.clear(self.db)
+            crawl_state.clear(self.db)
         else:
-            left = len(state.pending(self.db))
+            left = len(crawl_state.pending(self.db))
             logger.info("Crawl stopped (%s): %d URLs pending for the next run", reason, left)
-        self.db.close()

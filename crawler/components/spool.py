@@ -1,10 +1,11 @@
 """Pages the archive could not take yet, kept on disk until it can.
 
-When another writer holds the archive's lock past the pipeline's short wait, the page (its
-fetches and their parse) is written here instead of being dropped, and stored later: by the
-pipeline's retry loop, at the end of the run, or first thing by the next run. One pickle file
-per page, written under a temporary name and renamed, named in arrival order and by its
-frontier URL (so a resumed crawl does not fetch again a page that waits here).
+When another writer holds the archive's lock (the pipeline does not wait for it while the
+crawl runs), the page (its fetches and their parse) is written here instead of being dropped,
+and stored later: by the pipeline's retry loop, at the end of the run, or first thing by the
+next run. One pickle file per page, written under a temporary name and renamed, named in
+arrival order and by its frontier URL (so a resumed crawl does not fetch again a page that
+waits here).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pickle
 import time
 from pathlib import Path
 
-from crawler.items import CrawledPage
+from crawler.items import CrawledPage, PrintPageItem
 
 
 def spool_dir(db_path: str | Path) -> Path:
@@ -23,7 +24,7 @@ def spool_dir(db_path: str | Path) -> Path:
     return Path(f"{db_path}.spool")
 
 
-def put(folder: Path, item: CrawledPage) -> Path:
+def put(folder: Path, item: CrawledPage | PrintPageItem) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{time.time_ns():020d}-{os.getpid()}-{_url_tag(item.frontier_url)}.page"
     tmp = folder / f".{name}.tmp"
@@ -50,7 +51,7 @@ def pending(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.page")) if folder.is_dir() else []
 
 
-def load(path: Path) -> CrawledPage:
+def load(path: Path) -> CrawledPage | PrintPageItem:
     # Our own files, written by put() beside the archive: as trusted as the archive itself.
     with path.open("rb") as fh:
         return pickle.load(fh)

@@ -26,9 +26,7 @@ from datasette.utils.asgi import Response
 # Tables no query from the browser may read. The search index's shadow tables
 # (articles_fts_data, ...) are hidden and refused as pages but not listed here: FTS5 reads them
 # through the same connection, with the same authorizer, whenever a search runs.
-UNREADABLE_TABLES = frozenset(
-    {"bodies", "dictionaries", "crawl_frontier", "crawl_lock", "_sqlite_migrations"}
-)
+UNREADABLE_TABLES = frozenset({"bodies", "dictionaries", "crawl_frontier", "_sqlite_migrations"})
 # Hidden from the table lists and refused as pages.
 HIDDEN_TABLES = (
     *sorted(UNREADABLE_TABLES),

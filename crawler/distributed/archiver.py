@@ -20,10 +20,11 @@ import time
 import redis
 from sqlite_utils import Database
 
+from crawler.archive import crawl_state, lockfile
 from crawler.archive.db import write_transaction
+from crawler.archive.lookup import known_article
 from crawler.archive.runs import COUNTS, finish_run, start_run, unfinished_runs
-from crawler.archive.store import known_article, no_response, store_fetches
-from crawler.components import state
+from crawler.archive.store import no_response, store_fetches
 from crawler.components.runlock import INTERRUPTED
 from crawler.distributed.connection import connect
 from crawler.distributed.keys import GROUP, Keys
@@ -58,14 +59,13 @@ class Archiver:
         prefix: str,
         consumer: str = "archiver",
         claim_idle: float = 60.0,
-        lock_stale_after: float = 600.0,
     ):
         self.db = db
         self.server = connect(redis_url)
         self.keys = Keys(prefix)
         self.consumer = consumer
         self.claim_idle_ms = int(claim_idle * 1000)
-        self.lock_stale_after = lock_stale_after
+        self.lock: lockfile.HeldLock | None = None
         self.stopping = False
         self.finished: list[int] = []  # runs finished by this process
         self._runs: dict[str, int] = {}
@@ -77,9 +77,9 @@ class Archiver:
     # --- start ---------------------------------------------------------------------------------
 
     def open(self) -> None:
-        stale = state.acquire_lock(self.db, self.lock_stale_after)
-        if stale:
-            logger.warning("Took over the archive lock of pid %s (gone)", stale["pid"])
+        path = lockfile.archive_file(self.db)
+        # An in-memory archive is this process's alone: nothing to lock.
+        self.lock = lockfile.acquire(path) if path else None
         mapped = {r for (r,) in self.db.execute("SELECT run_id FROM distributed_runs")}
         for run_id in unfinished_runs(self.db, "crawl"):
             if run_id not in mapped:
@@ -95,7 +95,7 @@ class Archiver:
         """Tell the workers which articles the archive holds and which URLs failed for good."""
         keys = [k for (k,) in self.db.execute("SELECT key FROM articles")]
         failed = [u for (u,) in self.db.execute("SELECT DISTINCT url FROM failures")]
-        settled = [u for u in failed if state.settled(self.db, u)]
+        settled = [u for u in failed if crawl_state.settled(self.db, u)]
         for name, members in ((self.keys.known, keys), (self.keys.settled, settled)):
             for start in range(0, len(members), 10_000):
                 self.server.sadd(name, *members[start : start + 10_000])
@@ -103,7 +103,8 @@ class Archiver:
         logger.info("Published %d archived articles, %d settled failures", len(keys), len(settled))
 
     def close(self) -> None:
-        state.release_lock(self.db)
+        if self.lock is not None:
+            self.lock.release()
         logger.info(
             "Writer busy %.2fs of %.2fs storing %d entries",
             self.busy,
@@ -113,9 +114,8 @@ class Archiver:
 
     # --- the loop ------------------------------------------------------------------------------
 
-    def run(self, until_finished: bool = False, heartbeat_every: float = 30.0) -> None:
+    def run(self, until_finished: bool = False) -> None:
         """Store entries until stopped; with until_finished, until a crawl's end is stored."""
-        beat = time.monotonic()
         while not self.stopping:
             entries = self.next_batch()
             for entry_id, fields in entries:
@@ -123,9 +123,6 @@ class Archiver:
                 self.handle(entry_id, fields)
                 self.busy += time.monotonic() - began
                 self.stored += 1
-            if time.monotonic() - beat >= heartbeat_every:
-                state.heartbeat(self.db)
-                beat = time.monotonic()
             if until_finished and self.finished and not entries:
                 return
 
@@ -208,7 +205,7 @@ class Archiver:
     def _publish(self, url: str, key: str | None) -> None:
         if key and known_article(self.db, key):
             self.server.sadd(self.keys.known, key)
-        if state.settled(self.db, url):
+        if crawl_state.settled(self.db, url):
             self.server.sadd(self.keys.settled, url)
 
     def _ack(self, entry_id: bytes, lease: bytes | None, keep: bool) -> None:

@@ -19,7 +19,7 @@ import socket
 import time
 import uuid
 
-from crawler.components.state import Entry
+from crawler.archive.crawl_state import Entry
 from crawler.distributed.connection import connect
 from crawler.distributed.keys import Keys
 from crawler.distributed.leases import LeaseStore

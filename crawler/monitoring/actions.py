@@ -14,7 +14,7 @@ from spidermon.core.actions import Action
 from spidermon.exceptions import SkipAction
 
 from crawler.archive.checks import Check, save_checks
-from crawler.components.connection import open_crawl_archive
+from crawler.components.connection import CrawlArchive
 from crawler.monitoring.monitors import RUN_ID_STAT
 
 
@@ -44,11 +44,8 @@ class RecordChecks(Action):
         run_id = self.data.stats.get(RUN_ID_STAT)
         if run_id is None:
             raise SkipAction("no archive run recorded")
-        db = open_crawl_archive(self.data.crawler.settings)
-        try:
-            save_checks(db, run_id, self.data.spider.name, checks_of(self.result))
-        finally:
-            db.close()
+        db = CrawlArchive.of(self.data.crawler).db
+        save_checks(db, run_id, self.data.spider.name, checks_of(self.result))
 
 
 SUBJECT = (

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from spidermon import Monitor, monitors
 
-from crawler.components.connection import open_crawl_archive
+from crawler.components.connection import CrawlArchive
 from crawler.monitoring import rules
 from crawler.monitoring.rules import Finding, Limits
 
@@ -36,12 +36,9 @@ class ArchiveMonitor(Monitor):
         run_id = self.data.stats.get(RUN_ID_STAT)
         if run_id is None:
             self.skipTest("no archive run recorded (ArchivePipeline not enabled)")
-        db = open_crawl_archive(crawler.settings)
-        try:
-            limits = Limits.from_settings(crawler.settings)
-            self.finding = rule(db, run_id, self.data.spider.name, limits, *extra)
-        finally:
-            db.close()
+        db = CrawlArchive.of(crawler).db
+        limits = Limits.from_settings(crawler.settings)
+        self.finding = rule(db, run_id, self.data.spider.name, limits, *extra)
         self.assertTrue(self.finding.passed, self.finding.message)
 
 

@@ -258,9 +258,9 @@ def _parse(body: bytes, url: str, headers: Mapping[str, str] | None) -> ArticleR
     if not body.strip():
         return no("empty", "empty body")
     decoded = decode_html(body, headers)
-    # The parser reads the UTF-8 of the decoded text; UTF-8 never has control bytes inside a
-    # character, so dropping them cannot cut one.
-    data = decoded.text.encode("utf-8")
+    # The parser reads the UTF-8 of the decoded text (the page's own bytes when they are that
+    # already); UTF-8 never has control bytes inside a character, so dropping them cannot cut one.
+    data = body if decoded.body_is_utf8 else decoded.text.encode("utf-8")
     clean = data.translate(None, _CONTROL_BYTES)
     controls = len(data) - len(clean)
     if decoded.errors + controls > _MAX_REPLACED_SHARE * max(len(decoded.text), 1):

@@ -51,6 +51,12 @@ class Decoded:
         """True when some bytes were invalid in every candidate charset."""
         return self.errors > 0
 
+    @property
+    def body_is_utf8(self) -> bool:
+        """True when the bytes are already the UTF-8 of `text`: read as UTF-8 as they are, with
+        no byte-order mark taken off and nothing replaced."""
+        return self.encoding == "utf-8" and self.declared_by != "bom" and not self.errors
+
 
 def _text(value: object) -> str:
     """A header name or value as text: Scrapy gives bytes, and lists of values."""

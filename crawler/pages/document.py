@@ -18,7 +18,11 @@ import functools
 from lxml import etree
 from parsel.csstranslator import css2xpath
 
-_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+# No table of id attributes (collect_ids): it serves XPath's id() and getelementbyid(), and
+# CSS's #id translates to an @id test instead.
+_PARSER = etree.HTMLParser(
+    encoding="utf-8", remove_comments=True, remove_pis=True, collect_ids=False
+)
 # What lxml.html's text_content() evaluates. Plain strings, not lxml's "smart" ones, which
 # hold a reference to their tree.
 _STRING = etree.XPath("string()", smart_strings=False)

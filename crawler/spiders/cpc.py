@@ -22,8 +22,8 @@ import scrapy
 from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
+from crawler.archive import crawl_state
 from crawler.archive.instants import utc_now
-from crawler.components import state
 from crawler.components.frontier import SqliteFrontier
 from crawler.components.reach import UNREACHABLE, give_up, hurry, is_connection_error
 from crawler.components.redirects import REDIRECT_LOOP
@@ -161,7 +161,7 @@ class CpcSpider(scrapy.Spider):
     # --- what to fetch first ----------------------------------------------------------------
 
     async def start(self):
-        seeds = [state.Entry(url, self.kind_of(url)) for url in self.seed_urls]
+        seeds = [crawl_state.Entry(url, self.kind_of(url)) for url in self.seed_urls]
         # Articles left incomplete by a transient cause (a continuation page without answer,
         # a 5xx) are asked again until they are whole.
         seeds += self.frontier.incomplete_to_retry()
@@ -176,7 +176,7 @@ class CpcSpider(scrapy.Spider):
             return "article"
         return "listing" if is_listing_url(url) else "home"
 
-    def request(self, entry: state.Entry) -> scrapy.Request:
+    def request(self, entry: crawl_state.Entry) -> scrapy.Request:
         callback = self.parse_article_page if entry.kind in ("article", "recheck") else self.parse
         return scrapy.Request(
             entry.url,
@@ -189,7 +189,7 @@ class CpcSpider(scrapy.Spider):
     # --- list pages and the home page -------------------------------------------------------
 
     def parse(self, response):
-        entry: state.Entry = response.meta["entry"]
+        entry: crawl_state.Entry = response.meta["entry"]
         fetch = fetch_of(response, entry.url)
         if short := cut_short(response, entry.url):
             logger.warning("List page %s: %s", response.url, short.reason)
@@ -226,7 +226,7 @@ class CpcSpider(scrapy.Spider):
         # Known from an earlier run: archived, and not found (again) by this crawl.
         this_crawl = self.frontier.kinds(list(articles))
         met_known, oldest = False, None
-        found: list[state.Entry] = []
+        found: list[crawl_state.Entry] = []
         for url, (day, in_list) in articles.items():
             if in_list and day is not None:
                 oldest = day if oldest is None else min(oldest, day)
@@ -238,16 +238,18 @@ class CpcSpider(scrapy.Spider):
             if self.frontier.known_article(article_key(url)) or self.frontier.settled(url):
                 met_known = met_known or in_list
                 continue
-            found.append(state.Entry(url, "article", channel, depth))
+            found.append(crawl_state.Entry(url, "article", channel, depth))
         for url in listing.list_urls:
             # Other channels' first pages only (their pagination is walked from page 1), and
             # only on the hosts the crawl starts from: the family's other sites link their own
             # /GB/…/index.html pages (about pages, whole other sites) from every footer.
             if urlsplit(url).netloc in self.list_hosts and listing_page_one(url):
-                found.append(state.Entry(canonical_url(url), "listing", channel_of(url), depth))
+                found.append(
+                    crawl_state.Entry(canonical_url(url), "listing", channel_of(url), depth)
+                )
         next_page = listing.next_url
         if next_page and entry.kind == "listing" and self.walk_on(met_known, oldest):
-            found.append(state.Entry(canonical_url(next_page), "listing", channel, depth))
+            found.append(crawl_state.Entry(canonical_url(next_page), "listing", channel, depth))
         what = NotArticle(entry.url, listing_kind(entry), f"{listing_kind(entry)} page, crawled")
         yield from map(self.request, self.frontier.enqueue(found))
         # Snapshotted like every fetch; marked done in the frontier once stored.
@@ -266,7 +268,7 @@ class CpcSpider(scrapy.Spider):
     # --- articles ---------------------------------------------------------------------------
 
     def parse_article_page(self, response):
-        entry: state.Entry = response.meta["entry"]
+        entry: crawl_state.Entry = response.meta["entry"]
         fetch = fetch_of(response, entry.url)
         if short := cut_short(response, entry.url):
             yield CrawledPage(entry.url, [fetch], short)
@@ -357,7 +359,7 @@ class CpcSpider(scrapy.Spider):
         just logged.
         """
         request = failure.request
-        entry: state.Entry = request.meta["entry"]
+        entry: crawl_state.Entry = request.meta["entry"]
         reason = failure.getErrorMessage() or failure.type.__name__
         if failure.check(scrapy.exceptions.IgnoreRequest) and reason == ROBOTS_REFUSAL:
             # robots.txt forbids it: not fetched, nothing to store.
@@ -392,4 +394,4 @@ def frontier_for(crawler):
         from crawler.distributed.frontier import RedisFrontier
 
         return RedisFrontier.of(crawler)
-    return SqliteFrontier(crawler.settings)
+    return SqliteFrontier.from_crawler(crawler)

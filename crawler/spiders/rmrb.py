@@ -28,7 +28,7 @@ import scrapy
 
 from crawler.archive.instants import utc_now
 from crawler.archive.paper import archived_dates, issue_pages, missing_articles
-from crawler.components.connection import open_crawl_archive
+from crawler.components.connection import CrawlArchive
 from crawler.items import CrawledPage, PrintPageItem
 from crawler.pages.paper import parse_paper_article, parse_paper_page
 from crawler.paper_urls import PAPER_HOST, page_url, parse_paper_url
@@ -81,8 +81,7 @@ class RmrbSpider(scrapy.Spider):
         spider.pdfs = settings.getbool("ARCHIVE_PRINT_PDFS")
         today = settings.get("ARCHIVE_PRINT_TODAY")
         spider.today = parse_since(today) if today else datetime.now(BEIJING).date()
-        spider.db = open_crawl_archive(settings)
-        crawler.signals.connect(spider.spider_closed, signal=scrapy.signals.spider_closed)
+        spider.db = CrawlArchive.of(crawler).db
         return spider
 
     # --- which days ---------------------------------------------------------------------
@@ -229,6 +228,3 @@ class RmrbSpider(scrapy.Spider):
         reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         fetch = Fetch(request.url, b"", 0, fetched_at=utc_now())
         return CrawledPage(request.url, [fetch], NotArticle(request.url, "fetch_error", reason))
-
-    def spider_closed(self, reason):
-        self.db.close()

@@ -22,6 +22,10 @@ only the most recently archived `RANK_WINDOW` of them are ranked. A common phras
 tokens is ranked by its rarest token over that window (see _rank_within): bm25 of the phrase
 itself would first check positions in every article that holds it. Filters apply before the
 window: the window is the newest RANK_WINDOW matches that pass them.
+bm25 in the index first reads every match of every word and filter token of the query (to
+weigh them), however small the window: when that is more than TEXT_RANK_RATIO times the
+window, the window is ranked by the same formula counted in its own stored text instead
+(crawler.archive.search.rank), a cost that does not grow with the archive.
 Snippets are cut from the stored text itself, never from the segmented index.
 """
 
@@ -38,7 +42,8 @@ from sqlite_utils import Database
 
 from crawler.archive.filters import FilterError, date_bound, filter_sql, filter_text
 from crawler.archive.search.bigrams import normalize, segment
-from crawler.archive.search.query import QueryError, fts_phrase, parse
+from crawler.archive.search.query import Parsed, QueryError, fts_phrase, parse
+from crawler.archive.search.rank import ScoredTerm, idf, score_window
 from crawler.archive.search.tags import (
     TAG,
     channel_token,
@@ -51,6 +56,15 @@ from crawler.archive.search.tags import (
 __all__ = ["Hit", "QueryError", "Results", "parse_query", "search", "search_results"]
 
 RANK_WINDOW = 2000
+# FTS5's bm25 reads every match of every word of the query before it ranks anything (to
+# weigh the words); reading the window's own text instead costs roughly what bm25 spends on
+# this many matches per article of the window (docs/archive.md, "Ranking"). Past it the
+# window is ranked from its text (crawler.archive.search.rank).
+TEXT_RANK_RATIO = 200
+# When the window reaches far enough back that the query should match fewer than this many
+# times RANK_WINDOW articles, the read goes on past it and counts them: a filtered query whose
+# few matches are spread over the whole archive is then read once, not twice.
+READ_AHEAD = 5
 SNIPPET_CHARS = 80
 # A query is stopped after this many seconds of work, with a QueryError saying so.
 QUERY_SECONDS = 10.0
@@ -184,21 +198,9 @@ def search_results(
     if paper != "1":  # the print edition's date and page: conditions on the article row
         where, params = [*where, paper], [*params, *paper_params]
     with _bounded(db), _query_errors():
-        ids = _window(db, expr, where, params)
-        if len(ids) < RANK_WINDOW:
-            total = len(ids)  # the window holds every match: no second pass to count them
-        elif where:
-            total = db.execute(
-                "SELECT count(*) FROM articles_fts "
-                "JOIN articles a ON a.doc_id = articles_fts.rowid "
-                f"WHERE articles_fts MATCH ? AND {' AND '.join(where)}",
-                [expr, *params],
-            ).fetchone()[0]
-        else:
-            total = db.execute(
-                "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [expr]
-            ).fetchone()[0]
-        rows = _ranked(db, expr, parsed.phrase, ids, limit, where) if ids else []
+        ids = _window(db, expr, where, params, RANK_WINDOW)
+        total = _total(db, expr, where, params, ids)
+        rows = _ranked(db, parsed, expr, ids, total, limit, where) if ids else []
     hits = []
     for key, title, url, published_at, src, channel_id, body, score in rows:
         snippet, spans = make_snippet(title or "", body or "", parsed.needles)
@@ -282,27 +284,124 @@ def _query_errors() -> Iterator[None]:
         raise
 
 
-def _window(db: Database, expr: str, where: Sequence[str], params: Sequence) -> list[int]:
-    """The newest RANK_WINDOW matches (passing the filters), newest first: a cheap pass in
-    index order, no ranking."""
+def _window(
+    db: Database,
+    expr: str,
+    where: Sequence[str],
+    params: Sequence,
+    limit: int,
+    before: int | None = None,
+) -> list[int]:
+    """The newest `limit` matches (passing the filters; older than `before`), newest first: a
+    pass in index order, no ranking."""
+    older = "" if before is None else f"AND articles_fts.rowid < {int(before)} "
     if where:
         sql = (
             "SELECT articles_fts.rowid FROM articles_fts "
             "JOIN articles a ON a.doc_id = articles_fts.rowid "
-            f"WHERE articles_fts MATCH ? AND {' AND '.join(where)} "
+            f"WHERE articles_fts MATCH ? {older}AND {' AND '.join(where)} "
             "ORDER BY articles_fts.rowid DESC LIMIT ?"
         )
-        return [r[0] for r in db.execute(sql, [expr, *params, RANK_WINDOW])]
+        return [r[0] for r in db.execute(sql, [expr, *params, limit])]
     return [
         r[0]
         for r in db.execute(
-            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-            [expr, RANK_WINDOW],
+            f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? {older}"
+            "ORDER BY rowid DESC LIMIT ?",
+            [expr, limit],
         )
     ]
 
 
+def _total(db: Database, expr: str, where: Sequence[str], params: Sequence, ids: list[int]) -> int:
+    """The exact number of matches, the window `ids` being the newest of them."""
+    if len(ids) < RANK_WINDOW:
+        return len(ids)  # the window holds every match: no second pass to count them
+    top = db.execute("SELECT max(doc_id) FROM articles").fetchone()[0] or 0
+    if RANK_WINDOW * top < RANK_WINDOW * READ_AHEAD * (top - ids[-1] + 1):
+        # sparse matches (the window reaches far back): read on past it rather than count
+        # them all again from the start
+        rest = RANK_WINDOW * (READ_AHEAD - 1)
+        more = _window(db, expr, where, params, rest, before=ids[-1])
+        if len(more) < rest:
+            return len(ids) + len(more)
+    if where:
+        return db.execute(
+            "SELECT count(*) FROM articles_fts "
+            "JOIN articles a ON a.doc_id = articles_fts.rowid "
+            f"WHERE articles_fts MATCH ? AND {' AND '.join(where)}",
+            [expr, *params],
+        ).fetchone()[0]
+    return db.execute(
+        "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [expr]
+    ).fetchone()[0]
+
+
 def _ranked(
+    db: Database,
+    parsed: Parsed,
+    expr: str,
+    ids: list[int],
+    total: int,
+    limit: int,
+    where: Sequence[str],
+) -> list[tuple]:
+    """The best `limit` of the window `ids` (newest first), ranked by bm25 in the index or
+    from the text, whichever reads less, as article rows."""
+    holding = _holding(db, parsed.terms, expr, ids, total, where)
+    if sum(holding) > TEXT_RANK_RATIO * len(ids):
+        return _ranked_by_text(db, parsed.terms, ids, holding, limit)
+    return _ranked_by_index(db, expr, parsed.phrase, ids, limit, where)
+
+
+def _holding(
+    db: Database,
+    terms: Sequence[ScoredTerm],
+    expr: str,
+    ids: list[int],
+    total: int,
+    where: Sequence[str],
+) -> list[int]:
+    """How many articles hold each word of the query, exact or estimated from how far back
+    its newest RANK_WINDOW matches reach (what bm25 in the index would read for it)."""
+    if len(terms) == 1 and terms[0].expr == expr and not where:
+        return [total]  # the query is the word alone: its total is the count
+    top = db.execute("SELECT max(doc_id) FROM articles").fetchone()[0] or 0
+    holding = []
+    for term in terms:
+        row = db.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
+            "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+            [term.expr, RANK_WINDOW - 1],
+        ).fetchone()
+        if row is None:  # fewer than RANK_WINDOW: counted exactly, cheaply
+            holding.append(
+                db.execute(
+                    "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [term.expr]
+                ).fetchone()[0]
+            )
+        else:
+            holding.append(RANK_WINDOW * top // max(1, top - row[0] + 1))
+    return holding
+
+
+def _ranked_by_text(
+    db: Database, terms: Sequence[ScoredTerm], ids: list[int], holding: list[int], limit: int
+) -> list[tuple]:
+    placeholders = ",".join("?" * len(ids))
+    texts = db.execute(
+        "SELECT doc_id, CAST(coalesce(title, '') AS BLOB), CAST(coalesce(body_text, '') AS BLOB) "
+        f"FROM articles WHERE doc_id IN ({placeholders})",
+        ids,
+    ).fetchall()
+    articles = db.execute("SELECT max(doc_id) FROM articles").fetchone()[0] or 0
+    scores = score_window(texts, terms, [idf(max(articles, n), n) for n in holding])
+    newest = {doc: i for i, doc in enumerate(ids)}
+    best = sorted(scores, key=lambda doc: (scores[doc], newest[doc]))[:limit]
+    return _article_rows(db, [(doc, scores[doc]) for doc in best])
+
+
+def _ranked_by_index(
     db: Database,
     expr: str,
     phrase: list[str] | None,

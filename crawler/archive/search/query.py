@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from crawler.archive.search.bigrams import CJK_RUN, TOKEN, normalize, phrase_tokens
+from crawler.archive.search.rank import ScoredTerm
 
 FIELDS = {"title": "title", "body": "body"}
 # Longest query accepted, in words (each side of an OR counts) and in characters.
@@ -59,6 +60,7 @@ class Parsed:
     expr: str  # the FTS5 MATCH expression
     needles: list[str]
     phrase: list[str] | None  # the tokens, when the query is one phrase of 2+ tokens
+    terms: list[ScoredTerm] = field(default_factory=list)  # the words that count in ranking
 
 
 def fts_phrase(tokens: list[str]) -> str:
@@ -170,4 +172,5 @@ def parse(query: str) -> Parsed:
         lists = groups[0][0].tokens
         if len(lists) == 1 and len(lists[0]) > 1:
             phrase = lists[0]
-    return Parsed(expr, needles, phrase)
+    terms = [ScoredTerm(t.needles, t.columns, t.expr()) for g in groups for t in g]
+    return Parsed(expr, needles, phrase, terms)

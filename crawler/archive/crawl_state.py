@@ -5,24 +5,52 @@ then "done". A list page is marked done in the same transaction that adds the li
 it; an article is marked done once the archive has stored it. A crawl that finishes clears the
 frontier; a crawl that was killed, stopped or banned leaves its pending URLs for the next run.
 It doubles as the crawl's duplicate filter: a URL enters the frontier once per crawl.
+A fresh crawl also asks the archive what earlier runs left: failures settled for good, and
+articles stored incomplete for a transient cause.
 
-`crawl_lock` is the run lock: one row naming the process that crawls into this archive.
-Both tables are created by the archive's migration 004_crawl_state.
+The table's migrations are here, beside the functions that use it; crawler.archive.schema
+registers them in the archive's order (004_crawl_state, 014b_drop_crawl_lock).
 """
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
 from crawler.archive.instants import utc_now
 
 FRONTIER = "crawl_frontier"
-LOCK = "crawl_lock"
+
+
+def create_tables(db: Database) -> None:
+    """Migration 004_crawl_state, as it shipped: the frontier, and the run lock's table of
+    that time (the lock is a file now: drop_lock_table removes it)."""
+    # Every URL of the current crawl, pending until handled, so a crawl killed at any moment
+    # resumes without fetching or storing anything twice.
+    db["crawl_frontier"].create(
+        {
+            "url": str,  # the URL to fetch (page 1 for articles)
+            "kind": str,  # "home", "listing", "article" or "recheck"
+            "channel": str,  # the channel list the URL was found on, "" when none
+            "depth": int,  # link depth from the start URLs
+            "state": str,  # "pending" or "done"
+            "added_at": str,
+            "done_at": str,
+        },
+        pk="url",
+        not_null={"kind", "state"},
+        defaults={"channel": "", "depth": 0, "state": "pending"},
+    )
+    db["crawl_frontier"].create_index(["state"])
+    db["crawl_lock"].create(
+        {"id": int, "pid": int, "host": str, "started_at": str, "heartbeat_at": str}, pk="id"
+    )
+
+
+def drop_lock_table(db: Database) -> None:
+    """Migration 014b_drop_crawl_lock: the run lock is a file (crawler.archive.lockfile)."""
+    db.execute("DROP TABLE IF EXISTS crawl_lock")
 
 
 def _now() -> str:
@@ -123,76 +151,3 @@ def incomplete_to_retry(db: Database) -> list[str]:
             "(SELECT 1 FROM json_each(a.missing_pages) WHERE json_extract(value, '$.transient'))"
         )
     ]
-
-
-# --- run lock ---------------------------------------------------------------------------------
-
-
-class ArchiveLocked(RuntimeError):
-    """Another live crawl holds this archive."""
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A killed child its parent has not reaped yet is a zombie: dead for our purpose.
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def lock_holder(db: Database) -> dict | None:
-    rows = list(db[LOCK].rows_where("id = 1"))
-    return rows[0] if rows else None
-
-
-def holder_is_live(holder: dict, stale_after: float, now: datetime | None = None) -> bool:
-    """A lock is live if its process still runs (same host) and its heartbeat is recent."""
-    now = now or datetime.now(UTC)
-    beat = datetime.fromisoformat(holder["heartbeat_at"])
-    if (now - beat).total_seconds() > stale_after:
-        return False
-    if holder["host"] == socket.gethostname():
-        return _pid_alive(holder["pid"])
-    return True
-
-
-def acquire_lock(db: Database, stale_after: float, pid: int | None = None) -> dict | None:
-    """Take the run lock or raise ArchiveLocked. Returns the stale lock taken over, if any."""
-    pid = os.getpid() if pid is None else pid
-    now = _now()
-    with db.conn:
-        # BEGIN IMMEDIATE: two crawls starting at once must not both see the lock free.
-        db.execute("BEGIN IMMEDIATE")
-        holder = lock_holder(db)
-        if holder and holder["pid"] != pid and holder_is_live(holder, stale_after):
-            db.execute("ROLLBACK")
-            raise ArchiveLocked(
-                f"another crawl (pid {holder['pid']} on {holder['host']}, started "
-                f"{holder['started_at']}, last heartbeat {holder['heartbeat_at']}) "
-                "is writing to this archive; wait for it to finish or stop it"
-            )
-        db.execute(
-            f"INSERT OR REPLACE INTO {LOCK} (id, pid, host, started_at, heartbeat_at)"
-            " VALUES (1, ?, ?, ?, ?)",
-            [pid, socket.gethostname(), now, now],
-        )
-    return holder if holder and holder["pid"] != pid else None
-
-
-def heartbeat(db: Database, pid: int | None = None) -> None:
-    pid = os.getpid() if pid is None else pid
-    with db.conn:
-        db.execute(f"UPDATE {LOCK} SET heartbeat_at = ? WHERE id = 1 AND pid = ?", [_now(), pid])
-
-
-def release_lock(db: Database, pid: int | None = None) -> None:
-    pid = os.getpid() if pid is None else pid
-    with db.conn:
-        db.execute(f"DELETE FROM {LOCK} WHERE id = 1 AND pid = ?", [pid])
