@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -103,6 +104,14 @@ def test_dev_null_is_written_into_never_replaced():
         fh.write("discarded")
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
     assert not [p for p in os.listdir("/dev") if p.startswith(".null.")]
+
+
+def test_a_device_or_pipe_gets_no_extension_added(tmp_path):
+    assert output_target("/dev/null", suffix=".jsonl") == Path("/dev/null")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert output_target(str(fifo), suffix=".csv") == fifo
+    assert output_target(str(tmp_path / "plain"), suffix=".csv") == tmp_path / "plain.csv"
 
 
 def test_a_named_pipe_receives_the_output(tmp_path):

@@ -62,7 +62,9 @@ def output_target(
         raise OutputPathError(f"{name}: '..' is not allowed in an output path")
     if out.is_dir():  # before the suffix: "exports" naming a folder is a mistake, not a stem
         raise OutputPathError(f"{out} is a directory: name a file")
-    if suffix and not out.suffix:
+    # A device or a pipe is the destination as named: "/dev/null" must not become a new
+    # file "/dev/null.jsonl" beside it.
+    if suffix and not out.suffix and not _special(out):
         out = out.with_name(out.name + suffix)
     check_file(out, force=force, archive=archive)
     return out
