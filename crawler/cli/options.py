@@ -213,8 +213,8 @@ def open_db(
 def archive_errors(path: Path | str) -> Iterator[None]:
     """SQLite and archive errors as one-line messages instead of tracebacks."""
     from crawler.archive.compress import BodyCorrupt
+    from crawler.archive.current import DamagedRow
     from crawler.archive.db import ArchiveBusyError
-    from crawler.archive.selection import DamagedRow
 
     try:
         yield
