@@ -19,6 +19,8 @@ from tests.redis_helpers import REDIS_URL, gate, module_redis_prefix, plain_clie
 from tests.site_paths import SITE
 from tests.test_crawl_e2e import CPC, FAST, crawl
 
+pytestmark = pytest.mark.e2e
+
 WORKERS = 3
 
 

@@ -9,6 +9,8 @@ import time
 from collections import defaultdict
 from urllib.parse import urlsplit
 
+import pytest
+
 from crawler.distributed.localfleet import start_worker, start_writer
 from crawler.replay import Hit, ReplayServer
 from tests.redis_helpers import REDIS_URL, gate, plain_client, redis_prefix  # noqa: F401
@@ -66,6 +68,7 @@ def run_fleet(tmp_path, prefix, server, extra, workers=3, finishes=True):
     return codes, [(tmp_path / f"{n}.log").read_text() for n in range(workers + 1)]
 
 
+@pytest.mark.e2e
 def test_three_workers_hold_one_request_per_host_and_obey_retry_after(tmp_path, redis_prefix):  # noqa: F811
     with ReplayServer(SITE, delay=HOLD) as server:
         codes, logs = run_fleet(
@@ -86,6 +89,7 @@ def test_three_workers_hold_one_request_per_host_and_obey_retry_after(tmp_path, 
             assert later and later[0] - h.at >= 1.0, h.url
 
 
+@pytest.mark.e2e
 def test_a_ban_seen_by_the_fleet_stops_every_worker_and_a_later_start_resumes(
     tmp_path,
     redis_prefix,  # noqa: F811
