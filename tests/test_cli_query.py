@@ -237,6 +237,14 @@ def test_show_unknown_key_is_a_clear_error(archive):
     assert "no article 'people:1'" in result.output
 
 
+@pytest.mark.parametrize("key", ["http://[::1/", "https://cpc.people.com.cn:99999999/x.html"])
+def test_show_of_a_url_nothing_can_be_seen_under_is_a_clear_error(archive, key):
+    result = run("show", key, "--db", str(archive))
+    assert result.exit_code == 1
+    assert f"no article '{key}'" in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
 def test_show_diff_is_paragraph_by_paragraph(archive):
     data = run_json("show", SEED_KEY, "--diff", "--db", str(archive))
     diff = data["diff"]
