@@ -209,6 +209,13 @@ def open_db(
             db.conn.close()
 
 
+def bad_query(query: str, error: Exception) -> click.UsageError:
+    """The usage error for a query the search refuses, quoting at most its first 80
+    characters: a query refused for its length would otherwise fill the terminal."""
+    shown = query if len(query) <= 80 else query[:80] + "..."
+    return click.UsageError(f"bad query {shown!r}: {error}")
+
+
 @contextlib.contextmanager
 def archive_errors(path: Path | str) -> Iterator[None]:
     """SQLite and archive errors as one-line messages instead of tracebacks."""

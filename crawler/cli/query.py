@@ -17,6 +17,7 @@ from crawler.archive.stats import archive_stats
 from crawler.cli import main
 from crawler.cli.options import (
     TEXT,
+    bad_query,
     console,
     db_option,
     filter_options,
@@ -55,7 +56,7 @@ def search(query, filters, limit, db_path, as_json):
         try:
             found = search_results(db, query, limit=limit, **filters.as_kwargs())
         except QueryError as e:
-            raise click.UsageError(f"bad query {query!r}: {e}") from e
+            raise bad_query(query, e) from e
     hits = found.hits
     if as_json:
         print_json(
