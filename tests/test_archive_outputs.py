@@ -13,6 +13,7 @@ from crawler.archive.outputs import (
     OutputRefused,
     open_output,
     output_target,
+    page_paths,
 )
 
 
@@ -127,3 +128,14 @@ def test_a_named_pipe_receives_the_output(tmp_path):
     reader.join(timeout=10)
     assert got == ["row\n"]
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_a_device_or_pipe_takes_one_page_of_a_multipage_article(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert page_paths(fifo, [1]) == [fifo]
+    with pytest.raises(OutputPathError, match="takes one page"):
+        page_paths(fifo, [1, 2, 3])
+    with pytest.raises(OutputPathError, match="takes one page"):
+        page_paths(Path("/dev/null"), [1, 2])
+    assert page_paths(tmp_path / "p.html", [1, 2]) == [tmp_path / "p.html", tmp_path / "p-2.html"]

@@ -172,5 +172,15 @@ def _create_beside(out: Path) -> Path:
 
 
 def page_paths(out: Path, pages: Iterable[int]) -> list[Path]:
-    """File names for the pages of a multi-page article: page.html, page-2.html, ..."""
+    """File names for the pages of a multi-page article: page.html, page-2.html, ...
+
+    A device or a pipe takes one page: its pages 2, 3, ... would be new files planted beside
+    it (/dev/null-2), so more than one page there raises OutputPathError.
+    """
+    pages = list(pages)
+    if len(pages) > 1 and _special(out):
+        raise OutputPathError(
+            f"{out} is a device or a pipe and takes one page; this article has {len(pages)}: "
+            "name a file (pages 2, 3, ... are written beside it as NAME-2.html, ...)"
+        )
     return [out if p == 1 else out.with_name(f"{out.stem}-{p}{out.suffix}") for p in pages]

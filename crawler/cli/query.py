@@ -240,7 +240,10 @@ def _write_html(
         with open_output(None, binary=True) as fh:
             fh.write(body)
         return [("-", len(body), pages[0][2])]
-    targets = page_paths(out, [page or 1 for _, page, _ in pages])
+    try:
+        targets = page_paths(out, [page or 1 for _, page, _ in pages])
+    except OutputPathError as e:
+        raise click.UsageError(str(e)) from None
     for target in targets[1:]:  # the first was checked with the option
         try:
             check_file(target, force=force, archive=db_path)
