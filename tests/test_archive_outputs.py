@@ -139,3 +139,22 @@ def test_a_device_or_pipe_takes_one_page_of_a_multipage_article(tmp_path):
     with pytest.raises(OutputPathError, match="takes one page"):
         page_paths(Path("/dev/null"), [1, 2])
     assert page_paths(tmp_path / "p.html", [1, 2]) == [tmp_path / "p.html", tmp_path / "p-2.html"]
+
+
+def test_a_file_where_a_folder_must_be_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(OutputPathError, match="is a file, not a folder"):
+        output_target(str(tmp_path / "notes.txt" / "sub" / "x"), suffix=".jsonl")
+
+
+def test_a_name_the_system_cannot_take_is_refused(tmp_path):
+    with pytest.raises(OutputPathError, match="too long"):
+        output_target(str(tmp_path / ("a" * 300)), suffix=".csv")
+
+
+def test_a_file_that_cannot_be_made_is_an_output_error_and_leaves_nothing(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    target = tmp_path / "notes.txt" / "x.csv"
+    with pytest.raises(OutputPathError, match="cannot write"), open_output(target) as fh:
+        fh.write("row")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

@@ -222,9 +222,12 @@ def archive_errors(path: Path | str) -> Iterator[None]:
     from crawler.archive.compress import BodyCorrupt
     from crawler.archive.current import DamagedRow
     from crawler.archive.db import ArchiveBusyError
+    from crawler.archive.outputs import OutputPathError
 
     try:
         yield
+    except OutputPathError as e:  # an output that could not be written after all
+        raise click.ClickException(str(e)) from e
     except DamagedRow as e:
         raise click.ClickException(f"{path}: a stored record is damaged: {e}") from e
     except ArchiveBusyError as e:
