@@ -79,8 +79,12 @@ def canonical_url(url: str) -> str:
 
 
 def parse_article_url(url: str) -> ArticleUrl | None:
-    """The content id, channel and page number of an article URL; None for any other URL."""
-    scheme, netloc, path = urlsplit(url)[:3]
+    """The content id, channel and page number of an article URL; None for any other URL
+    (one urlsplit cannot read, such as an unclosed IPv6 host, included)."""
+    try:
+        scheme, netloc, path = urlsplit(url)[:3]
+    except ValueError:
+        return None
     if not is_site_host(netloc):
         return None
     m = ARTICLE_N_RE.match(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from crawler.archive.outputs import (
     OutputRefused,
     open_output,
     output_target,
+    page_paths,
 )
 
 
@@ -105,6 +107,14 @@ def test_dev_null_is_written_into_never_replaced():
     assert not [p for p in os.listdir("/dev") if p.startswith(".null.")]
 
 
+def test_a_device_or_pipe_gets_no_extension_added(tmp_path):
+    assert output_target("/dev/null", suffix=".jsonl") == Path("/dev/null")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert output_target(str(fifo), suffix=".csv") == fifo
+    assert output_target(str(tmp_path / "plain"), suffix=".csv") == tmp_path / "plain.csv"
+
+
 def test_a_named_pipe_receives_the_output(tmp_path):
     import threading
 
@@ -118,3 +128,33 @@ def test_a_named_pipe_receives_the_output(tmp_path):
     reader.join(timeout=10)
     assert got == ["row\n"]
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_a_device_or_pipe_takes_one_page_of_a_multipage_article(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert page_paths(fifo, [1]) == [fifo]
+    with pytest.raises(OutputPathError, match="takes one page"):
+        page_paths(fifo, [1, 2, 3])
+    with pytest.raises(OutputPathError, match="takes one page"):
+        page_paths(Path("/dev/null"), [1, 2])
+    assert page_paths(tmp_path / "p.html", [1, 2]) == [tmp_path / "p.html", tmp_path / "p-2.html"]
+
+
+def test_a_file_where_a_folder_must_be_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(OutputPathError, match="is a file, not a folder"):
+        output_target(str(tmp_path / "notes.txt" / "sub" / "x"), suffix=".jsonl")
+
+
+def test_a_name_the_system_cannot_take_is_refused(tmp_path):
+    with pytest.raises(OutputPathError, match="too long"):
+        output_target(str(tmp_path / ("a" * 300)), suffix=".csv")
+
+
+def test_a_file_that_cannot_be_made_is_an_output_error_and_leaves_nothing(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    target = tmp_path / "notes.txt" / "x.csv"
+    with pytest.raises(OutputPathError, match="cannot write"), open_output(target) as fh:
+        fh.write("row")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

@@ -486,3 +486,21 @@ def test_export_warc_keeps_a_request_without_a_response_in_its_place():
     assert items[1] == FetchError(lost, "2024-08-07T01:00:05Z", "fetch_error", "TimeoutError: took")
     counts = export_warc(db, io.BytesIO(), items)
     assert (counts.responses, counts.errors) == (1, 1)
+
+
+def test_store_exports_only_what_it_defines():
+    """Lookups, runs, the diff and the parse step are imported from their own modules."""
+    import ast
+    import inspect
+
+    from crawler.archive import store
+
+    tree = ast.parse(inspect.getsource(store))
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)} | {
+        t.id
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    assert set(store.__all__) <= defined

@@ -138,6 +138,19 @@ def test_no_page_shows_where_the_file_is(ds, archive, path):
     assert str(archive.parent) not in response.text
 
 
+@pytest.mark.parametrize(
+    "query", ["select file from pragma_database_list", "select * from pragma_database_list()"]
+)
+def test_sql_does_not_show_where_the_file_is(ds_sql, archive, query):
+    response = sql(ds_sql, query)
+    assert str(archive.parent) not in response.text
+    assert REFUSED.search(response.json()["error"])
+
+
+def test_the_database_page_still_lists_attached_files(ds_sql):
+    assert get(ds_sql, "/archive").status_code == 200
+
+
 def run_browse(monkeypatch, *args) -> tuple[object, dict]:
     import uvicorn
     from click.testing import CliRunner

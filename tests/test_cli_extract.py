@@ -78,3 +78,10 @@ def test_extract_of_the_home_page_without_url_exits_1() -> None:
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.startswith("not an article: home page")
+
+
+def test_extract_url_with_a_byte_that_is_not_utf8_is_a_usage_error() -> None:
+    page = str(FIXTURES / "cpc_article_2024_c64094-40294513" / "page.bin")
+    result = CliRunner().invoke(main, ["extract", page, "--url", "http://cpc.people.com.cn/\udcff"])
+    assert result.exit_code == 2, result.output
+    assert "is not valid UTF-8 text" in result.output

@@ -78,7 +78,12 @@ def damaged(archive, tmp_path):
 
 @pytest.mark.parametrize(
     "args",
-    [["show", SEED_KEY], ["show", SEED_KEY, "--json"], ["export", "--format", "csv", "--out", "x"]],
+    [
+        ["show", SEED_KEY],
+        ["show", SEED_KEY, "--json"],
+        ["export", "--format", "csv", "--out", "x"],
+        ["export", "--format", "csv", "--versions", "--out", "x"],
+    ],
 )
 def test_malformed_json_in_an_article_column_is_named(damaged, tmp_path, monkeypatch, args):
     monkeypatch.chdir(tmp_path)
@@ -87,3 +92,25 @@ def test_malformed_json_in_an_article_column_is_named(damaged, tmp_path, monkeyp
     assert f"article {SEED_KEY}: its editors column holds malformed JSON" in result.output
     assert isinstance(result.exception, SystemExit)
     assert not (tmp_path / "x.csv").exists()  # no half-written export
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", SEED_KEY, "--diff", "--from", "1", "--to", "1"],
+        ["export", "--format", "jsonl", "--versions", "--out", "x"],
+    ],
+)
+def test_malformed_json_in_a_version_is_named(archive, tmp_path, monkeypatch, args):
+    copy = tmp_path / "damaged.db"
+    shutil.copy(archive, copy)
+    conn = sqlite3.connect(copy)
+    conn.execute("UPDATE versions SET fields = '{broken' WHERE article_key = ?", [SEED_KEY])
+    conn.commit()
+    conn.close()
+    monkeypatch.chdir(tmp_path)
+    result = run(*args, "--db", str(copy))
+    assert result.exit_code == 1
+    assert f"article {SEED_KEY}: the fields of its version 1 holds malformed JSON" in result.output
+    assert isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "x.jsonl").exists()

@@ -106,3 +106,23 @@ def test_export_file_gets_the_users_umask(archive, tmp_path):
         os.umask(old)
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE((tmp_path / "a.csv").stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "--format", "jsonl", "--out", "notes.txt/x"],
+        ["export-warc", "--out", "notes.txt/sub/x.warc.gz"],
+        ["show", SEED_KEY, "--html", "notes.txt/x.html"],
+        ["export", "--format", "csv", "--out", "a" * 300],
+    ],
+)
+def test_an_output_path_the_system_refuses_is_a_line_not_a_traceback(
+    archive, tmp_path, monkeypatch, args
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("x")
+    result = run(*args, "--db", str(archive))
+    assert result.exit_code in (1, 2), result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

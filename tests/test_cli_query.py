@@ -85,6 +85,19 @@ def test_search_prints_the_exact_total_and_that_more_exist(archive):
     assert f"{total} articles match '改革': the best 1 shown, more with --limit" in result.output
 
 
+@pytest.mark.parametrize("command", ["search", "export"])
+def test_a_query_too_long_is_refused_in_a_line_that_fits_a_terminal(archive, command, tmp_path):
+    query = " OR ".join(f"词{i}" for i in range(3000))
+    if command == "search":
+        args = ["search", query]
+    else:
+        args = ["export", "--format", "jsonl", "--query", query, "--out", str(tmp_path / "x")]
+    result = run(*args, "--db", str(archive))
+    assert result.exit_code == 2
+    assert "query too long" in result.output
+    assert len(result.output) < 500
+
+
 def test_search_without_hits_says_so(archive):
     result = run("search", "量子计算机", "--db", str(archive))
     assert result.exit_code == 0
@@ -235,6 +248,14 @@ def test_show_unknown_key_is_a_clear_error(archive):
     result = run("show", "people:1", "--db", str(archive))
     assert result.exit_code == 1
     assert "no article 'people:1'" in result.output
+
+
+@pytest.mark.parametrize("key", ["http://[::1/", "https://cpc.people.com.cn:99999999/x.html"])
+def test_show_of_a_url_nothing_can_be_seen_under_is_a_clear_error(archive, key):
+    result = run("show", key, "--db", str(archive))
+    assert result.exit_code == 1
+    assert f"no article '{key}'" in result.output
+    assert isinstance(result.exception, SystemExit)
 
 
 def test_show_diff_is_paragraph_by_paragraph(archive):

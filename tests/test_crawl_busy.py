@@ -13,11 +13,15 @@ import sqlite3
 import threading
 import time
 
+import pytest
+
 from crawler.components.spool import pending, spool_dir
 from crawler.replay import ReplayServer
 from tests.crawl_helpers import crawl, query, wait_for
 from tests.site_paths import SITE, manifest
 from tests.test_crawl_e2e import CPC
+
+pytestmark = pytest.mark.e2e
 
 QUICK_STORE = ["-s", "ARCHIVE_SPOOL_RETRY=0.5"]
 NO_FAULTS = {u: None for u, e in manifest()["pages"].items() if e.get("fault")}

@@ -19,6 +19,8 @@ from tests.peak_rss import run_measured
 from tests.site_paths import SITE, manifest_entry
 from tests.test_crawl_e2e import CPC, MULTIPAGE
 
+pytestmark = pytest.mark.e2e
+
 CAP = 2_000_000
 BOMB_SIZE = 256 << 20  # inflated fully, the bomb alone would take the process past this
 GZIP_BOMB = f"{CPC}/n1/2024/0820/c64387-40296001.html"

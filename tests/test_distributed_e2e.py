@@ -20,6 +20,8 @@ from tests.redis_helpers import REDIS_URL, gate, module_redis_prefix, plain_clie
 from tests.site_paths import SITE
 from tests.test_crawl_e2e import CPC
 
+pytestmark = pytest.mark.e2e
+
 WORKERS = 3
 
 

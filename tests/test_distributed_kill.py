@@ -18,6 +18,8 @@ from tests.redis_helpers import REDIS_URL, gate, redis_prefix  # noqa: F401
 from tests.site_paths import SITE
 from tests.test_distributed_e2e import archive_state, integrity, single_machine  # noqa: F401
 
+pytestmark = pytest.mark.e2e
+
 # Short leases: a killed worker's requests come back within seconds.
 FLEET = [*FAST, "-s", "ARCHIVE_REDIS_LEASE=2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
 TRIALS = [11, 29]  # seeds of the kill points, printed by the test id

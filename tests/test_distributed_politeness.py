@@ -10,6 +10,8 @@ import time
 from collections import defaultdict
 from urllib.parse import urlsplit
 
+import pytest
+
 from crawler import settings
 from crawler.distributed.keys import Keys
 from crawler.distributed.localfleet import start_worker, start_writer
@@ -123,6 +125,7 @@ def run_fleet(tmp_path, prefix, server, extra, workers=WORKERS, finishes=True):
     return codes, [(tmp_path / f"{n}.log").read_text() for n in range(workers + 1)]
 
 
+@pytest.mark.e2e
 def test_three_workers_hold_one_request_per_host_and_obey_retry_after(tmp_path, redis_prefix):  # noqa: F811
     assert len(settings.ARCHIVE_START_URLS) >= WORKERS  # a seed for each worker to lease
     hold = FleetHoldsWork(redis_prefix, WORKERS)
@@ -156,6 +159,7 @@ def test_three_workers_hold_one_request_per_host_and_obey_retry_after(tmp_path, 
         assert after - h.at > 0.999, (h, after - h.at)
 
 
+@pytest.mark.e2e
 def test_a_ban_seen_by_the_fleet_stops_every_worker_and_a_later_start_resumes(
     tmp_path,
     redis_prefix,  # noqa: F811

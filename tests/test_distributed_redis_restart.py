@@ -22,6 +22,8 @@ from tests.crawl_helpers import crawl, wait_for
 from tests.site_paths import SITE, manifest
 from tests.test_distributed_e2e import archive_state, integrity
 
+pytestmark = pytest.mark.e2e
+
 NO_FAULTS = {u: None for u, e in manifest()["pages"].items() if e.get("fault")}
 # Downloads must outlast the outage: the worker's reactor waits on Redis meanwhile.
 SLOW = ["-s", "DOWNLOAD_TIMEOUT=20", "-s", "ARCHIVE_REDIS_LEASE=30"]

@@ -112,3 +112,7 @@ def test_a_prefix_does_not_widen_the_scope(url):
 def test_the_date_of_a_prefixed_article_url():
     assert article_url_date(PREFIXED[0][0]) == (2018, 3, 17)
     assert article_url_date("http://cpc.people.com.cn/GB/64093/64094/8475000.html") is None
+
+
+def test_a_url_urlsplit_cannot_read_is_no_article():
+    assert parse_article_url("http://[::1/n1/2024/0807/c64094-40294513.html") is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -345,6 +346,7 @@ def test_fetch_errors_and_orphans_keep_their_place_in_the_order(tmp_path):
     assert out[2].orphan
 
 
+@pytest.mark.e2e
 def test_round_trip_of_a_crawl_of_the_recorded_site(tmp_path):
     """The real spider's archive (redirects, 404s, 500, timeouts, a 10 MB page, multi-page,
     incomplete articles) goes out as WARC and comes back the same, row for row."""

@@ -19,7 +19,7 @@ from crawler.archive.db import open_archive
 from crawler.archive.runs import start_run
 from crawler.archive.store import store_fetches
 from crawler.archive.warc.files import import_warc
-from crawler.archive.warc.records import NotAWarc, read_warc
+from crawler.archive.warc.records import FetchError, NotAWarc, WarcOut, read_warc
 from crawler.cli import main
 from crawler.cli.demo import ROOT
 from crawler.replay import bomb
@@ -170,6 +170,22 @@ def test_importing_the_same_file_twice_stores_it_once(tmp_path):
     assert db.execute("SELECT finish_reason FROM runs").fetchall() == [
         ("finished",),
         ("finished",),
+    ]
+
+
+def test_importing_a_request_without_a_response_twice_records_it_once(tmp_path):
+    db = open_archive(tmp_path / "a.db")
+    url = "http://cpc.people.com.cn/n1/2024/0807/c64094-40294513.html"
+    error = FetchError(url, T1, "fetch_error", "DownloadTimeoutError: took too long")
+    path = tmp_path / "errors.warc.gz"
+    with path.open("wb") as fh:
+        WarcOut(fh).write_error(error)
+    first = import_warc(db, path)
+    again = import_warc(db, path)
+    assert first.counts == {"failed": 1}
+    assert again.counts == {"duplicate": 1}
+    assert db.execute("SELECT url, kind, snapshot_id FROM failures").fetchall() == [
+        (url, "fetch_error", None)
     ]
 
 

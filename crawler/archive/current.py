@@ -47,6 +47,18 @@ def current_fields(data: dict, row: dict) -> str:
     return json.dumps(kept, ensure_ascii=False)
 
 
+class DamagedRow(ValueError):
+    """A stored row whose JSON column cannot be read: named, instead of a JSONDecodeError."""
+
+
+def decode_json(text: str, what: str) -> object:
+    """A stored JSON value; DamagedRow naming `what` when it cannot be read."""
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise DamagedRow(f"{what} holds malformed JSON ({e})") from e
+
+
 def record_dict(db: Database, key: str, version: int | None = None) -> dict:
     """The record of an article's current (or given) version, as a dict; KeyError if none."""
     row = db.execute(
@@ -60,7 +72,7 @@ def record_dict(db: Database, key: str, version: int | None = None) -> dict:
     ).fetchone()
     if found is None:
         raise KeyError(f"no article {key}" + (f" version {version}" if version else ""))
-    stored = json.loads(found[0])
+    stored = decode_json(found[0], f"article {key}: the fields of its version {version}")
     if version != current:
         data = stored
     else:
@@ -82,7 +94,7 @@ def row_fields(db: Database, key: str) -> dict:
             continue
         value = row[name]
         if name in ARTICLE_JSON_COLUMNS and value is not None:
-            value = json.loads(value)
+            value = decode_json(value, f"article {key}: its {name} column")
         data[name] = value
     return data
 

@@ -65,10 +65,12 @@ def resolve_key(db: Database, key: str) -> str | None:
     if key.isdigit():
         candidates.append(f"people:{key}")
     if key.startswith(("http://", "https://")):
+        try:
+            url = canonical_url(key)
+        except ValueError:  # not a URL anything was seen under (an unclosed IPv6 host)
+            return None
         candidates.append(article_key(key))
-        found = db.execute(
-            "SELECT article_key FROM article_urls WHERE url = ?", [canonical_url(key)]
-        ).fetchone()
+        found = db.execute("SELECT article_key FROM article_urls WHERE url = ?", [url]).fetchone()
         if found:
             candidates.insert(0, found[0])
     for candidate in candidates:

@@ -60,9 +60,20 @@ def output_target(
     out = Path(name)
     if any(part == ".." for part in out.parts):
         raise OutputPathError(f"{name}: '..' is not allowed in an output path")
+    try:
+        return _checked(out, force=force, archive=archive, suffix=suffix)
+    except OutputPathError:
+        raise
+    except OSError as e:  # a name too long, a folder that is a file, ...
+        raise OutputPathError(f"{name}: {e.strerror or e}") from None
+
+
+def _checked(out: Path, *, force: bool, archive: str | Path | None, suffix: str) -> Path:
     if out.is_dir():  # before the suffix: "exports" naming a folder is a mistake, not a stem
         raise OutputPathError(f"{out} is a directory: name a file")
-    if suffix and not out.suffix:
+    # A device or a pipe is the destination as named: "/dev/null" must not become a new
+    # file "/dev/null.jsonl" beside it.
+    if suffix and not out.suffix and not _special(out):
         out = out.with_name(out.name + suffix)
     check_file(out, force=force, archive=archive)
     return out
@@ -70,6 +81,20 @@ def output_target(
 
 def check_file(out: Path, *, force: bool, archive: str | Path | None = None) -> None:
     """The checks every file written goes through (also each page show --html derives)."""
+    try:
+        _check_file(out, force=force, archive=archive)
+    except OutputPathError:
+        raise
+    except OSError as e:  # a name too long, ...
+        raise OutputPathError(f"{out}: {e.strerror or e}") from None
+
+
+def _check_file(out: Path, *, force: bool, archive: str | Path | None) -> None:
+    for folder in out.parents:  # "notes.txt/x": a file where a folder would have to be
+        if folder.exists():
+            if not folder.is_dir():
+                raise OutputPathError(f"{folder} is a file, not a folder: {out} cannot be made")
+            break
     if out.is_dir():
         raise OutputPathError(f"{out} is a directory: name a file")
     if archive is not None and str(archive) != ":memory:" and _is_archive_file(out, archive):
@@ -134,6 +159,15 @@ def open_output(
             text.flush()
             text.detach()  # stdout stays open for whatever prints next
         return
+    try:
+        with _opened(out, binary, encoding, newline) as fh:
+            yield fh
+    except OSError as e:  # a folder that cannot be made, a full disk, no permission, ...
+        raise OutputPathError(f"cannot write {out}: {e.strerror or e}") from None
+
+
+@contextlib.contextmanager
+def _opened(out: Path, binary: bool, encoding: str, newline: str | None) -> Iterator[IO]:
     if _special(out):
         mode = "wb" if binary else "w"
         kwargs = {} if binary else {"encoding": encoding, "newline": newline}
@@ -170,5 +204,15 @@ def _create_beside(out: Path) -> Path:
 
 
 def page_paths(out: Path, pages: Iterable[int]) -> list[Path]:
-    """File names for the pages of a multi-page article: page.html, page-2.html, ..."""
+    """File names for the pages of a multi-page article: page.html, page-2.html, ...
+
+    A device or a pipe takes one page: its pages 2, 3, ... would be new files planted beside
+    it (/dev/null-2), so more than one page there raises OutputPathError.
+    """
+    pages = list(pages)
+    if len(pages) > 1 and _special(out):
+        raise OutputPathError(
+            f"{out} is a device or a pipe and takes one page; this article has {len(pages)}: "
+            "name a file (pages 2, 3, ... are written beside it as NAME-2.html, ...)"
+        )
     return [out if p == 1 else out.with_name(f"{out.stem}-{p}{out.suffix}") for p in pages]

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from crawler.archive.current import DamagedRow
 from crawler.archive.filters import filter_sql
 from crawler.archive.lookup import article_record
 
@@ -125,10 +126,6 @@ def article_keys(db: Database, query: str | None = None, **filters) -> list[str]
             raise
     sql = f"SELECT a.key FROM articles a WHERE {where} ORDER BY a.published_at, a.key"
     return [row[0] for row in db.execute(sql, params)]
-
-
-class DamagedRow(ValueError):
-    """A stored row whose JSON column cannot be read: named, instead of a JSONDecodeError."""
 
 
 def _decode(column: str, value: Any, key: str = "") -> Any:

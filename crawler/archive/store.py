@@ -51,7 +51,6 @@ __all__ = [
     "EDIT_FIELDS",
     "StoreOutcome",
     "no_response",
-    "parse_fetches",
     "record_failure",
     "store_fetches",
 ]

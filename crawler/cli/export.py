@@ -26,6 +26,7 @@ from crawler.archive.selection import (
 from crawler.cli import main
 from crawler.cli.options import (
     TEXT,
+    bad_query,
     console,
     db_option,
     err_console,
@@ -79,7 +80,7 @@ def export(fmt, out, versions, query, filters, force, db_path, as_json):
         try:
             keys = article_keys(db, query, **filters.as_kwargs())
         except QueryError as e:
-            raise click.UsageError(f"bad query {query!r}: {e}") from e
+            raise bad_query(query, e) from e
         rows_written = 0
         # newline="" lets csv write its own CRLF; utf-8-sig puts the BOM first.
         encoding = "utf-8-sig" if fmt == "csv" else "utf-8"

@@ -8,6 +8,7 @@ import sys
 import click
 
 from crawler.cli import main
+from crawler.cli.options import TEXT
 from crawler.pages.article import parse_article
 from crawler.records import NotArticle
 
@@ -15,7 +16,10 @@ from crawler.records import NotArticle
 @main.command()
 @click.argument("file", type=click.File("rb"))
 @click.option(
-    "--url", default="", help="The URL the page was fetched from (gives ids, absolute links)."
+    "--url",
+    default="",
+    type=TEXT,
+    help="The URL the page was fetched from (gives ids, absolute links).",
 )
 @click.option(
     "--content-type",

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from crawler.archive.compact import compact_archive
-from crawler.archive.db import DEFAULT_BUSY_TIMEOUT, DEFAULT_DB
+from crawler.archive.db import DEFAULT_BUSY_TIMEOUT
 from crawler.archive.reparse import reparse_run
 from crawler.archive.runs import finish_run, start_run
 from crawler.archive.saved_pages import SavedPageError, saved_page_fetches
 from crawler.archive.store import store_fetches
 from crawler.cli import main
-from crawler.cli.options import TEXT, open_db
-
-db_option = click.option(
-    "--db",
-    "db_path",
-    default=DEFAULT_DB,
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="The archive database.",
-)
-
+from crawler.cli.options import TEXT, db_option, open_db
 
 busy_option = click.option(
     "--busy-timeout",
@@ -86,7 +74,7 @@ def ingest(db_path, busy_timeout, url, headers, status, fetched_at, files):
         fetches = saved_page_fetches(url, files, _parse_header(headers), status, fetched_at)
     except SavedPageError as e:
         raise click.BadParameter(str(e), param_hint="--" + e.field.replace("_", "-")) from None
-    with open_db(Path(db_path), create=True, busy_timeout=busy_timeout) as db:
+    with open_db(db_path, create=True, busy_timeout=busy_timeout) as db:
         run = start_run(db, "ingest", {"url": url, "files": list(files)})
         out = store_fetches(db, run, fetches)
         finish_run(db, run, "finished")
@@ -112,7 +100,7 @@ def reparse_command(db_path, busy_timeout):
       cpc-archive reparse --db data/archive.db
     """
     with (
-        open_db(Path(db_path), busy_timeout=busy_timeout) as db,
+        open_db(db_path, busy_timeout=busy_timeout) as db,
         click.progressbar(length=1, label="reparsing") as bar,
     ):
 
@@ -149,7 +137,7 @@ def compact(db_path, busy_timeout):
     Example:
       cpc-archive compact --db data/archive.db
     """
-    with open_db(Path(db_path), busy_timeout=busy_timeout) as db:
+    with open_db(db_path, busy_timeout=busy_timeout) as db:
         result = compact_archive(db)
     if result.dict_id is None:
         click.echo("too few pages stored to train a dictionary; bodies unchanged")

@@ -209,15 +209,25 @@ def open_db(
             db.conn.close()
 
 
+def bad_query(query: str, error: Exception) -> click.UsageError:
+    """The usage error for a query the search refuses, quoting at most its first 80
+    characters: a query refused for its length would otherwise fill the terminal."""
+    shown = query if len(query) <= 80 else query[:80] + "..."
+    return click.UsageError(f"bad query {shown!r}: {error}")
+
+
 @contextlib.contextmanager
 def archive_errors(path: Path | str) -> Iterator[None]:
     """SQLite and archive errors as one-line messages instead of tracebacks."""
     from crawler.archive.compress import BodyCorrupt
+    from crawler.archive.current import DamagedRow
     from crawler.archive.db import ArchiveBusyError
-    from crawler.archive.selection import DamagedRow
+    from crawler.archive.outputs import OutputPathError
 
     try:
         yield
+    except OutputPathError as e:  # an output that could not be written after all
+        raise click.ClickException(str(e)) from e
     except DamagedRow as e:
         raise click.ClickException(f"{path}: a stored record is damaged: {e}") from e
     except ArchiveBusyError as e:

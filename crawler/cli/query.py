@@ -17,6 +17,7 @@ from crawler.archive.stats import archive_stats
 from crawler.cli import main
 from crawler.cli.options import (
     TEXT,
+    bad_query,
     console,
     db_option,
     filter_options,
@@ -55,7 +56,7 @@ def search(query, filters, limit, db_path, as_json):
         try:
             found = search_results(db, query, limit=limit, **filters.as_kwargs())
         except QueryError as e:
-            raise click.UsageError(f"bad query {query!r}: {e}") from e
+            raise bad_query(query, e) from e
     hits = found.hits
     if as_json:
         print_json(
@@ -239,7 +240,10 @@ def _write_html(
         with open_output(None, binary=True) as fh:
             fh.write(body)
         return [("-", len(body), pages[0][2])]
-    targets = page_paths(out, [page or 1 for _, page, _ in pages])
+    try:
+        targets = page_paths(out, [page or 1 for _, page, _ in pages])
+    except OutputPathError as e:
+        raise click.UsageError(str(e)) from None
     for target in targets[1:]:  # the first was checked with the option
         try:
             check_file(target, force=force, archive=db_path)

@@ -12,6 +12,7 @@ from crawler.archive.warc.files import export_snapshot_ids, export_warc, import_
 from crawler.cli import main
 from crawler.cli.options import (
     TEXT,
+    bad_query,
     console,
     db_option,
     err_console,
@@ -122,7 +123,7 @@ def export_warc_command(out, query, filters, force, db_path, as_json):
             try:
                 keys = article_keys(db, query, **filters.as_kwargs())
             except QueryError as e:
-                raise click.UsageError(f"bad query {query!r}: {e}") from e
+                raise bad_query(query, e) from e
         ids = export_snapshot_ids(db, keys)
         name = out.name if out else "cpc-archive.warc.gz"
         with open_output(out, binary=True) as fh, progress() as bar:

@@ -8,7 +8,8 @@
   and SQLite's authorizer refuses any SQL that reads the first four groups on Datasette's
   connections, so an arbitrary-SQL query (when turned on) cannot reach them either.
 - Functions that hand out or accept memory pointers (fts3_tokenizer) are refused outright.
-- /-/databases shows no file path: where the archive lives on disk is nobody's business.
+- /-/databases shows no file path, nor does SQL (pragma_database_list's `file` is refused):
+  where the archive lives on disk is nobody's business.
 
 The reading room's own pages read through `trusted()`, which lifts the table rule (it needs
 the bodies to show a snapshot) for the duration of one library call on that connection.
@@ -57,6 +58,10 @@ def is_loopback_host(host: str) -> bool:
 def _guard(action: int, arg1, arg2, _db, _inner) -> int:
     # An empty column name is a read of no column (count(*)): how many rows, nothing more.
     if action == sqlite3.SQLITE_READ and arg1 in UNREADABLE_TABLES and arg2:
+        return sqlite3.SQLITE_DENY
+    # The archive's path on disk, through SQL (Datasette's own `PRAGMA database_list` for
+    # attached files reads no such column and still works).
+    if action == sqlite3.SQLITE_READ and arg1 == "pragma_database_list" and arg2 == "file":
         return sqlite3.SQLITE_DENY
     return _functions_only(action, arg1, arg2, _db, _inner)
 

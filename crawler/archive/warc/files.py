@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from crawler.archive.compress import BodyCorrupt, sha256
 from crawler.archive.db import write_transaction
-from crawler.archive.instants import utc_now
+from crawler.archive.instants import stored_instant, utc_now
 from crawler.archive.runs import add_counts, finish_run, start_run
 from crawler.archive.snapshots import insert_snapshot, snapshot_fetch
 from crawler.archive.store import record_failure, store_fetches
@@ -189,8 +189,17 @@ def close_killed_imports(db, path: Path) -> list[int]:
 def _already_imported(db, item, path: Path) -> bool:
     """The same capture (URL, date, body digest, status) is in the archive already."""
     if isinstance(item, FetchError):
-        fetch = Fetch(item.url, b"", 0, {}, "", item.fetched_at)
-    elif isinstance(item, JudgedFetch):
+        # No bytes arrived, so no snapshot was stored: known by its failures row.
+        at = stored_instant(item.fetched_at) if item.fetched_at else None
+        return (
+            db.execute(
+                "SELECT 1 FROM failures WHERE url = ? AND kind = ? AND reason = ? "
+                "AND snapshot_id IS NULL AND (? IS NULL OR at = ?) LIMIT 1",
+                [item.url, item.kind, item.reason, at, at],
+            ).fetchone()
+            is not None
+        )
+    if isinstance(item, JudgedFetch):
         fetch = item.fetch
     elif isinstance(item, WarcRecordError):
         if item.fetch is None:  # nothing readable: known by the failure recorded for it
