@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from crawler.archive.compress import sha256
+from crawler.archive.current import article_record
 from crawler.archive.db import open_archive
-from crawler.archive.lookup import article_record
 from crawler.archive.reparse import reparse
 from crawler.archive.runs import start_run
 from crawler.archive.search.fts import search

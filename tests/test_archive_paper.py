@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from crawler.archive.current import article_record
 from crawler.archive.db import open_archive
-from crawler.archive.lookup import article_record
 from crawler.archive.paper import issue_complete, issue_pages, store_print_page
 from crawler.archive.reparse import reparse
 from crawler.archive.runs import start_run

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from crawler.archive.compress import sha256
+from crawler.archive.current import article_record
 from crawler.archive.db import open_archive
 from crawler.archive.diff import paragraph_diff
 from crawler.archive.lookup import (
-    article_record,
     articles_first_seen_since,
     fetched_urls,
     known_article,

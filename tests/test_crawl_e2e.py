@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from crawler.archive import lockfile
+from crawler.archive.current import article_record
 from crawler.archive.db import open_archive
-from crawler.archive.lookup import article_record
 from crawler.cli.demo import ROOT
 from crawler.components import spool
 from crawler.items import CrawledPage

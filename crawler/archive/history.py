@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from crawler.archive.current import article_record
 from crawler.archive.diff import paragraph_diff
-from crawler.archive.lookup import article_record
 
 
 @dataclass

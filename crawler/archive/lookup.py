@@ -6,12 +6,10 @@ from collections.abc import Sequence
 
 from sqlite_utils import Database
 
-from crawler.archive.current import article_record
 from crawler.archive.verdict import url_key
 from crawler.urls import article_key, canonical_url
 
 __all__ = [
-    "article_record",
     "articles_first_seen_since",
     "fetched_urls",
     "known_article",

@@ -17,9 +17,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from crawler.archive.current import DamagedRow
+from crawler.archive.current import DamagedRow, article_record
 from crawler.archive.filters import filter_sql
-from crawler.archive.lookup import article_record
 
 # One row per article: its current state.
 ARTICLE_COLUMNS = (

@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from sqlite_utils import Database
 from w3lib.encoding import html_to_unicode
 
+from crawler.archive.current import article_record
 from crawler.archive.history import (
     archived_snapshot_of,
     article_row,
@@ -31,7 +32,6 @@ from crawler.archive.history import (
     article_versions,
     version_diff,
 )
-from crawler.archive.lookup import article_record
 from crawler.archive.run_story import describe_failure, describe_run
 from crawler.archive.search.facets import (
     FacetCounts,
