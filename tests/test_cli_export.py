@@ -161,3 +161,14 @@ def test_query_export_keeps_every_match_beyond_the_search_rank_window(
     out = tmp_path / "q.jsonl"
     assert export(archive, "--format", "jsonl", "--out", str(out), "--query", "改革").exit_code == 0
     assert len(read_jsonl(out)) == matching
+
+
+def test_the_summary_names_what_was_written(archive, tmp_path):
+    articles = export(archive, "--format", "jsonl", "--out", str(tmp_path / "a"))
+    assert articles.exit_code == 0, articles.output
+    rows = len(read_jsonl(tmp_path / "a.jsonl"))
+    assert f"Wrote {rows} articles to " in articles.output
+    assert "articles of" not in articles.output
+    versions = export(archive, "--format", "jsonl", "--versions", "--out", str(tmp_path / "v"))
+    assert versions.exit_code == 0, versions.output
+    assert f"versions of {rows} articles to " in versions.output

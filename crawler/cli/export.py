@@ -106,11 +106,10 @@ def export(fmt, out, versions, query, filters, force, db_path, as_json):
     if as_json:
         print_json(summary, err=out is None)
     else:
-        what = "versions" if versions else "articles"
         where = out if out else "standard output"
-        (err_console if out is None else console).print(
-            f"Wrote {rows_written} {what} of {len(keys)} articles to {where}"
-        )
+        # Versions are rows of their own; plain rows are the articles themselves.
+        what = f"versions of {len(keys)} articles" if versions else "articles"
+        (err_console if out is None else console).print(f"Wrote {rows_written} {what} to {where}")
 
 
 def _jsonl_writer(fh):
