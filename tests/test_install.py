@@ -4,6 +4,7 @@ project's settings without the source checkout."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -17,10 +18,21 @@ pytestmark = pytest.mark.e2e
 
 
 def test_demo_runs_from_a_plain_install_in_a_fresh_venv(tmp_path):
+    # Installed from a copy of the tracked files: setuptools keeps a build/ folder beside the
+    # source and packs whatever it holds, so a checkout's build/ from an earlier layout would
+    # ship modules that no longer exist (and the test would leave one behind).
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    source = tmp_path / "source"
+    for name in filter(None, tracked.split("\0")):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", str(ROOT)],
+        [str(venv / "bin" / "pip"), "install", "--quiet", str(source)],
         capture_output=True,
         text=True,
     )
@@ -44,6 +56,12 @@ def test_demo_runs_from_a_plain_install_in_a_fresh_venv(tmp_path):
         cwd=elsewhere,
     ).stdout
     assert str(venv) in installed
+    # Exactly the tracked modules were installed: nothing from an earlier build.
+    package = Path(installed.strip()).parent
+    shipped = {f"crawler/{p.relative_to(package)}" for p in package.rglob("*.py")}
+    assert shipped == {
+        n for n in tracked.split("\0") if n.startswith("crawler/") and n.endswith(".py")
+    }
     db = sqlite3.connect(elsewhere / "demo.db")
     articles = db.execute("SELECT count(*) FROM articles").fetchone()[0]
     reason = db.execute("SELECT finish_reason FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0]
