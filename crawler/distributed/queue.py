@@ -50,6 +50,16 @@ class LeasedPriorityQueue(PriorityQueue):
         self.frontier.held[frontier_url(request)] = lease
         return request
 
+    def give_back(self, requests: list) -> int:
+        """Return popped requests to the queue at once, each with its priority (and its URL
+        still admitted): no longer this worker's; how many."""
+        leases = [r.meta.pop("lease") for r in requests]
+        for request, lease in zip(requests, leases, strict=True):
+            url = frontier_url(request)
+            if self.frontier.held.get(url) == lease:
+                del self.frontier.held[url]
+        return self.store.give_back(leases)
+
     def clear(self) -> None:
         # The queue belongs to the fleet; a crawl's end clears its keys (RedisFrontier.close).
         pass

@@ -2,8 +2,9 @@
 
 What it adds: a follow-up of a request this worker leased replaces it in the queue in one
 step (handoff); new URLs are admitted and queued in one step; expired leases of dead workers
-return to the queue; this worker's leases are renewed while it works; and the queue counts as
-pending while any worker holds a lease (its pages may bring new links).
+return to the queue; this worker's leases are renewed while it works; the queue counts as
+pending while any worker holds a lease (its pages may bring new links); and a worker leases no
+more requests for a host than the host's concurrency lets it start (see next_request).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ logger = logging.getLogger(__name__)
 # while other workers still hold leases.
 RECLAIM_EVERY = 1.0
 POLL_EVERY = 0.5
+# Requests one call pops at most past hosts this worker already has enough of: bounds the
+# pops and gives-back an engine call costs when the queue's head is all one busy host.
+PASS_AT_MOST = 8
 
 
 class LeasedScheduler(Scheduler):
@@ -43,6 +47,9 @@ class LeasedScheduler(Scheduler):
         scheduler.frontier = frontier
         scheduler.renewal = None
         scheduler.reclaimed_at = 0.0
+        # The fleet's per-host concurrency (FleetPoliteness): more requests of one host than
+        # that would only wait in this worker for the host's slots.
+        scheduler.host_limit = crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
         return scheduler
 
     def open(self, spider):
@@ -96,15 +103,41 @@ class LeasedScheduler(Scheduler):
             returned = self.frontier.store.reclaim()
             if returned:
                 logger.warning("%d expired leases (a worker gone?) returned to the queue", returned)
-        request = self.queue.pop()
+        # Scrapy asks for requests until CONCURRENT_REQUESTS are downloading or waiting for a
+        # slot; leasing that many of one host would leave other workers an empty queue while
+        # this one queues them locally. A request of a host this worker already has enough of
+        # goes back to the fleet's queue (after the bounded pass below, so the same head is
+        # not popped again); the engine asks again as soon as a download ends.
+        passed = []
+        request = None
+        for _ in range(PASS_AT_MOST):
+            got = self.queue.pop()
+            if got is None or self._room_for(got):
+                request = got
+                break
+            passed.append(got)
+        if passed:
+            self.queue.give_back(passed)
+            self.stats.inc_value("scheduler/given_back/redis", len(passed))
         if request is not None:
             self.stats.inc_value("scheduler/dequeued/redis")
-        elif self.frontier.store.leased():
+        elif not passed and self.frontier.store.leased():
             # Scrapy looks again only every 5 s; others' pages may bring links sooner.
             from twisted.internet import reactor  # the one Scrapy installed
 
             reactor.callLater(POLL_EVERY, self._wake)
         return request
+
+    def _room_for(self, request) -> bool:
+        """Whether this worker downloads fewer of the request's host (its download slot) than
+        the host's concurrency: the engine's downloader holds each request it was given from
+        the fetch until the download ends, waits for the fleet's slot included."""
+        if self.host_limit <= 0:
+            return True
+        downloader = self.crawler.engine.downloader
+        key = downloader.get_slot_key(request)
+        held = sum(1 for r in downloader.active if downloader.get_slot_key(r) == key)
+        return held < self.host_limit
 
     def _wake(self) -> None:
         slot = getattr(self.crawler.engine, "_slot", None)
