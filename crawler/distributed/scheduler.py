@@ -110,15 +110,17 @@ class LeasedScheduler(Scheduler):
         # not popped again); the engine asks again as soon as a download ends.
         passed = []
         request = None
-        for _ in range(PASS_AT_MOST):
-            got = self.queue.pop()
-            if got is None or self._room_for(got):
-                request = got
-                break
-            passed.append(got)
-        if passed:
-            self.queue.give_back(passed)
-            self.stats.inc_value("scheduler/given_back/redis", len(passed))
+        try:
+            for _ in range(PASS_AT_MOST):
+                got = self.queue.pop()
+                if got is None or self._room_for(got):
+                    request = got
+                    break
+                passed.append(got)
+        finally:  # what was passed is never kept, even if a step above failed
+            if passed:
+                self.queue.give_back(passed)
+                self.stats.inc_value("scheduler/given_back/redis", len(passed))
         if request is not None:
             self.stats.inc_value("scheduler/dequeued/redis")
         elif not passed and self.frontier.store.leased():
