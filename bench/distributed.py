@@ -1,13 +1,17 @@
 """The distributed crawl against the single-machine crawl, measured in the same run.
 
     python -m bench.distributed [--articles 1500] [--workers 1,2,4] [--requests 20000]
+                                [--polite DELAY]
 
 1. Throughput: a generated site (bench/sitegen.py) behind the replay proxy, politeness off
    (no delay, no AutoThrottle, no per-host cap). One single-machine `scrapy crawl cpc`, then
    the writer with 1, 2 and 4 workers on Redis; pages per second from the first process start
    to the archive holding every page (wall clock, process start-up included on both sides),
    and the ratio to the single machine. The writer's share: its seconds spent storing over
-   the fleet's wall time.
+   the fleet's wall time. With --polite DELAY, politeness is on instead (DOWNLOAD_DELAY=DELAY,
+   two requests at once per host for the whole fleet, no AutoThrottle): the generated site is
+   one host, so the fleet cannot go faster than one worker; what it shows is how the work is
+   shared, each worker's pages fetched.
 2. Frontier overhead per request: what the crawl does to its frontier for one request, timed
    on its own. SQLite (crawler/archive/crawl_state.py, an archive on disk): the INSERT with its list
    page's 20 links, the UPDATE when done. Redis (crawler/distributed/leases.py): admit and
@@ -27,6 +31,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +44,7 @@ from crawler.archive import crawl_state as state
 from crawler.archive.db import open_archive
 from crawler.cli.demo import ROOT, crawl_command, crawl_env
 from crawler.distributed.frontier import RedisFrontier, fingerprint
+from crawler.distributed.keys import Keys
 from crawler.distributed.localfleet import start_worker, start_writer
 from crawler.replay import ReplayServer
 
@@ -85,18 +91,59 @@ def count(db: Path, sql: str) -> int:
         archive.close()
 
 
-def single(site: Path, db: Path) -> float:
+def polite(delay: float) -> list[str]:
+    return [
+        "-s", "AUTOTHROTTLE_ENABLED=False",
+        "-s", f"DOWNLOAD_DELAY={delay}",
+        "-s", "CONCURRENT_REQUESTS=16",
+        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+        "-s", "LOG_LEVEL=INFO",
+    ]  # fmt: skip
+
+
+def single(site: Path, db: Path, settings: list[str]) -> float:
     with ReplayServer(site) as server:
         began = time.monotonic()
         subprocess.run(
-            crawl_command(db, OFF), cwd=ROOT, env=crawl_env(server.url), check=True,
+            crawl_command(db, settings), cwd=ROOT, env=crawl_env(server.url), check=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         return time.monotonic() - began
 
 
-def fleet(site: Path, db: Path, url: str, prefix: str, workers: int, logs: Path):
-    """Wall seconds to the writer's exit, and the writer's busy seconds."""
+class Sampler(threading.Thread):
+    """The fleet's queue every 50 ms while it crawls: how often it was empty while requests
+    were leased (work one worker holds and others cannot have), and the most leased at once."""
+
+    def __init__(self, url: str, prefix: str):
+        super().__init__(daemon=True)
+        self.client = redis.Redis.from_url(url)
+        self.keys = Keys(f"{prefix}:cpc")
+        self.done = threading.Event()
+        self.samples = self.starved = self.most_leased = 0
+
+    def run(self) -> None:
+        while not self.done.wait(0.05):
+            queued, leased = (
+                self.client.zcard(self.keys.requests),
+                self.client.zcard(self.keys.leases),
+            )
+            if leased:
+                self.samples += 1
+                self.starved += queued == 0
+                self.most_leased = max(self.most_leased, leased)
+
+    def report(self) -> str:
+        return (
+            f"queue empty in {self.starved} of {self.samples} samples with requests leased; "
+            f"most leased at once {self.most_leased}"
+        )
+
+
+def fleet(site: Path, db: Path, url: str, prefix: str, workers: int, logs: Path, settings):
+    """Wall seconds to the writer's exit, the writer's busy seconds, and the queue's samples."""
+    sampler = Sampler(url, prefix)
+    sampler.start()
     with ReplayServer(site) as server, contextlib.ExitStack() as stack:
         out = [
             stack.enter_context(open(logs / f"{prefix}-{n}.log", "w")) for n in range(workers + 1)
@@ -104,14 +151,25 @@ def fleet(site: Path, db: Path, url: str, prefix: str, workers: int, logs: Path)
         began = time.monotonic()
         writer = start_writer(db, url, prefix, out[-1], "--until-finished")
         procs = [
-            start_worker(server.url, url, prefix, f"w{n}", out[n], OFF) for n in range(workers)
+            start_worker(server.url, url, prefix, f"w{n}", out[n], settings) for n in range(workers)
         ]
         codes = [p.wait() for p in procs] + [writer.wait()]
         wall = time.monotonic() - began
+    sampler.done.set()
+    sampler.join()
     if codes != [0] * (workers + 1):
         raise RuntimeError(f"fleet of {workers} failed: exit codes {codes}, logs in {logs}")
     busy = re.search(r"Writer busy ([\d.]+)s", (logs / f"{prefix}-{workers}.log").read_text())
-    return wall, float(busy[1])
+    return wall, float(busy[1]), sampler
+
+
+def shares(db: Path) -> str:
+    archive = open_archive(db)
+    try:
+        rows = archive.execute("SELECT worker, fetched FROM run_workers ORDER BY worker")
+        return ", ".join(f"{worker} {fetched}" for worker, fetched in rows.fetchall())
+    finally:
+        archive.close()
 
 
 def sqlite_frontier_us(folder: Path, n: int) -> float:
@@ -182,7 +240,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20000, help="for the frontier timing")
     parser.add_argument("--fingerprints", type=int, default=500_000)
     parser.add_argument("--queued", type=int, default=100_000)
+    parser.add_argument(
+        "--polite", type=float, metavar="DELAY", help="politeness on, DOWNLOAD_DELAY=DELAY"
+    )
     args = parser.parse_args()
+    settings = OFF if args.polite is None else polite(args.polite)
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -190,12 +252,12 @@ def main() -> None:
         pages = len(manifest["pages"]) - 1  # robots.txt is not stored
         print(f"Generated site: {len(manifest['pages'])} URLs ({args.articles} articles)")
         with private_redis(tmp) as url:
-            one = single(tmp / "site", tmp / "single.db")
+            one = single(tmp / "site", tmp / "single.db", settings)
             stored = count(tmp / "single.db", "SELECT count(*) FROM snapshots")
             print(f"single machine:  {stored} pages in {one:.1f}s = {stored / one:.1f} pages/s")
             for n in [int(x) for x in args.workers.split(",")]:
                 db = tmp / f"fleet{n}.db"
-                wall, busy = fleet(tmp / "site", db, url, f"bench{n}", n, tmp)
+                wall, busy, sampler = fleet(tmp / "site", db, url, f"bench{n}", n, tmp, settings)
                 got = count(db, "SELECT count(*) FROM snapshots")
                 if got != stored:
                     raise RuntimeError(f"{n} workers stored {got} pages, single {stored}")
@@ -204,6 +266,9 @@ def main() -> None:
                     f"pages/s, {one / wall:.2f}x single machine; writer busy {busy:.1f}s "
                     f"({busy / wall:.0%} of the wall time)"
                 )
+                print(f"  {sampler.report()}")
+                if n > 1:
+                    print(f"  pages fetched per worker: {shares(db)}")
             assert stored == pages, (stored, pages)
             sq = sqlite_frontier_us(tmp, args.requests)
             rd = redis_frontier_us(url, args.requests)
