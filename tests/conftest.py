@@ -1,4 +1,4 @@
-"""Fixtures shared by the tests of the commands that read an archive."""
+"""Fixtures shared across test modules: the fixture archive on disk, an empty one in memory."""
 
 from __future__ import annotations
 
@@ -16,3 +16,12 @@ def archive(tmp_path_factory):
     build_fixture_archive(db)
     db.conn.close()
     return path
+
+
+@pytest.fixture
+def db():
+    """An empty archive in memory, for the tests of one rule (modules with seeded rows define
+    their own `db`)."""
+    archive = open_archive(":memory:")
+    yield archive
+    archive.close()

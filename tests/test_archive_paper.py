@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from crawler.archive.current import article_record
-from crawler.archive.db import open_archive
 from crawler.archive.paper import issue_complete, issue_pages, store_print_page
 from crawler.archive.reparse import reparse
 from crawler.archive.runs import start_run
@@ -28,13 +27,6 @@ def fixture_fetch(case: str) -> Fetch:
     meta = json.loads((FIXTURES / case / "meta.json").read_text("utf-8"))
     body = (FIXTURES / case / "page.bin").read_bytes()
     return Fetch(meta["url"], body, meta["status"], meta["headers"], fetched_at=AT)
-
-
-@pytest.fixture
-def db():
-    db = open_archive(":memory:")
-    yield db
-    db.close()
 
 
 @pytest.fixture

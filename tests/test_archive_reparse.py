@@ -18,13 +18,6 @@ from tests.archive_fakeparser import make_parser
 from tests.archive_helpers import URL, fetch, page
 
 
-@pytest.fixture
-def db():
-    db = open_archive(":memory:")
-    yield db
-    db.close()
-
-
 def url(n: int) -> str:
     return URL.replace("40294553", str(40000000 + n))
 

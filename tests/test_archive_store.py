@@ -26,13 +26,6 @@ KEY = "people:40294553"
 
 
 @pytest.fixture
-def db():
-    db = open_archive(":memory:")
-    yield db
-    db.close()
-
-
-@pytest.fixture
 def run(db):
     return start_run(db, "test", {"why": "unit"})
 
@@ -441,7 +434,6 @@ def test_paragraph_diff_marks_removed_added_and_kept_paragraphs():
 
 
 def test_a_request_without_a_response_is_a_failure_without_a_snapshot():
-    from crawler.archive.db import open_archive
     from crawler.archive.runs import start_run
     from crawler.archive.store import store_fetches
     from crawler.records import Fetch, NotArticle
@@ -462,7 +454,6 @@ def test_a_request_without_a_response_is_a_failure_without_a_snapshot():
 def test_export_warc_keeps_a_request_without_a_response_in_its_place():
     import io
 
-    from crawler.archive.db import open_archive
     from crawler.archive.runs import start_run
     from crawler.archive.store import store_fetches
     from crawler.archive.warc.files import export_snapshot_ids, export_warc

@@ -1,16 +1,7 @@
 """The crawl frontier and what a crawl asks of earlier runs, on in-memory archives."""
 
-import pytest
-
 from crawler.archive import crawl_state
 from crawler.archive.db import open_archive
-
-
-@pytest.fixture
-def db():
-    archive = open_archive(":memory:")
-    yield archive
-    archive.close()
 
 
 def test_enqueue_adds_each_url_once(db):

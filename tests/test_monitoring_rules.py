@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from scrapy.settings import Settings
 
 from crawler import settings as project_settings
 from crawler.archive.checks import metric_history, run_metric, save_metrics
-from crawler.archive.db import open_archive
 from crawler.archive.runs import finish_run, start_run
 from crawler.archive.store import store_fetches
 from crawler.monitoring import metrics, rules
@@ -43,13 +41,6 @@ def crawl_run(db, urls, day: int, redesign=(), reason="finished") -> int:
         store_fetches(db, run, [site_fetch(url, at, url in redesign)])
     finish_run(db, run, reason)
     return run
-
-
-@pytest.fixture
-def db():
-    archive = open_archive(":memory:")
-    yield archive
-    archive.close()
 
 
 def healthy_history(db, runs=3) -> None:
