@@ -17,40 +17,34 @@ from statistics import median
 
 from sqlite_utils import Database
 
+from crawler import settings as project
 from crawler.archive.checks import earlier_runs, metric_history, save_metrics
 from crawler.monitoring import metrics as M
 
 
 @dataclass(frozen=True)
 class Limits:
-    """The thresholds, one per ARCHIVE_MONITOR_<NAME> setting (crawler/settings.py)."""
+    """The thresholds, one per ARCHIVE_MONITOR_<NAME> setting; the defaults are the project's
+    settings (crawler/settings.py), where each is explained."""
 
-    history_runs: int = 7
-    min_history: int = 3
-    min_pages: int = 3
-    min_body: int = 50
-    coverage_drop: float = 0.25
+    history_runs: int = project.ARCHIVE_MONITOR_HISTORY_RUNS
+    min_history: int = project.ARCHIVE_MONITOR_MIN_HISTORY
+    min_pages: int = project.ARCHIVE_MONITOR_MIN_PAGES
+    min_body: int = project.ARCHIVE_MONITOR_MIN_BODY
+    coverage_drop: float = project.ARCHIVE_MONITOR_COVERAGE_DROP
     coverage_floors: Mapping[str, float] = field(
-        default_factory=lambda: {
-            "published_at": 0.9,
-            "published_time": 0.8,
-            "source": 0.5,
-            "source_url": 0.5,
-            "editors": 0.5,
-            "authors": 0.0,
-            "body": 0.8,
-        }
+        default_factory=lambda: dict(project.ARCHIVE_MONITOR_COVERAGE_FLOORS)
     )
-    fallback_rise: float = 0.1
-    fallback_max: float = 0.2
-    failure_factor: float = 3.0
-    failure_margin: int = 5
-    failure_share_max: float = 0.5
-    new_ratio: float = 0.2
-    channel_stale_days: float = 7.0
-    print_drop: float = 0.3
-    print_min_pages: float = 4.0
-    print_min_articles: float = 10.0
+    fallback_rise: float = project.ARCHIVE_MONITOR_FALLBACK_RISE
+    fallback_max: float = project.ARCHIVE_MONITOR_FALLBACK_MAX
+    failure_factor: float = project.ARCHIVE_MONITOR_FAILURE_FACTOR
+    failure_margin: int = project.ARCHIVE_MONITOR_FAILURE_MARGIN
+    failure_share_max: float = project.ARCHIVE_MONITOR_FAILURE_SHARE_MAX
+    new_ratio: float = project.ARCHIVE_MONITOR_NEW_RATIO
+    channel_stale_days: float = project.ARCHIVE_MONITOR_CHANNEL_STALE_DAYS
+    print_drop: float = project.ARCHIVE_MONITOR_PRINT_DROP
+    print_min_pages: float = project.ARCHIVE_MONITOR_PRINT_MIN_PAGES
+    print_min_articles: float = project.ARCHIVE_MONITOR_PRINT_MIN_ARTICLES
 
     @classmethod
     def from_settings(cls, settings) -> Limits:
