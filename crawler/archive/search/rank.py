@@ -57,13 +57,18 @@ def _folded(data: bytes) -> bytes:
 def _count(data: bytes, words: Sequence[bytes]) -> int:
     """Occurrences of the needles `words` in `data` as the index matches them."""
     found = 0
+    latin = folded = None  # the text folded as the index folds it, made once per call
     for word in words:
         if word.isascii():  # a Latin word or a number: matched case- and width-folded
-            found += (_folded(data) if _FOLDS_LATIN.search(data) else data.lower()).count(word)
+            if latin is None:
+                latin = _folded(data) if _FOLDS_LATIN.search(data) else data.lower()
+            found += latin.count(word)
             continue
         n = data.count(word)
         if not n and _FOLDS_CJK.search(data):
-            n = _folded(data).count(word)
+            if folded is None:
+                folded = _folded(data)
+            n = folded.count(word)
         found += n
     return found
 
