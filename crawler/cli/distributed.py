@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import logging
 import signal
-from pathlib import Path
 
 import click
 
-from crawler.archive.db import DEFAULT_DB
 from crawler.cli import main
+from crawler.cli.options import db_option
 
 
 @main.command()
 @click.option("--redis", "redis_url", required=True, help="The fleet's Redis, redis://host:6379/0.")
-@click.option(
-    "--db",
-    "db_path",
-    default=DEFAULT_DB,
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The archive to write.",
-)
+@db_option
 @click.option("--prefix", default="cpc-archive", show_default=True, help="ARCHIVE_REDIS_PREFIX.")
 @click.option("--spider", default="cpc", show_default=True, help="The crawl's spider.")
 @click.option("--name", default="archiver", show_default=True, help="Consumer name in the group.")
