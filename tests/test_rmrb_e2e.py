@@ -176,6 +176,26 @@ def test_no_argument_first_run_takes_today(tmp_path):
     assert hits == {"http://paper.people.com.cn/rmrb/pc/layout/202412/05/node_01.html"}
 
 
+def test_daily_run_after_a_backfill_asks_for_the_new_day_only(tmp_path):
+    db = tmp_path / "archive.db"
+    first, last, today = date(2024, 12, 3), date(2024, 12, 4), date(2024, 12, 5)
+    with ReplayServer(PaperSite(first, last, empty_pages=frozenset({EMPTY}))) as server:
+        code, out = rmrb(db, server, "-a", f"since={first}", "-a", f"until={last}")
+    assert code == 0, out
+    # The site gains a day; the scheduled run (no argument) asks for its page indexes, PDFs and
+    # articles, each once, and for nothing of the two archived issues.
+    with ReplayServer(PaperSite(first, today, empty_pages=frozenset({EMPTY}))) as server:
+        code, out = rmrb(db, server, "-s", f"ARCHIVE_PRINT_TODAY={today}")
+        asked = [h.url for h in server.hits if not h.url.endswith("/robots.txt")]
+    assert code == 0, out
+    that_day = list(PaperSite(today, today).urls())
+    assert len(that_day) == 4 + 4 + 12  # page indexes, their PDFs, 3 articles a page
+    assert sorted(asked) == sorted(that_day)
+    assert query(db, "SELECT count(*) FROM articles WHERE published_at = ?", [str(today)]) == [
+        (12,)
+    ]
+
+
 def test_killed_backfill_resumes_with_nothing_lost_or_doubled(tmp_path):
     db = tmp_path / "archive.db"
     with ReplayServer(site(), delay=0.03) as server:
