@@ -594,6 +594,8 @@ def main() -> None:
     )
     ap.add_argument("--like-up-to", type=int, help="measure the LIKE baseline only up to this size")
     args = ap.parse_args()
+    if args.workdir:
+        Path(args.workdir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         workdir = Path(tmp)
         print("Pages are generated from the 5 real article pages (see the module doc).")
