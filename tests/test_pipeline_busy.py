@@ -235,6 +235,22 @@ def test_the_frontier_keeps_what_a_busy_archive_cannot_take_without_waiting(tmp_
     assert frontier.undone == set() and frontier.unwritten == []
 
 
+def test_a_resumed_frontier_does_not_fetch_again_the_pages_waiting_in_the_spool(tmp_path):
+    db = tmp_path / "archive.db"
+    entries = [crawl_state.Entry(LIST.format(n), "listing") for n in range(4)]
+    archive = open_archive(db)
+    crawl_state.enqueue(archive, entries)  # a killed crawl's frontier: all four pending
+    archive.close()
+    for n in (1, 3):  # fetched, then spooled while another writer held the archive
+        spool.put(spool.spool_dir(db), page(n))
+    frontier = SqliteFrontier.from_crawler(crawler_for(db))
+    assert frontier.start([crawl_state.Entry(LIST.format(9), "listing")]) == [
+        entries[0],
+        entries[2],
+    ]
+    frontier.close("finished")
+
+
 def test_one_connection_per_crawl_closed_when_the_engine_stops(tmp_path):
     crawler = crawler_for(tmp_path / "archive.db")
     archive = CrawlArchive.of(crawler)

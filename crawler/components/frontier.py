@@ -56,12 +56,13 @@ class SqliteFrontier:
         if resumed:
             logger.info("Resuming an interrupted crawl: %d URLs pending", len(resumed))
             out = []
+            spooled = spool.waiting(self.spool)
             for entry in resumed:
                 if entry.kind == "article" and known_article(self.db, article_key(entry.url)):
                     # Stored before the kill, not yet marked done: nothing to fetch.
                     crawl_state.mark_done(self.db, entry.url)
                     continue
-                if spool.has(self.spool, entry.url):
+                if spool.holds(spooled, entry.url):
                     continue  # fetched, waiting in the spool: the pipeline stores it
                 out.append(entry)
             return out

@@ -41,9 +41,16 @@ def _url_tag(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
-def has(folder: Path, url: str) -> bool:
-    """Whether a page fetched for frontier entry `url` waits in the spool."""
-    return folder.is_dir() and any(folder.glob(f"*-{_url_tag(url)}.page"))
+def waiting(folder: Path) -> set[str]:
+    """The frontier URLs' tags of the pages waiting in the spool (see `holds`)."""
+    return {path.stem.rsplit("-", 1)[-1] for path in pending(folder)}
+
+
+def holds(tags: set[str], url: str) -> bool:
+    """Whether a page fetched for frontier entry `url` is among the spooled `tags`.
+
+    The spool is listed once (`waiting`) for a whole resumed frontier, not once per URL."""
+    return _url_tag(url) in tags
 
 
 def pending(folder: Path) -> list[Path]:
