@@ -14,7 +14,7 @@ from crawler.archive.history import (
     version_diff,
 )
 from crawler.archive.run_story import describe_failure, describe_run
-from crawler.archive.search.facets import Filters, facet_counts, matching_keys, newest_matches
+from crawler.archive.search.facets import Filters, facet_counts
 from crawler.archive.search.fts import QueryError, search
 from tests.fixture_archive import ADDED, OLD_KEY, SEED_KEY, build_fixture_archive
 
@@ -43,8 +43,9 @@ def test_the_total_is_what_search_finds(db, query):
 )
 def test_filters_mean_what_they_mean_to_search(db, filters):
     found = {h.key for h in search(db, "发展", limit=1000, **filters.search_kwargs())}
-    assert matching_keys(db, "发展", filters) == found
-    assert facet_counts(db, "发展", filters).total == len(found)
+    counts = facet_counts(db, "发展", filters)
+    assert counts.total == counts.counted == len(found)
+    assert sum(n for _, n in counts.facets["year"]) == len(found)
 
 
 def test_facets_count_the_matches(db):
@@ -57,9 +58,16 @@ def test_facets_count_the_matches(db):
     assert facets["paper_page"] == [("04", 1)]
 
 
+def found(db, query: str, filters: Filters) -> set[str]:
+    return {h.key for h in search(db, query, limit=1000, **filters.search_kwargs())}
+
+
 def test_print_filters(db):
-    assert matching_keys(db, "发展", Filters(paper_date="2013-04-09")) == {OLD_KEY}
-    assert matching_keys(db, "发展", Filters(paper_page="05")) == set()
+    assert found(db, "发展", Filters(paper_date="2013-04-09")) == {OLD_KEY}
+    assert found(db, "发展", Filters(paper_page="04")) == {OLD_KEY}
+    assert found(db, "发展", Filters(paper_page="4")) == {OLD_KEY}  # one page, however written
+    assert found(db, "发展", Filters(paper_page="05")) == set()
+    assert facet_counts(db, "发展", Filters(paper_date="2013-04-09")).total == 1
 
 
 def test_a_query_that_cannot_run_raises(db):
@@ -139,15 +147,22 @@ def test_a_source_named_whole(db):
     # 人民日报 is a part of 人民网－人民日报 too: search() takes both, a facet value only itself
     part = Filters(source="人民日报")
     whole = Filters(source="人民日报", exact_source=True)
-    assert matching_keys(db, "发展", part) == {"people:10341172", OLD_KEY}
-    assert matching_keys(db, "发展", whole) == {"people:10341172"}
-    assert whole.narrows_search() and not part.narrows_search()
+    assert found(db, "发展", part) == {"people:10341172", OLD_KEY}
+    assert found(db, "发展", whole) == {"people:10341172"}
+    assert facet_counts(db, "发展", whole).facets["source"] == [("人民日报", 1)]
 
 
-def test_newest_matches_list_the_rest_newest_first(db):
-    hits = newest_matches(db, "发展", Filters(), {"people:40223222"}, 3)
-    dates = [h.published_at for h in hits]
-    assert "people:40223222" not in {h.key for h in hits}
-    assert len(hits) == 3
-    assert dates == sorted(dates, reverse=True)
-    assert all(h.snippet[s:e] == "发展" for h in hits for s, e in h.spans)
+def test_facets_count_the_newest_archived_matches_when_there_are_more(db):
+    everything = facet_counts(db, "发展")
+    counts = facet_counts(db, "发展", limit=2)
+    assert counts.total == everything.total > 2  # the total is still every match
+    assert counts.counted == 2
+    newest = db.execute(
+        "SELECT substr(published_at, 1, 4) FROM articles WHERE doc_id IN "
+        "(SELECT rowid FROM articles_fts WHERE articles_fts MATCH '\"发展\"') "
+        "ORDER BY doc_id DESC LIMIT 2"
+    ).fetchall()
+    years = {}
+    for (year,) in newest:
+        years[year] = years.get(year, 0) + 1
+    assert dict(counts.facets["year"]) == years

@@ -291,14 +291,24 @@ def test_a_source_facet_keeps_that_source_only(ds):
     ]
 
 
-def test_a_narrowed_search_lists_matches_the_best_hits_missed(ds, monkeypatch):
-    import crawler.datasette.room as room
-
-    # search()'s best hit for 发展 is not the 2013 article on page 04 of the paper
-    monkeypatch.setattr(room, "MAX_PAGE_SIZE", 1)
+def test_a_print_filter_is_one_of_the_search_filters(ds):
     sel = page(ds, "/?q=发展&paper_page=04")
     keys = [
         parse_qs(urlsplit(h).query)["key"][0]
         for h in sel.css(".room-hit h3 a::attr(href)").getall()
     ]
     assert keys == [OLD_KEY]
+    assert total(sel) == 1
+
+
+def test_facets_of_many_matches_say_how_many_they_count(ds, monkeypatch):
+    import crawler.archive.search.facets as facets
+
+    assert not page(ds, "/?q=发展").css("p.facets-counted")  # every match counted
+    monkeypatch.setattr(facets, "FACET_LIMIT", 2)
+    sel = page(ds, "/?q=发展")
+    everything = total(sel)
+    assert everything > 2
+    note = sel.css("p.facets-counted::text").get()
+    assert f"Counted in the 2 most recently archived of the {everything} matches" in note
+    assert sum(int(li.re_first(r"</a> (\d+)")) for li in sel.css('ul[data-facet="year"] li')) == 2

@@ -33,14 +33,8 @@ from crawler.archive.history import (
     version_diff,
 )
 from crawler.archive.run_story import describe_failure, describe_run
-from crawler.archive.search.facets import (
-    FacetCounts,
-    Filters,
-    facet_counts,
-    matching_keys,
-    newest_matches,
-)
-from crawler.archive.search.fts import QueryError, search
+from crawler.archive.search.facets import FacetCounts, Filters, facet_counts
+from crawler.archive.search.fts import QueryError, search_results
 from crawler.archive.snapshots import snapshot_fetch
 from crawler.datasette.guard import run_trusted
 
@@ -133,18 +127,8 @@ def _facet_links(q: str, filters: Filters, counts: FacetCounts) -> dict:
 
 
 def _search_page(db: Database, q: str, filters: Filters, size: int) -> dict:
-    hits = search(
-        db, q, limit=MAX_PAGE_SIZE if filters.narrows_search() else size, **filters.search_kwargs()
-    )
-    if filters.narrows_search():
-        keep = matching_keys(db, q, filters)
-        hits = [h for h in hits if h.key in keep][:size]
-        if len(hits) < min(size, len(keep)):
-            # the best of the broader search missed some: the others follow, newest first
-            seen = {h.key for h in hits}
-            hits += newest_matches(db, q, filters, seen, size - len(hits))
-    counts = facet_counts(db, q, filters)
-    return {"hits": hits[:size], "counts": counts}
+    found = search_results(db, q, limit=size, **filters.search_kwargs())
+    return {"hits": found.hits, "counts": facet_counts(db, q, filters, total=found.total)}
 
 
 async def search_view(datasette, request):
@@ -154,7 +138,15 @@ async def search_view(datasette, request):
         size = min(MAX_PAGE_SIZE, max(1, int(request.args.get("size") or PAGE_SIZE)))
     except ValueError:
         size = PAGE_SIZE
-    context = {"q": q, "filters": filters, "error": None, "hits": [], "total": None, "facets": {}}
+    context = {
+        "q": q,
+        "filters": filters,
+        "error": None,
+        "hits": [],
+        "total": None,
+        "facets": {},
+        "facets_counted": None,
+    }
     if q:
         try:
             found = await _read(datasette, lambda db: _search_page(db, q, filters, size))
@@ -173,6 +165,7 @@ async def search_view(datasette, request):
                 for h in found["hits"]
             ]
             context["total"] = found["counts"].total
+            context["facets_counted"] = found["counts"].counted
             if size < MAX_PAGE_SIZE and context["total"] > size:
                 context["more_size"] = min(MAX_PAGE_SIZE, size * 5)
                 args = {

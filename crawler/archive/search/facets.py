@@ -1,35 +1,34 @@
 """How many articles a search matches, in total and by facet (year, month, channel, source, editor,
 paper date, paper page), for the reading room's search page.
 
-The query is translated by crawler.archive.search.fts.parse_query and the filters mean what they
-mean to crawler.archive.search.fts.search (dates: the first characters of published_at; source: part
-of the 来源 name; editor: one name exactly; channel: the id), plus the print edition's date and
-page, which search() does not filter on, and a source named whole (a facet's value).
+The query and its filters mean what they mean to crawler.archive.search.fts.search_results
+(`matching`): the total is the search's own exact count. The facets count the matches too,
+but at most the FACET_LIMIT most recently archived of them: counting a word found in most of
+a million articles by facet means reading each of those articles, seconds of work on every
+search page, where the FACET_LIMIT newest take a tenth of a second. `FacetCounts.counted`
+says how many matches the facets count, so a page can say when they are not all of them.
 """
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from crawler.archive.search.fts import Hit, QueryError, make_snippet, parse_query
+from crawler.archive.search.fts import QueryError, match_count, matching, newest_matches
 
-# The articles the search index matches (rowid = articles.doc_id).
-MATCH_CLAUSE = "a.doc_id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
 # How many values of one facet are listed, most frequent first.
 FACET_SIZE = 30
-
-# facet name -> (SQL of its value over `a`, extra FROM for list columns)
-FACETS = {
-    "year": ("substr(a.published_at, 1, 4)", ""),
-    "month": ("substr(a.published_at, 1, 7)", ""),
-    "channel": ("a.channel_id", ""),
-    "source": ("a.source", ""),
-    "editor": ("e.value", ", json_each(a.editors) e"),
-    "paper_date": ("json_extract(a.print_edition, '$.date')", ""),
-    "paper_page": ("json_extract(a.print_edition, '$.page')", ""),
-}
+# The most matches the facets count, the most recently archived first.
+FACET_LIMIT = 10_000
+FACETS = ("year", "month", "channel", "source", "editor", "paper_date", "paper_page")
+# What each match is counted by: its publication date, channel, source, editors and print line.
+_FACET_COLUMNS = (
+    "a.published_at, a.channel_id, a.source, a.editors, "
+    "json_extract(a.print_edition, '$.date'), json_extract(a.print_edition, '$.page')"
+)
 
 
 @dataclass
@@ -45,101 +44,65 @@ class Filters:
     exact_source: bool = False
 
     def search_kwargs(self) -> dict:
-        """The filters search() itself applies."""
-        names = ("since", "until", "source", "editor", "channel")
-        return {n: getattr(self, n) for n in names if getattr(self, n)}
-
-    def narrows_search(self) -> bool:
-        """Whether these filters keep fewer articles than search() given search_kwargs()."""
-        return bool(self.paper_date or self.paper_page or (self.source and self.exact_source))
+        """These filters as the keyword arguments of search_results (and `matching`)."""
+        names = ("since", "until", "source", "editor", "channel", "paper_date", "paper_page")
+        kwargs = {n: getattr(self, n) for n in names if getattr(self, n)}
+        if self.source and self.exact_source:
+            kwargs["whole_source"] = True
+        return kwargs
 
 
 @dataclass
 class FacetCounts:
-    total: int
+    total: int  # every match, exactly
+    counted: int  # the matches the facets count: all, or the FACET_LIMIT newest archived
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
-def _where(query: str, filters: Filters) -> tuple[str, list]:
-    expr, _ = parse_query(query)
-    where, params = [MATCH_CLAUSE], [expr]
-    for value, op in ((filters.since, ">="), (filters.until, "<=")):
-        if value:
-            where.append(f"substr(a.published_at, 1, {len(value)}) {op} ?")
-            params.append(value)
-    if filters.source:
-        where.append("a.source = ?" if filters.exact_source else "instr(a.source, ?) > 0")
-        params.append(filters.source)
-    if filters.editor:
-        where.append("EXISTS (SELECT 1 FROM json_each(a.editors) WHERE json_each.value = ?)")
-        params.append(filters.editor)
-    if filters.channel:
-        where.append("a.channel_id = ?")
-        params.append(str(filters.channel))
-    if filters.paper_date:
-        where.append("json_extract(a.print_edition, '$.date') = ?")
-        params.append(filters.paper_date)
-    if filters.paper_page:
-        where.append("json_extract(a.print_edition, '$.page') = ?")
-        params.append(filters.paper_page)
-    return " AND ".join(where), params
+def _values(row: tuple) -> dict[str, list]:
+    """The facet values of one match (empty ones are not values)."""
+    published, channel, source, editors, paper_date, paper_page = row
+    names = json.loads(editors) if editors and editors != "[]" else []
+    return {
+        "year": [published[:4]] if published else [],
+        "month": [published[:7]] if published else [],
+        "channel": [channel],
+        "source": [source],
+        "editor": names if isinstance(names, list) else [],
+        "paper_date": [paper_date],
+        "paper_page": [paper_page],
+    }
 
 
-def facet_counts(db: Database, query: str, filters: Filters | None = None) -> FacetCounts:
-    """The number of articles matching `query` under `filters`, and their facets.
+def facet_counts(
+    db: Database,
+    query: str,
+    filters: Filters | None = None,
+    *,
+    total: int | None = None,
+    limit: int | None = None,
+) -> FacetCounts:
+    """The number of articles matching `query` under `filters`, and the facets of (at most)
+    the `limit` (FACET_LIMIT) most recently archived of them. `total`: the search's own
+    count, when the caller has it already.
 
     Raises QueryError for a query that cannot be run.
     """
-    where, params = _where(query, filters or Filters())
-    (total,) = db.execute(f"SELECT count(*) FROM articles a WHERE {where}", params).fetchone()
-    counts = FacetCounts(total)
-    for name, (value, extra) in FACETS.items():
-        rows = db.execute(
-            f"SELECT {value} AS v, count(*) AS n FROM articles a{extra} "
-            f"WHERE {where} AND v IS NOT NULL AND v != '' "
-            "GROUP BY v ORDER BY n DESC, v DESC LIMIT ?",
-            [*params, FACET_SIZE],
-        ).fetchall()
-        counts.facets[name] = [(str(v), n) for v, n in rows]
-    return counts
+    limit = FACET_LIMIT if limit is None else limit
+    match = matching(db, query, **(filters or Filters()).search_kwargs())
+    rows = newest_matches(db, match, _FACET_COLUMNS, limit)
+    if total is None:
+        total = len(rows) if len(rows) < limit else match_count(db, match)
+    counters: dict[str, Counter] = {name: Counter() for name in FACETS}
+    for row in rows:
+        for name, values in _values(row).items():
+            counters[name].update(str(v) for v in values if v is not None and v != "")
+    facets = {
+        # most frequent first; among equals, the greater value first
+        name: sorted(counter.items(), key=lambda vn: (vn[1], vn[0]), reverse=True)[:FACET_SIZE]
+        for name, counter in counters.items()
+    }
+    return FacetCounts(total, len(rows), facets)
 
 
-def matching_keys(db: Database, query: str, filters: Filters) -> set[str]:
-    """Keys of every article matching `query` under `filters` (for the filters search() does
-    not apply: print edition, exact source)."""
-    where, params = _where(query, filters)
-    return {r[0] for r in db.execute(f"SELECT a.key FROM articles a WHERE {where}", params)}
-
-
-def newest_matches(
-    db: Database, query: str, filters: Filters, exclude: set[str], limit: int
-) -> list[Hit]:
-    """Up to `limit` articles matching `query` under `filters`, other than `exclude`, newest
-    first, unranked, with snippets made as search() makes them: what follows search()'s ranked
-    hits when filters it does not apply left too few of them."""
-    where, params = _where(query, filters)
-    _, needles = parse_query(query)
-    hits = []
-    rows = db.execute(
-        "SELECT a.key, a.title, a.url, a.published_at, a.source, a.channel_id, a.body_text "
-        f"FROM articles a WHERE {where} ORDER BY a.published_at DESC, a.doc_id DESC",
-        params,
-    )
-    for key, title, url, published_at, source, channel_id, body in rows:
-        if key in exclude:
-            continue
-        snippet, spans = make_snippet(title or "", body or "", needles)
-        hits.append(Hit(key, title, url, published_at, source, channel_id, None, snippet, spans))
-        if len(hits) == limit:
-            break
-    return hits
-
-
-__all__ = [
-    "FacetCounts",
-    "Filters",
-    "QueryError",
-    "facet_counts",
-    "matching_keys",
-    "newest_matches",
-]
+__all__ = ["FACET_LIMIT", "FacetCounts", "Filters", "QueryError", "facet_counts"]

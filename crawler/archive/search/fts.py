@@ -53,7 +53,18 @@ from crawler.archive.search.tags import (
     tags,
 )
 
-__all__ = ["Hit", "QueryError", "Results", "parse_query", "search", "search_results"]
+__all__ = [
+    "Hit",
+    "Match",
+    "QueryError",
+    "Results",
+    "match_count",
+    "matching",
+    "newest_matches",
+    "parse_query",
+    "search",
+    "search_results",
+]
 
 RANK_WINDOW = 2000
 # FTS5's bm25 reads every match of every word of the query before it ranks anything (to
@@ -161,30 +172,61 @@ def search(db: Database, query: str, **options) -> list[Hit]:
     return search_results(db, query, **options).hits
 
 
-def search_results(
+def search_results(db: Database, query: str, *, limit: int = 20, **filters) -> Results:
+    """Articles matching `query`, best first, with a snippet around the first match, and the
+    exact number of articles that match.
+
+    `filters`: those of `matching`. Raises QueryError for a query that cannot be run.
+    """
+    if limit < 1:
+        raise QueryError("limit must be at least 1")
+    match = matching(db, query, **filters)
+    expr, where, params = match.expr, match.where, match.params
+    with _bounded(db), _query_errors():
+        ids = _window(db, expr, where, params, RANK_WINDOW)
+        total = _total(db, expr, where, params, ids)
+        rows = _ranked(db, match.parsed, expr, ids, total, limit, where) if ids else []
+    hits = []
+    for key, title, url, published_at, src, channel_id, body, score in rows:
+        snippet, spans = make_snippet(title or "", body or "", match.parsed.needles)
+        hits.append(Hit(key, title, url, published_at, src, channel_id, score, snippet, spans))
+    return Results(total, hits)
+
+
+@dataclass(frozen=True)
+class Match:
+    """The articles a query and its filters select: an FTS5 expression (the filters the index
+    answers exactly among its terms) and SQL conditions over `articles a` for the others."""
+
+    parsed: Parsed
+    expr: str
+    where: list[str]
+    params: list
+
+
+def matching(
     db: Database,
     query: str,
     *,
     since: str | None = None,
     until: str | None = None,
     source: str | None = None,
+    whole_source: bool = False,
     editor: str | None = None,
     channel: str | None = None,
     paper_date: str | None = None,
     paper_page: str | int | None = None,
-    limit: int = 20,
-) -> Results:
-    """Articles matching `query`, best first, with a snippet around the first match, and the
-    exact number of articles that match.
+) -> Match:
+    """What `query` under the filters matches, for search_results, match_count and
+    newest_matches.
 
     since/until: publication dates (YYYY-MM-DD, YYYY-MM or YYYY, inclusive); source: part of
-    the 来源 name; editor: one of the editors, exactly; channel: the channel id; paper_date
-    and paper_page: the print edition's date and page (crawler.archive.filters). Raises
-    QueryError for a query that cannot be run.
+    the 来源 name, or the whole name with `whole_source` (a facet's value); editor: one of the
+    editors, exactly; channel: the channel id; paper_date and paper_page: the print edition's
+    date and page (crawler.archive.filters). Raises QueryError for a query that cannot be run
+    or a filter value that is not one.
     """
     parsed = parse(query)
-    if limit < 1:
-        raise QueryError("limit must be at least 1")
     try:  # one meaning of every filter value (crawler.archive.filters), checked the same way
         since, until = (date_bound(v) if v else v for v in (since, until))
         source, editor, channel = (
@@ -195,17 +237,29 @@ def search_results(
     except FilterError as e:
         raise QueryError(str(e)) from None
     expr, where, params = _filtered(db, parsed.expr, since, until, source, editor, channel)
+    if source and whole_source:  # the index finds the name inside others too
+        where, params = [*where, "a.source = ?"], [*params, source]
     if paper != "1":  # the print edition's date and page: conditions on the article row
         where, params = [*where, paper], [*params, *paper_params]
+    return Match(parsed, expr, where, params)
+
+
+def match_count(db: Database, match: Match) -> int:
+    """The exact number of articles `match` selects."""
     with _bounded(db), _query_errors():
-        ids = _window(db, expr, where, params, RANK_WINDOW)
-        total = _total(db, expr, where, params, ids)
-        rows = _ranked(db, parsed, expr, ids, total, limit, where) if ids else []
-    hits = []
-    for key, title, url, published_at, src, channel_id, body, score in rows:
-        snippet, spans = make_snippet(title or "", body or "", parsed.needles)
-        hits.append(Hit(key, title, url, published_at, src, channel_id, score, snippet, spans))
-    return Results(total, hits)
+        return _count(db, match.expr, match.where, match.params)
+
+
+def newest_matches(db: Database, match: Match, columns: str, limit: int) -> list[tuple]:
+    """`columns` (SQL over `articles a`) of the `limit` most recently archived articles
+    `match` selects, newest first: a pass in index order, no ranking."""
+    where = "".join(f" AND {w}" for w in match.where)
+    with _bounded(db), _query_errors():
+        return db.execute(
+            f"SELECT {columns} FROM articles_fts JOIN articles a ON a.doc_id = articles_fts.rowid "
+            f"WHERE articles_fts MATCH ?{where} ORDER BY articles_fts.rowid DESC LIMIT ?",
+            [match.expr, *match.params, limit],
+        ).fetchall()
 
 
 _CJK_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
@@ -325,6 +379,10 @@ def _total(db: Database, expr: str, where: Sequence[str], params: Sequence, ids:
         more = _window(db, expr, where, params, rest, before=ids[-1])
         if len(more) < rest:
             return len(ids) + len(more)
+    return _count(db, expr, where, params)
+
+
+def _count(db: Database, expr: str, where: Sequence[str], params: Sequence) -> int:
     if where:
         return db.execute(
             "SELECT count(*) FROM articles_fts "
