@@ -112,6 +112,32 @@ def test_the_instant_migration_rewrites_plus_zero_as_z(tmp_path):
     db.close()
 
 
+def test_the_browsing_view_gains_the_index_rowid_and_search_uses_it(tmp_path):
+    from sqlite_utils import Database
+
+    from crawler.archive.schema import MIGRATIONS
+    from crawler.datasette.plugin import SEARCH_CLAUSE, cpc_fts
+
+    path = tmp_path / "old.db"
+    db = Database(path)
+    MIGRATIONS.apply(db, stop_before="015_article_list_doc_id")
+    assert "doc_id" not in db["article_list"].columns_dict
+    db.close()
+    db = open_archive(path)
+    assert "doc_id" in db["article_list"].columns_dict
+    db.conn.create_function("cpc_fts", 1, cpc_fts)
+    db.execute(
+        "INSERT INTO articles (key, doc_id, url, title, first_seen, last_seen) "
+        "VALUES ('people:1', 7, 'http://x/', '改革开放', '2024-08-07Z', '2024-08-07Z')"
+    )
+    db.execute("INSERT INTO articles_fts (rowid, title, body) VALUES (7, '改革 革开 开放', '')")
+    found = db.execute(
+        f"SELECT key FROM article_list WHERE {SEARCH_CLAUSE}", {"cpc_search": "改革"}
+    ).fetchall()
+    assert found == [("people:1",)]
+    db.close()
+
+
 def test_create_refuses_another_programs_sqlite_file_untouched(tmp_path):
     from crawler.archive.db import open_or_create_archive
 

@@ -14,6 +14,8 @@ import crawler.datasette.room as room_plugin
 
 METADATA = Path(__file__).with_name("metadata.yml")
 TEMPLATES = Path(__file__).with_name("templates")
+# The longest one SQL statement of a page may run (Datasette stops it with "SQL Interrupted").
+SQL_TIME_LIMIT_MS = 5000
 PLUGINS = {
     "cpc_archive_search": search_plugin,
     "cpc_archive_guard": guard_plugin,
@@ -69,5 +71,11 @@ def make_datasette(db_path: str | Path, *, sql: bool = False, live: bool = False
             # the whole file, hidden tables included, is not for download
             "allow_download": False,
             "default_allow_sql": sql,
+            # Datasette's table pages of a search matching most of a million articles read
+            # each match once (1-2 s); its default limit, 1 s, is meant for public instances.
+            "sql_time_limit_ms": SQL_TIME_LIMIT_MS,
+            # The facets worth having are declared (metadata.yml); suggesting others tries
+            # every column of the table on every page.
+            "suggest_facets": False,
         },
     )
