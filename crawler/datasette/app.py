@@ -71,8 +71,8 @@ def make_datasette(db_path: str | Path, *, sql: bool = False, live: bool = False
             # the whole file, hidden tables included, is not for download
             "allow_download": False,
             "default_allow_sql": sql,
-            # Datasette's table pages of a search matching most of a million articles read
-            # each match once (1-2 s); its default limit, 1 s, is meant for public instances.
+            # A table page of a search matching most of a large archive reads each match
+            # once, which can outlast Datasette's default (1 s, meant for public instances).
             "sql_time_limit_ms": SQL_TIME_LIMIT_MS,
             # The facets worth having are declared (metadata.yml); suggesting others tries
             # every column of the table on every page.
