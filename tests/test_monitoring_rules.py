@@ -226,6 +226,18 @@ def test_a_channel_never_archived_counts_from_the_first_crawl(db):
     assert not later.passed and "channel 64387" in later.message
 
 
+def test_a_channels_newest_article_is_read_from_an_index_not_from_every_article(db):
+    # At a million articles a scan of one channel's rows took seconds, once per channel listed.
+    plan = " ".join(
+        row[-1]
+        for row in db.execute(
+            "EXPLAIN QUERY PLAN SELECT max(first_seen) FROM articles WHERE channel_id = ?",
+            ["64094"],
+        )
+    )
+    assert "COVERING INDEX idx_articles_channel_id_first_seen" in plan, plan
+
+
 # --- new articles -----------------------------------------------------------------------------
 
 
