@@ -74,3 +74,15 @@ def test_gone_pages_are_settled_transient_failures_are_not(db):
     assert not crawl_state.settled(db, slow)
     assert not crawl_state.settled(db, err)
     assert not crawl_state.settled(db, "http://cpc.people.com.cn/never-seen.html")
+
+
+def test_whether_a_url_is_settled_is_read_from_an_index(db):
+    # Asked for every new link of every crawl: a scan of the failures table, which grows
+    # every run, would make each answer slower than the last.
+    plan = " ".join(
+        row[-1]
+        for row in db.execute(
+            "EXPLAIN QUERY PLAN SELECT kind FROM failures WHERE url = ?", ["http://a/"]
+        )
+    )
+    assert "USING INDEX idx_failures_url" in plan, plan

@@ -470,6 +470,14 @@ def _articles_channel_first_seen(db: Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_articles_channel_id")
 
 
+@MIGRATIONS(name="017_failures_url")
+def _failures_url(db: Database) -> None:
+    # Whether a URL failed for good (crawler.archive.crawl_state.settled) is asked for every
+    # new link a crawl finds, and by the distributed archiver for every failed URL it
+    # publishes: without an index each answer read the whole table, which grows every run.
+    db["failures"].create_index(["url"], if_not_exists=True)
+
+
 def apply_migrations(db: Database) -> None:
     MIGRATIONS.apply(db)
 
