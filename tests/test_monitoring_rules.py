@@ -238,6 +238,15 @@ def test_a_channels_newest_article_is_read_from_an_index_not_from_every_article(
     assert "COVERING INDEX idx_articles_channel_id_first_seen" in plan, plan
 
 
+def test_a_runs_failures_are_read_from_an_index_not_from_every_failure(db):
+    for sql in (
+        "SELECT kind, count(*) FROM failures WHERE run_id = 7 GROUP BY kind",
+        "SELECT url FROM failures WHERE run_id = 7 AND kind = 'unknown'",
+    ):
+        plan = " ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "INDEX idx_failures_run_id_kind (run_id=?" in plan, plan
+
+
 # --- new articles -----------------------------------------------------------------------------
 
 

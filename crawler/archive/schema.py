@@ -478,6 +478,13 @@ def _failures_url(db: Database) -> None:
     db["failures"].create_index(["url"], if_not_exists=True)
 
 
+@MIGRATIONS(name="018_failures_run_id")
+def _failures_run_id(db: Database) -> None:
+    # The monitors count each run's failures by kind when the run ends
+    # (crawler.monitoring.metrics): a read of the run's rows, not of every failure ever kept.
+    db["failures"].create_index(["run_id", "kind"], if_not_exists=True)
+
+
 def apply_migrations(db: Database) -> None:
     MIGRATIONS.apply(db)
 
