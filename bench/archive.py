@@ -207,14 +207,9 @@ INDEX_VARIANTS = {
 
 def index_variants(db, path: Path) -> dict[str, int]:
     """Bytes of the archive's index rebuilt, merged and vacuumed with other FTS5 options."""
-    from crawler.archive.search.fts import _index_values
+    from crawler.archive.search.fts import INDEXED, _index_values
 
-    rows = [
-        (doc, *_index_values(title or "", body or "", source, published, channel))
-        for doc, title, body, source, published, channel in db.execute(
-            "SELECT doc_id, title, body_text, source, published_at, channel_id FROM articles"
-        )
-    ]
+    rows = [_index_values(row) for row in db.execute(f"SELECT {INDEXED} FROM articles")]
     out = {}
     for name, options in INDEX_VARIANTS.items():
         path.unlink(missing_ok=True)
@@ -525,7 +520,7 @@ def _insert_articles(db, doc_ids, rng, pool, segmented, titles) -> None:
                 title_tokens,
                 " ".join(segmented[i] for i in picks),
                 source_tokens(source),
-                tags(published, channel),
+                tags(published, channel, source),
             )
         )
     db.conn.executemany(

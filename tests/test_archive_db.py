@@ -138,6 +138,48 @@ def test_the_browsing_view_gains_the_index_rowid_and_search_uses_it(tmp_path):
     db.close()
 
 
+def test_the_index_is_rebuilt_with_editor_print_and_source_words(tmp_path):
+    from sqlite_utils import Database
+
+    from crawler.archive.schema import MIGRATIONS
+    from crawler.archive.search.bigrams import segment
+    from crawler.archive.search.fts import search_results
+    from crawler.archive.search.tags import source_tokens, tags
+
+    path = tmp_path / "old.db"
+    db = Database(path)
+    MIGRATIONS.apply(db, stop_before="019_index_editor_print_source")
+    db["articles"].insert(
+        {
+            "key": "people:1",
+            "doc_id": 7,
+            "url": "http://x/",
+            "title": "改革开放",
+            "source": "人民日报",
+            "editors": '["赵六"]',
+            "print_edition": '{"paper": "人民日报", "date": "2024-08-07", "page": "04"}',
+            "first_seen": "2024-08-07T00:00:00Z",
+            "last_seen": "2024-08-07T00:00:00Z",
+        }
+    )
+    # indexed as before 019: words, source bigrams, date and channel tokens only
+    db.execute(
+        "INSERT INTO articles_fts (rowid, title, body, source, tags) VALUES (7, ?, '', ?, ?)",
+        [segment("改革开放"), source_tokens("人民日报"), tags(None, None)],
+    )
+    db.conn.commit()
+    db.close()
+    db = open_archive(path)
+    assert search_results(db, "改革").total == 1  # indexed again, not twice
+    for filters in (
+        {"editor": "赵六"},
+        {"paper_date": "2024-08-07", "paper_page": 4},
+        {"source": "人民日报", "whole_source": True},
+    ):
+        assert search_results(db, "改革", **filters).total == 1, filters
+    db.close()
+
+
 def test_create_refuses_another_programs_sqlite_file_untouched(tmp_path):
     from crawler.archive.db import open_or_create_archive
 

@@ -6,7 +6,7 @@ import pytest
 
 from crawler.archive.db import open_archive
 from crawler.archive.filters import FilterError, date_bound, filter_sql, filter_text
-from crawler.archive.search.fts import index_article, search
+from crawler.archive.search.fts import index_article, indexed_row, search
 from crawler.archive.selection import article_keys
 
 
@@ -46,7 +46,7 @@ def db():
                 "last_seen": "2024-09-02T00:00:00Z",
             }
         )
-        index_article(archive, doc, "改革", "", published_at=published)
+        index_article(archive, indexed_row(archive, key))
     return archive
 
 

@@ -10,6 +10,7 @@ from crawler.archive.search import fts as search_mod
 from crawler.archive.search.bigrams import segment
 from crawler.archive.search.fts import QueryError, parse_query, search
 from crawler.archive.store import store_fetches
+from crawler.records import PrintEdition
 from tests.archive_helpers import fetch, page, record
 
 BASE = "http://cpc.people.com.cn/n1/2024/{mmdd}/c{ch}-{cid}.html"
@@ -125,6 +126,48 @@ def test_index_follows_a_changed_article(db):
     add(db, run, 1, "全国各级工会深入学习", ["工会组织团结引领广大职工。"])
     assert search(db, "妇联") == []
     assert keys(search(db, "工会")) == ["people:1"]
+
+
+def add_print_article(db, editors: list[str]) -> str:
+    url = BASE.format(mmdd="0807", ch="64094", cid=4)
+    rec = record(url, content_id="4", title="改革再出发", paragraphs=["改革再出发的故事。"])
+    rec.source, rec.editors = "人民网－人民日报", editors
+    rec.print_edition = PrintEdition("人民日报", "2024-08-07", "04")
+    store_fetches(db, start_run(db, "test"), [fetch(url, body=page(rec.title, "4"))], rec)
+    return "people:4"
+
+
+@pytest.mark.parametrize(
+    ("filters", "found"),
+    [
+        ({"editor": "赵六"}, True),
+        ({"editor": "赵"}, False),  # one of the names, exactly
+        ({"paper_date": "2024-08-07"}, True),
+        ({"paper_date": "2024-08-08"}, False),
+        ({"paper_page": "4"}, True),  # one page, however it is written
+        ({"paper_page": "04"}, True),
+        ({"paper_page": 5}, False),
+        ({"source": "人民网－人民日报", "whole_source": True}, True),
+        ({"source": "人民日报", "whole_source": True}, False),  # the whole name only
+        ({"source": "人民日报"}, True),  # a part of it
+    ],
+)
+def test_editor_print_and_whole_source_filters_are_words_of_the_index(db, filters, found):
+    key = add_print_article(db, ["赵六", "张三"])
+    assert search_mod.matching(db, "改革", **filters).where == []  # no article row read
+    assert keys(search(db, "改革", **filters)) == ([key] if found else [])
+
+
+def test_the_index_follows_a_change_of_editors(db):
+    key = add_print_article(db, ["赵六"])
+    add_print_article(db, ["李四"])  # the same article, edited
+    assert search(db, "改革", editor="赵六") == []
+    assert keys(search(db, "改革", editor="李四")) == [key]
+
+
+def test_a_paper_page_that_is_not_a_number_is_refused(db):
+    with pytest.raises(QueryError, match="not a page number"):
+        search(db, "改革", paper_page="A4")
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from crawler.archive.compress import BodyCorrupt, maybe_train
 from crawler.archive.db import write_transaction
 from crawler.archive.instants import utc_now
 from crawler.archive.runs import add_counts, finish_run, start_run
-from crawler.archive.search.fts import unindex_article
+from crawler.archive.search.fts import INDEXED, unindex_article
 from crawler.archive.snapshots import snapshot_fetch
 from crawler.archive.store import record_failure, store_fetches
 from crawler.archive.verdict import NOT_REJUDGEABLE, ArticleParser
@@ -122,12 +122,10 @@ def _reparse_articles(
     with write_transaction(db):
         groups = _groups(db, f"p.article_key IN ({marks})", keys)
         # A contentless index forgets its text: the exact values indexed take the row out.
-        for doc_id, title, body, source, published_at, channel_id in db.execute(
-            "SELECT doc_id, title, body_text, source, published_at, channel_id FROM articles "
-            f"WHERE key IN ({marks})",
-            keys,
+        for row in db.execute(
+            f"SELECT {INDEXED} FROM articles WHERE key IN ({marks})", keys
         ).fetchall():
-            unindex_article(db, doc_id, title or "", body or "", source, published_at, channel_id)
+            unindex_article(db, row)
         for table, column in (
             ("versions", "article_key"),
             ("article_urls", "article_key"),

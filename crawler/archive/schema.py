@@ -328,10 +328,12 @@ def _text_once_filter_index(db: Database) -> None:
     db.execute(
         "INSERT INTO articles_fts(articles_fts, rank) VALUES ('rank', 'bm25(1.0, 4.0, 0.0, 0.0)')"
     )
-    for doc_id, title, body, source, published_at, channel_id in db.execute(
-        "SELECT doc_id, title, body_text, source, published_at, channel_id FROM articles"
+    # the index_article of its day; 019 indexes every article again with today's
+    for row in db.execute(
+        "SELECT doc_id, title, body_text, source, published_at, channel_id, editors, NULL "
+        "FROM articles"
     ):
-        index_article(db, doc_id, title or "", body or "", source, published_at, channel_id)
+        index_article(db, row)
     db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
 
 
@@ -483,6 +485,19 @@ def _failures_run_id(db: Database) -> None:
     # The monitors count each run's failures by kind when the run ends
     # (crawler.monitoring.metrics): a read of the run's rows, not of every failure ever kept.
     db["failures"].create_index(["run_id", "kind"], if_not_exists=True)
+
+
+@MIGRATIONS(name="019_index_editor_print_source")
+def _index_editor_print_source(db: Database) -> None:
+    # Editors, the print edition's date and page and the whole 来源 name become index tokens
+    # (crawler.archive.search.tags), so those filters stop reading every match's row. A
+    # contentless index cannot change an entry in place: every article is indexed again.
+    from crawler.archive.search.fts import INDEXED, index_article
+
+    db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')")
+    for row in db.execute(f"SELECT {INDEXED} FROM articles ORDER BY doc_id"):
+        index_article(db, row)
+    db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
 
 
 def apply_migrations(db: Database) -> None:

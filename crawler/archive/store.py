@@ -34,7 +34,7 @@ from crawler.archive.instants import stored_instant, utc_now
 from crawler.archive.runs import add_counts
 from crawler.archive.same_as import link_same_as
 from crawler.archive.schema import ARTICLE_JSON_COLUMNS
-from crawler.archive.search.fts import index_article, unindex_article
+from crawler.archive.search.fts import index_article, indexed_row, unindex_article
 from crawler.archive.snapshots import insert_snapshot
 from crawler.archive.verdict import (
     ArticleParser,
@@ -257,8 +257,7 @@ def _save_record(
     text_sha = sha256(record.body_text.encode())
     body_sha = sha256(first.body)
     row = db.execute(
-        "SELECT doc_id, content_sha256, version, removed_at, last_seen, title, body_text, "
-        "source, published_at, channel_id FROM articles WHERE key = ?",
+        "SELECT doc_id, content_sha256, version, removed_at, last_seen FROM articles WHERE key = ?",
         [key],
     ).fetchone()
     # Record fields the schema has no column for yet (a parser newer than the archive) stay
@@ -282,7 +281,7 @@ def _save_record(
         db["articles"].insert(values)
         fields = current_fields(data, {k: data[k] for k in data if k in columns})
         _add_version(db, key, 1, content_sha, body_sha, fields, snapshot_id, record, at)
-        _index(db, doc_id, record)
+        index_article(db, indexed_row(db, key))
         return StoreOutcome("new", key, [snapshot_id], version=1)
     doc_id, old_sha, version, removed_at, last_seen = row[:5]
     if at < last_seen:
@@ -309,25 +308,12 @@ def _save_record(
     materialize(db, key, version)
     version += 1
     values.update(version=version)
+    unindex_article(db, indexed_row(db, key))  # what the index holds: the row before the change
     db["articles"].update(key, values)
     fields = current_fields(data, {k: data[k] for k in data if k in columns})
     _add_version(db, key, version, content_sha, body_sha, fields, snapshot_id, record, at)
-    title, body, source, published_at, channel_id = row[5:]
-    unindex_article(db, doc_id, title or "", body or "", source, published_at, channel_id)
-    _index(db, doc_id, record)
+    index_article(db, indexed_row(db, key))
     return StoreOutcome("changed", key, [snapshot_id], version=version)
-
-
-def _index(db: Database, doc_id: int, record: ArticleRecord) -> None:
-    index_article(
-        db,
-        doc_id,
-        record.title,
-        record.body_text,
-        record.source,
-        record.published_at,
-        record.channel_id,
-    )
 
 
 def _save_earlier(

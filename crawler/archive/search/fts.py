@@ -32,6 +32,7 @@ Snippets are cut from the stored text itself, never from the segmented index.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import sqlite3
 import time
@@ -40,7 +41,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from crawler.archive.filters import FilterError, date_bound, filter_sql, filter_text
+from crawler.archive.filters import FilterError, date_bound, filter_text
 from crawler.archive.search.bigrams import normalize, segment
 from crawler.archive.search.query import Parsed, QueryError, fts_phrase, parse
 from crawler.archive.search.rank import ScoredTerm, idf, score_window
@@ -48,9 +49,13 @@ from crawler.archive.search.tags import (
     TAG,
     channel_token,
     date_cover,
+    editor_token,
+    paper_date_token,
+    paper_page_token,
     source_query,
     source_tokens,
     tags,
+    whole_source_token,
 )
 
 __all__ = [
@@ -119,42 +124,44 @@ class Results:
 
 # --- keeping the index in sync (called by crawler.archive.store inside its transaction) ---
 
+# The articles columns an article's index entry is made from, in the order index_article and
+# unindex_article take them: a contentless index forgets its text, so taking an entry out
+# means replaying the row it was made from.
+INDEXED = "doc_id, title, body_text, source, published_at, channel_id, editors, print_edition"
 
-def _index_values(
-    title: str, body: str, source: str | None, published_at: str | None, channel_id: str | None
-) -> list[str]:
-    return [segment(title), segment(body), source_tokens(source), tags(published_at, channel_id)]
+
+def indexed_row(db: Database, key: str) -> tuple | None:
+    """The INDEXED columns of article `key`, None when there is no such article."""
+    return db.execute(f"SELECT {INDEXED} FROM articles WHERE key = ?", [key]).fetchone()
 
 
-def index_article(
-    db: Database,
-    doc_id: int,
-    title: str,
-    body: str,
-    source: str | None = None,
-    published_at: str | None = None,
-    channel_id: str | None = None,
-) -> None:
+def _index_values(row: Sequence) -> list:
+    doc_id, title, body, source, published_at, channel_id, editors, print_edition = row
+    names = json.loads(editors) if editors else []  # JSON as the articles row holds them
+    paper = json.loads(print_edition) if print_edition else {}
+    return [
+        doc_id,
+        segment(title or ""),
+        segment(body or ""),
+        source_tokens(source),
+        tags(published_at, channel_id, source, names, paper.get("date"), paper.get("page")),
+    ]
+
+
+def index_article(db: Database, row: Sequence) -> None:
+    """Index an article from its INDEXED columns."""
     db.execute(
         "INSERT INTO articles_fts (rowid, title, body, source, tags) VALUES (?, ?, ?, ?, ?)",
-        [doc_id, *_index_values(title, body, source, published_at, channel_id)],
+        _index_values(row),
     )
 
 
-def unindex_article(
-    db: Database,
-    doc_id: int,
-    title: str,
-    body: str,
-    source: str | None = None,
-    published_at: str | None = None,
-    channel_id: str | None = None,
-) -> None:
-    # A contentless table forgets its text: deleting a row means replaying the exact tokens.
+def unindex_article(db: Database, row: Sequence) -> None:
+    """Take out the entry index_article made from these INDEXED columns."""
     db.execute(
         "INSERT INTO articles_fts (articles_fts, rowid, title, body, source, tags) "
         "VALUES ('delete', ?, ?, ?, ?, ?)",
-        [doc_id, *_index_values(title, body, source, published_at, channel_id)],
+        _index_values(row),
     )
 
 
@@ -233,14 +240,23 @@ def matching(
             filter_text(str(v), name) if v else v
             for v, name in ((source, "source"), (editor, "editor"), (channel, "channel"))
         )
-        paper, paper_params = filter_sql(paper_date=paper_date, paper_page=paper_page)
+        paper_date = date_bound(paper_date) if paper_date else None
     except FilterError as e:
         raise QueryError(str(e)) from None
-    expr, where, params = _filtered(db, parsed.expr, since, until, source, editor, channel)
-    if source and whole_source:  # the index finds the name inside others too
-        where, params = [*where, "a.source = ?"], [*params, source]
-    if paper != "1":  # the print edition's date and page: conditions on the article row
-        where, params = [*where, paper], [*params, *paper_params]
+    if paper_page not in (None, "") and paper_page_token(paper_page) is None:
+        raise QueryError(f"paper page {paper_page!r} is not a page number")
+    expr, where, params = _filtered(
+        db,
+        parsed.expr,
+        since,
+        until,
+        source,
+        editor,
+        channel,
+        whole_source=whole_source,
+        paper_date=paper_date,
+        paper_page=paper_page,
+    )
     return Match(parsed, expr, where, params)
 
 
@@ -274,6 +290,10 @@ def _filtered(
     source: str | None,
     editor: str | None,
     channel: str | None,
+    *,
+    whole_source: bool = False,
+    paper_date: str | None = None,
+    paper_page: str | int | None = None,
 ) -> tuple[str, list[str], list]:
     """The query's expression with the filters the index answers ANDed in, and the SQL
     conditions (over `articles a`) for the ones it cannot answer exactly."""
@@ -288,7 +308,9 @@ def _filtered(
         ).fetchone()[0]
         tokens = date_cover(since, until, lo, hi)
         parts.append(" OR ".join(f'"{t}"' for t in tokens) if tokens else _NOTHING)
-    if source:
+    if source and whole_source:
+        parts.append(f'"{whole_source_token(source)}"')
+    elif source:
         if _CJK_ONLY.fullmatch(source):
             # a run of Chinese characters is a phrase of its bigrams: an exact substring test
             parts.append(source_query(source))
@@ -296,8 +318,11 @@ def _filtered(
             where.append("instr(a.source, ?) > 0")
             params.append(source)
     if editor:
-        where.append("EXISTS (SELECT 1 FROM json_each(a.editors) WHERE json_each.value = ?)")
-        params.append(editor)
+        parts.append(f'"{editor_token(editor)}"')
+    if paper_date:
+        parts.append(f'"{paper_date_token(paper_date)}"')
+    if paper_page not in (None, ""):
+        parts.append(f'"{paper_page_token(paper_page)}"')
     if channel:
         token = channel_token(str(channel))
         if token:

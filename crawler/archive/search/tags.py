@@ -1,11 +1,15 @@
-"""The filter tokens of the search index: publication date, channel and source as index words.
+"""The filter tokens of the search index: publication date, channel, source, editors and print
+edition as index words.
 
 A filter the index answers is one more term of the same FTS5 query, so a filtered search and
 its exact total cost what the words cost, whatever the archive's size; a filter checked row by
 row in `articles` costs a lookup per match. Each article carries `y2024 m202408 d20240807` for
 its publication date and `ch1001` for its channel; a date range becomes the fewest such tokens
 that cover it (whole years, then whole months, then days at its ends). The 来源 name is its
-bigrams, each marked as a source token.
+bigrams, each marked as a source token, and the whole name one token more. Each editor is a
+token, and so are the print edition's date and page number (`pp4`). Names and dates are
+written as the hex of their UTF-8 (`ed` + hex), which the tokenizer keeps whole and which
+equals another's only when the two are equal.
 
 Every such token starts with a private-use character (TAG, SOURCE) that segmented text never
 holds and a query never produces: words are then found with no column filter (which makes
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from crawler.archive.search.bigrams import segment
@@ -33,7 +38,39 @@ def channel_token(channel_id: str | None) -> str | None:
     return f"{TAG}ch{channel_id}" if channel_id and _CHANNEL.fullmatch(channel_id) else None
 
 
-def tags(published_at: str | None, channel_id: str | None) -> str:
+def editor_token(name: str) -> str:
+    """The index word for one editor's name, exactly."""
+    return f"{TAG}ed{name.encode('utf-8').hex()}"
+
+
+def whole_source_token(source: str) -> str:
+    """The index word for a 来源 name as a whole (a facet's value), exactly."""
+    return f"{TAG}sw{source.encode('utf-8').hex()}"
+
+
+def paper_date_token(day: str) -> str:
+    """The index word for a print edition's date as written (YYYY-MM-DD), exactly."""
+    return f"{TAG}pd{day.encode('utf-8').hex()}"
+
+
+def paper_page_token(page: str | int) -> str | None:
+    """The index word for a print page number ("4" and "04" are one page); None for a value
+    that is not a number."""
+    try:
+        return f"{TAG}pp{int(page)}"
+    except (TypeError, ValueError):
+        return None
+
+
+def tags(
+    published_at: str | None,
+    channel_id: str | None,
+    source: str | None = None,
+    editors: Sequence[str] = (),
+    paper_date: str | None = None,
+    paper_page: str | int | None = None,
+) -> str:
+    """An article's filter tokens, from the values of its articles row."""
     out = []
     m = _ISO_DAY.match(published_at or "")
     if m:
@@ -42,6 +79,14 @@ def tags(published_at: str | None, channel_id: str | None) -> str:
     token = channel_token(channel_id)
     if token:
         out.append(token)
+    if source:
+        out.append(whole_source_token(source))
+    out += [editor_token(name) for name in dict.fromkeys(editors) if name]
+    if paper_date:
+        out.append(paper_date_token(paper_date))
+    page = paper_page_token(paper_page) if paper_page not in (None, "") else None
+    if page:
+        out.append(page)
     return " ".join(out)
 
 
