@@ -495,9 +495,15 @@ def _index_editor_print_source(db: Database) -> None:
     from crawler.archive.search.fts import INDEXED, index_article
 
     db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')")
+    # One merge at the end instead of merging segments while every article is written again
+    # (what bench/archive.py does to build its archives); then FTS5's own settings again.
+    db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', 0)")
+    db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('crisismerge', 64)")
     for row in db.execute(f"SELECT {INDEXED} FROM articles ORDER BY doc_id"):
         index_article(db, row)
     db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+    db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', 4)")
+    db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('crisismerge', 16)")
 
 
 def apply_migrations(db: Database) -> None:
