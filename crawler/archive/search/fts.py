@@ -14,8 +14,9 @@ articles.doc_id. Queries are rewritten the same way (crawler.archive.search.quer
     title:改革       the word in the title only (body: in the body only)
     党               one character: matched wherever it stands (prefix search of its bigrams)
 
-The source, channel and date filters are tokens of the same index, so a filtered query is one
-FTS5 query and its total is counted by the index alone, exactly. Results are ranked by bm25
+The filters (dates, channel, source, editor, the print edition's date and page) are tokens of
+the same index, so a filtered query is one FTS5 query and its total is counted by the index
+alone, exactly. Results are ranked by bm25
 (title matches weigh 4x). A very common word can match most of the archive; ranking every
 match would cost time in proportion, so when a query matches more than `RANK_WINDOW` articles
 only the most recently archived `RANK_WINDOW` of them are ranked. A common phrase of several
