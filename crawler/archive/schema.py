@@ -328,7 +328,8 @@ def _text_once_filter_index(db: Database) -> None:
     db.execute(
         "INSERT INTO articles_fts(articles_fts, rank) VALUES ('rank', 'bm25(1.0, 4.0, 0.0, 0.0)')"
     )
-    # the index_article of its day; 019 indexes every article again with today's
+    # today's index_article, with no print edition yet (the column comes with 010); 019
+    # indexes every article again with it
     for row in db.execute(
         "SELECT doc_id, title, body_text, source, published_at, channel_id, editors, NULL "
         "FROM articles"

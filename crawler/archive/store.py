@@ -257,7 +257,7 @@ def _save_record(
     text_sha = sha256(record.body_text.encode())
     body_sha = sha256(first.body)
     row = db.execute(
-        "SELECT doc_id, content_sha256, version, removed_at, last_seen FROM articles WHERE key = ?",
+        "SELECT content_sha256, version, removed_at, last_seen FROM articles WHERE key = ?",
         [key],
     ).fetchone()
     # Record fields the schema has no column for yet (a parser newer than the archive) stay
@@ -283,7 +283,7 @@ def _save_record(
         _add_version(db, key, 1, content_sha, body_sha, fields, snapshot_id, record, at)
         index_article(db, indexed_row(db, key))
         return StoreOutcome("new", key, [snapshot_id], version=1)
-    doc_id, old_sha, version, removed_at, last_seen = row[:5]
+    old_sha, version, removed_at, last_seen = row
     if at < last_seen:
         return _save_earlier(db, key, data, record, content_sha, body_sha, snapshot_id, at, version)
     if old_sha == content_sha:

@@ -16,13 +16,13 @@ articles.doc_id. Queries are rewritten the same way (crawler.archive.search.quer
 
 The filters (dates, channel, source, editor, the print edition's date and page) are tokens of
 the same index, so a filtered query is one FTS5 query and its total is counted by the index
-alone, exactly. Results are ranked by bm25
-(title matches weigh 4x). A very common word can match most of the archive; ranking every
-match would cost time in proportion, so when a query matches more than `RANK_WINDOW` articles
-only the most recently archived `RANK_WINDOW` of them are ranked. A common phrase of several
-tokens is ranked by its rarest token over that window (see _rank_within): bm25 of the phrase
-itself would first check positions in every article that holds it. Filters apply before the
-window: the window is the newest RANK_WINDOW matches that pass them.
+alone, exactly. Results are ranked by bm25 (title matches weigh 4x). A very common word can
+match most of the archive; ranking every match would cost time in proportion, so when a query
+matches more than `RANK_WINDOW` articles only the most recently archived `RANK_WINDOW` of them
+are ranked. A common phrase of several tokens is ranked by its rarest token over that window
+(see _rank_within): bm25 of the phrase itself would first check positions in every article
+that holds it. Filters apply before the window: the window is the newest RANK_WINDOW matches
+that pass them.
 bm25 in the index first reads every match of every word and filter token of the query (to
 weigh them), however small the window: when that is more than TEXT_RANK_RATIO times the
 window, the window is ranked by the same formula counted in its own stored text instead

@@ -84,7 +84,7 @@ def tags(
     out += [editor_token(name) for name in dict.fromkeys(editors) if name]
     if paper_date:
         out.append(paper_date_token(paper_date))
-    page = paper_page_token(paper_page) if paper_page not in (None, "") else None
+    page = paper_page_token(paper_page)  # None for no page
     if page:
         out.append(page)
     return " ".join(out)
